@@ -1,0 +1,69 @@
+"""Shared test helpers.
+
+Everything here is real: real files from ../shared/fixtures, real processes, real sockets.  Where a
+test double is unavoidable (the GPU behind NVML, trtllm-build), the test says so by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def cli_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("FORCE_COLOR", None)
+    env.update(extra or {})
+    return env
+
+
+def run_cli(*args: str, env: dict | None = None, input: str | None = None, cwd: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `python -m trtdiag ARGS` as a real child process (the way users run it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "trtdiag", *args],
+        capture_output=True, text=True, env=cli_env(env), input=input, cwd=cwd, timeout=timeout,
+    )
+
+
+def run_json(*args: str, **kw) -> tuple[int, dict]:
+    p = run_cli(*args, "--json", **kw)
+    assert "Traceback" not in p.stderr, p.stderr
+    return p.returncode, json.loads(p.stdout)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Call trtdiag's main() in-process; returns (exit code, stdout, stderr)."""
+    from trtdiag.cli import main
+
+    def call(*args: str):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory, monkeypatch):
+    """No test writes trtdiag's journal into the real home directory."""
+    monkeypatch.setenv("TRTDIAG_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture
+def h100_inventory() -> dict:
+    """A recorded NVML inventory of a real H100 (../shared/fixtures/gpu), as a stand-in for the
+    live GPU, which CI does not have."""
+    rec = json.loads((FIXTURES / "gpu" / "h100-80gb_nvml_torch-holding-10GiB.json").read_text())
+    return rec

@@ -1,0 +1,37 @@
+"""trtdiag collect: record what the checks read on this machine into a snapshot (no weights)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..cli import add_select_options, add_target_options, run_checks
+
+EXAMPLES = """\
+examples:
+  trtdiag collect -o node1.json --engine-dir /engines/llama-70b
+  trtdiag check --from node1.json               same findings, on any machine
+"""
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("collect", help="record a snapshot of what the checks read (for check --from)", description=__doc__,
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_target_options(p)
+    add_select_options(p)
+    p.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write the snapshot (default: standard output)")
+    return p
+
+
+def run(args) -> int:
+    _, facts = run_checks(args, "collect")
+    text = json.dumps(facts.snapshot(), indent=1, default=str, sort_keys=True) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        from ..fsutil import atomic_write_text
+
+        atomic_write_text(args.output, text)
+        print(f"snapshot written to {args.output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,137 @@
+"""trtdiag fix: show the fixes for what `check` finds; --apply applies them; --undo reverts.
+
+Without --apply nothing is changed: each fix is shown as a diff or a command line.  With --apply,
+files are backed up into a journal and written atomically (a second apply changes nothing), and
+`trtdiag fix --undo` restores the last apply.  Fixes that stop processes need --kill; fixes that
+change system packages need --allow-system-changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..cli import add_select_options, add_target_options, run_checks, use_color
+
+EXAMPLES = """\
+examples:
+  trtdiag fix --model-repo /models                       preview every fix as a diff
+  trtdiag fix --model-repo /models --apply --set tokenizer_dir=/hf/llama,engine_dir=/engines/llama
+  trtdiag fix --engine-dir /engines/llama --apply        rebuild with the installed TensorRT-LLM
+  trtdiag fix --undo                                     restore the files of the last apply
+"""
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("fix", help="preview fixes; --apply applies them (backed up, undoable)", description=__doc__,
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_target_options(p)
+    add_select_options(p)
+    g = p.add_argument_group("fixing")
+    g.add_argument("--apply", action="store_true", help="apply the fixes (default: only show them)")
+    g.add_argument("--undo", action="store_true", help="restore the files changed by the last --apply")
+    g.add_argument("--fix", dest="fix_ids", action="append", metavar="ID", help="only these fixes (fix ids or check ids)")
+    g.add_argument("--set", dest="set", action="append", metavar="KEY=VALUE[,KEY=VALUE]", help="values for template placeholders, e.g. tokenizer_dir=/hf/llama")
+    g.add_argument("--output-dir", metavar="DIR", help="where a rebuild writes the new engine before it is swapped in")
+    g.add_argument("--kill", action="store_true", help="allow fixes that stop a process (never PID 1 or another user's)")
+    g.add_argument("--allow-system-changes", action="store_true", help="allow fixes that run the system package manager")
+    g.add_argument("--yes", action="store_true", help="do not ask before applying fixes that are not marked safe")
+    p.add_argument("--json", action="store_true", help="list the planned fixes as JSON")
+    p.add_argument("--no-color", action="store_true", help="no colour")
+    return p
+
+
+def parse_set(values: list[str] | None) -> dict[str, str]:
+    """KEY=VALUE pairs.  Values may hold ',' or ':' (URLs, lists): a ',' only starts a new pair
+    when what follows it looks like KEY=."""
+    import re
+
+    from ..errors import UsageError
+
+    out: dict[str, str] = {}
+    for raw in values or []:
+        parts = re.split(r",(?=[A-Za-z_][A-Za-z0-9_]*=)", raw)
+        for part in parts:
+            if "=" not in part:
+                raise UsageError(f"--set {part!r}: expected KEY=VALUE")
+            k, v = part.split("=", 1)
+            out[k.strip()] = v
+    return out
+
+
+def run(args) -> int:
+    from ..errors import UsageError
+    from ..fixes.applier import Applier
+
+    if args.undo:
+        restored = Applier().undo()
+        if not restored:
+            print("nothing to undo")
+        for p in restored:
+            print(f"restored {p}")
+        return 0
+    args.set = parse_set(args.set)
+    if args.output_dir:
+        args.set["__output_dir"] = args.output_dir
+    report, facts = run_checks(args, "fix")
+    fixes = []
+    for f in report.findings:
+        if f.fix is None:
+            continue
+        if args.fix_ids and not any(x.upper() in (f.fix.id.upper(), f.check.upper()) for x in args.fix_ids):
+            continue
+        fixes.append((f, f.fix))
+    if args.json:
+        import json
+
+        print(json.dumps({"schema": "trtdiag.fixes/1", "fixes": [dict(fx.to_dict(), finding=f.check) for f, fx in fixes]}, indent=2))
+        if not args.apply:
+            return 0
+    color = use_color(args)
+    if not fixes:
+        print("No fixes to make." if report.exit_code() == 0 else "Problems found, but none that trtdiag can fix itself: see `trtdiag check`.")
+        return report.exit_code()
+    if not args.json:
+        for f, fx in fixes:
+            head = f"{fx.id} ({f.check}): {fx.summary}" + ("" if fx.safe else "  [review first]") + (f"  [needs {fx.requires}]" if fx.requires else "")
+            print(("\x1b[1m" + head + "\x1b[0m") if color else head)
+            for line in fx.preview.splitlines():
+                print("    " + line)
+            print()
+    if not args.apply:
+        print("Nothing was changed. Apply with: trtdiag fix --apply " + " ".join(_target_argv(args)))
+        return 1 if any(f.severity.value == "error" for f, _ in fixes) else 0
+    unsafe = [fx for _, fx in fixes if not fx.safe]
+    if unsafe and not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("some fixes are not marked safe (" + ", ".join(fx.id for fx in unsafe) + "); review them above and re-run with --yes")
+        answer = input(f"Apply {len(fixes)} fix(es), {len(unsafe)} not marked safe? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was changed.")
+            return 1
+    roots = [os.getcwd()] + [facts.options[k] for k in ("model_repo", "engine_dir", "tokenizer_dir", "checkpoint_dir") if facts.options.get(k)]
+    if facts.options.get("engine_dir"):
+        roots.append(os.path.dirname(os.path.abspath(facts.options["engine_dir"])))
+    applier = Applier(roots=roots, allow_kill=args.kill, allow_system=args.allow_system_changes)
+    result = applier.apply([fx for _, fx in fixes])
+    for p in result.changed:
+        print(f"changed {p}")
+    for p in result.unchanged:
+        print(f"unchanged {p} (already fixed)")
+    for s in result.skipped:
+        print(f"skipped {s}")
+    for s in result.failed:
+        print(f"failed {s}")
+    if result.journal:
+        print(f"backup kept in {result.journal}; undo with: trtdiag fix --undo")
+    return 1 if result.failed else 0
+
+
+def _target_argv(args) -> list[str]:
+    out = []
+    for opt in ("engine_dir", "model_repo", "tokenizer_dir", "checkpoint_dir", "python"):
+        v = getattr(args, opt, None)
+        if v:
+            out += [f"--{opt.replace('_', '-')}", v]
+    return out

@@ -1,0 +1,99 @@
+"""Facts: what probes gather, once, for every check.
+
+A probe is a function registered under a dotted name (``trt.libraries``, ``gpu.inventory``); the
+part before the first dot names its module in :mod:`trtdiag.probes`, which is imported only when a
+check first asks for one of its facts.  A probe returns plain JSON data (dicts, lists, strings,
+numbers), so a :class:`Facts` can be written out as a snapshot (``trtdiag collect``) and read back
+(``trtdiag check --from``) and every check gives the same findings on either.
+
+A probe that fails raises; the failure is remembered, so the next check that asks gets the same
+error without probing again.  :class:`~trtdiag.errors.InputError` (a file the user named cannot
+be read) is not caught here: it ends the run with exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+from .errors import InputError, ProbeError
+
+SNAPSHOT_SCHEMA = "trtdiag.snapshot/1"
+
+PROBES: dict[str, Callable[["Facts"], Any]] = {}
+
+
+def probe(name: str):
+    """Register ``func(facts) -> json-able data`` as the probe for ``name``."""
+
+    def deco(func):
+        PROBES[name] = func
+        return func
+
+    return deco
+
+
+class Facts:
+    def __init__(self, options: dict[str, Any] | None = None, snapshot: dict[str, Any] | None = None):
+        self.options: dict[str, Any] = dict(options or {})
+        self._values: dict[str, Any] = {}
+        self._errors: dict[str, str] = {}
+        self.from_snapshot = snapshot is not None
+        if snapshot is not None:
+            if snapshot.get("schema") != SNAPSHOT_SCHEMA:
+                raise InputError(f"not a trtdiag snapshot (schema {snapshot.get('schema')!r}, expected {SNAPSHOT_SCHEMA!r})")
+            self._values.update(snapshot.get("facts", {}))
+            self._errors.update(snapshot.get("errors", {}))
+            # options recorded on the machine win, except those given here explicitly
+            merged = dict(snapshot.get("options", {}))
+            merged.update({k: v for k, v in self.options.items() if v not in (None, [], False)})
+            self.options = merged
+
+    def opt(self, name: str, default: Any = None) -> Any:
+        v = self.options.get(name)
+        return default if v is None else v
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._values:
+            return self._values[name]
+        if name in self._errors:
+            raise ProbeError(self._errors[name])
+        if self.from_snapshot:
+            raise ProbeError(f"{name}: not recorded in the snapshot")
+        func = PROBES.get(name)
+        if func is None:
+            importlib.import_module(f"trtdiag.probes.{name.split('.')[0]}")
+            func = PROBES.get(name)
+            if func is None:
+                raise KeyError(f"no probe named {name!r}")
+        try:
+            value = func(self)
+        except InputError:
+            raise
+        except Exception as exc:  # a broken machine is what we diagnose: remember and report
+            msg = f"{name}: {type(exc).__name__}: {exc}"
+            self._errors[name] = msg
+            raise ProbeError(msg) from exc
+        self._values[name] = value
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The fact, or ``default`` when its probe failed."""
+        try:
+            return self[name]
+        except ProbeError:
+            return default
+
+    def set(self, name: str, value: Any) -> None:
+        self._values[name] = value
+
+    def snapshot(self) -> dict[str, Any]:
+        from . import __version__
+
+        return {
+            "schema": SNAPSHOT_SCHEMA,
+            "trtdiag_version": __version__,
+            "options": self.options,
+            "facts": self._values,
+            "errors": self._errors,
+        }

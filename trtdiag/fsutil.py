@@ -1,0 +1,143 @@
+"""File reading and writing that broken machines and hostile inputs cannot turn into tracebacks.
+
+Reading: :func:`read_head` reads at most N bytes (an engine header, never a 20 GB file);
+:func:`read_text` reads a small text file with a size limit; :func:`read_json` parses JSON.  Each
+turns every OS or decoding problem into an :class:`~trtdiag.errors.InputError` with one clear line.
+
+Writing: :func:`atomic_write_bytes` is the one way trtdiag writes a file: a temporary file in the
+same directory, fsync, rename over the target, fsync the directory.  A reader (or a crash) sees
+either the whole old file or the whole new one.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+MAX_TEXT = 16 * 1024 * 1024  # config, JSON and pbtxt files are small; refuse to slurp a weight file
+
+
+def describe_oserror(path: str | os.PathLike, exc: OSError) -> str:
+    p = os.fsdecode(path)
+    if exc.errno == errno.ENOENT:
+        return f"{p}: no such file or directory"
+    if exc.errno == errno.EACCES:
+        return f"{p}: permission denied"
+    if exc.errno == errno.EISDIR:
+        return f"{p}: is a directory, expected a file"
+    if exc.errno == errno.ELOOP:
+        return f"{p}: too many levels of symbolic links (a symlink loop)"
+    if exc.errno == errno.ENOTDIR:
+        return f"{p}: a part of the path is not a directory"
+    return f"{p}: {exc.strerror or exc}"
+
+
+def _open_regular(path: str | os.PathLike):
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise InputError(describe_oserror(path, exc)) from None
+    try:
+        st = os.fstat(fh.fileno())
+    except OSError as exc:  # pragma: no cover
+        fh.close()
+        raise InputError(describe_oserror(path, exc)) from None
+    if stat.S_ISDIR(st.st_mode):
+        fh.close()
+        raise InputError(f"{os.fsdecode(path)}: is a directory, expected a file")
+    if not stat.S_ISREG(st.st_mode):
+        fh.close()
+        raise InputError(f"{os.fsdecode(path)}: not a regular file")
+    return fh, st
+
+
+def read_head(path: str | os.PathLike, n: int) -> tuple[bytes, int]:
+    """The first ``n`` bytes of a file and its size; reads nothing more."""
+    fh, st = _open_regular(path)
+    with fh:
+        try:
+            return fh.read(n), st.st_size
+        except OSError as exc:
+            raise InputError(describe_oserror(path, exc)) from None
+
+
+def read_bytes(path: str | os.PathLike, limit: int = MAX_TEXT) -> bytes:
+    fh, st = _open_regular(path)
+    with fh:
+        if st.st_size > limit:
+            raise InputError(f"{os.fsdecode(path)}: {st.st_size:,} bytes, larger than the {limit:,} expected of this kind of file")
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise InputError(describe_oserror(path, exc)) from None
+    if len(data) > limit:
+        raise InputError(f"{os.fsdecode(path)}: grew past {limit:,} bytes while being read")
+    return data
+
+
+def read_text(path: str | os.PathLike, limit: int = MAX_TEXT) -> str:
+    data = read_bytes(path, limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{os.fsdecode(path)}: not UTF-8 text (byte {exc.start})") from None
+
+
+def read_json(path: str | os.PathLike, limit: int = MAX_TEXT) -> Any:
+    text = read_text(path, limit)
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        if isinstance(exc, RecursionError):
+            raise InputError(f"{os.fsdecode(path)}: JSON nested too deeply") from None
+        raise InputError(f"{os.fsdecode(path)}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+
+
+def fsync_dir(path: str | os.PathLike) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` so that the file is always wholly old or wholly new."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            mode = 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".trtdiag-tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(directory)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = None) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode)

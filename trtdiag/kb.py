@@ -1,0 +1,68 @@
+"""The knowledge base: one TOML file per known failure, the single source of truth.
+
+Each entry (``knowledge_base/<id>.toml``) follows the shape of Ruff's rule docs — what happens,
+why, how to recognise it, how to fix it and whether trtdiag may fix it itself::
+
+    id = "trt-engine-version-mismatch"
+    title = "Engine plan built by another TensorRT version"
+    severity = "error"
+    checks = ["ENG001"]             # checks that find it before launch
+    cause = "…"
+    fix = ["…", "…"]                # steps, in order
+    autofix = "rebuild"             # the fix kind trtdiag can apply, if any
+    references = ["https://github.com/…/issues/…"]
+
+    [[signatures]]                  # how `trtdiag explain` recognises it in a log
+    regex = 'expecting library version (?P<expected>[\\d.]+) got (?P<found>[\\d.]+)'
+    literal = "expecting library version"   # prefilter; must occur in every matching line
+    fatal = true                    # a root cause, not a cascade
+
+Both ``check`` (through a finding's ``kb`` field) and ``explain`` read these entries.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def kb_dir() -> Path:
+    """The knowledge_base folder: inside the installed package, or at the source tree's root."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "knowledge_base", here.parent / "knowledge_base"):
+        if cand.is_dir():
+            return cand
+    raise FileNotFoundError("knowledge_base/ not found next to the trtdiag package")
+
+
+REQUIRED = ("id", "title", "cause", "fix")
+
+
+@functools.lru_cache(maxsize=None)
+def get(entry_id: str) -> dict[str, Any] | None:
+    path = kb_dir() / f"{entry_id}.toml"
+    if not path.is_file():
+        return None
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+@functools.lru_cache(maxsize=1)
+def all_entries() -> tuple[dict[str, Any], ...]:
+    out = []
+    for path in sorted(kb_dir().glob("*.toml")):
+        with open(path, "rb") as fh:
+            out.append(tomllib.load(fh))
+    return tuple(out)
+
+
+def fix_text(entry: dict[str, Any]) -> list[str]:
+    fix = entry.get("fix", [])
+    return [fix] if isinstance(fix, str) else list(fix)

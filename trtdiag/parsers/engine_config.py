@@ -1,0 +1,176 @@
+"""TensorRT-LLM engine directory config.json, both layouts, normalised to one flat dict.
+
+Layouts:
+
+``trtllm-build`` (TensorRT-LLM ≥ 0.8)::
+
+    {"version": "0.9.0",
+     "pretrained_config": {"architecture", "dtype", "num_hidden_layers", "num_attention_heads",
+                           "num_key_value_heads", "hidden_size", "head_size", "vocab_size",
+                           "mapping": {"world_size", "tp_size", "pp_size"},
+                           "quantization": {"quant_algo", "kv_cache_quant_algo"}},
+     "build_config": {"max_batch_size", "max_input_len", "max_output_len" | "max_seq_len",
+                      "max_num_tokens", "max_beam_width",
+                      "plugin_config": {"gpt_attention_plugin", "gemm_plugin", "paged_kv_cache",
+                                        "remove_input_padding", "tokens_per_block"}}}
+    engines: rank0.engine, rank1.engine, …
+
+``legacy`` (examples/*/build.py, TensorRT-LLM ≤ 0.7)::
+
+    {"builder_config": {"name", "precision", "tensorrt": "9.2.0.5", "tensor_parallel",
+                        "pipeline_parallel", "num_layers", "num_heads", "num_kv_heads",
+                        "hidden_size", "vocab_size", "max_batch_size", "max_input_len",
+                        "max_output_len", "max_num_tokens", "max_beam_width", "quant_mode", …},
+     "plugin_config": {…}}
+    engines: <name>_<dtype>_tp<N>_rank<R>.engine (e.g. chatglm3_6b_float16_tp1_rank0.engine)
+
+:func:`normalize` returns the keys listed in ``NORMALIZED_KEYS`` (``None`` where the config does
+not say).  Every consumer (engine, memory, Triton checks) reads only these keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NORMALIZED_KEYS = (
+    "layout",  # "trtllm-build" | "legacy"
+    "trtllm_version",  # TensorRT-LLM release that built the engine ("0.9.0", "0.10.0.dev2024041600")
+    "trt_version",  # TensorRT version recorded in the config, if any ("9.2.0.5")
+    "architecture",  # "LlamaForCausalLM", "chatglm3_6b", …
+    "dtype",  # "float16", "bfloat16", "float32"
+    "num_layers", "num_heads", "num_kv_heads", "head_size", "hidden_size", "vocab_size",
+    "tp", "pp", "world_size",
+    "max_batch_size", "max_input_len", "max_output_len", "max_seq_len", "max_num_tokens", "max_beam_width",
+    "paged_kv_cache", "remove_input_padding", "gpt_attention_plugin", "gemm_plugin", "tokens_per_block",
+    "quant_algo",  # "W4A16", "W8A16", "FP8", … or None
+    "kv_cache_dtype",  # "float16", "bfloat16", "int8", "fp8"
+    "use_paged_context_fmha", "max_draft_len", "gather_context_logits",
+)
+
+
+def _first(d: dict, *keys: str) -> Any:
+    for k in keys:
+        if isinstance(d, dict) and d.get(k) is not None:
+            return d[k]
+    return None
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
+def _flag(v: Any) -> bool | None:
+    """Plugin settings are True/False, a dtype string ("float16": on), "disable" or None."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        return v.lower() not in ("", "disable", "disabled", "false", "none", "0")
+    if isinstance(v, (int, float)):
+        return bool(v)
+    return None
+
+
+def layout_of(cfg: Any) -> str | None:
+    if not isinstance(cfg, dict):
+        return None
+    if "pretrained_config" in cfg or "build_config" in cfg:
+        return "trtllm-build"
+    if "builder_config" in cfg:
+        return "legacy"
+    return None
+
+
+_QUANT_MODE_BITS = {  # tensorrt_llm/quantization/mode.py QuantMode flags (legacy builder_config.quant_mode)
+    1 << 0: "INT4_WEIGHTS",
+    1 << 1: "INT8_WEIGHTS",
+    1 << 7: "INT8_KV_CACHE",
+    1 << 8: "FP8_KV_CACHE",
+    1 << 9: "FP8_QDQ",
+}
+
+
+def normalize(cfg: dict) -> dict[str, Any]:
+    """Flatten a config.json of either layout into NORMALIZED_KEYS."""
+    out: dict[str, Any] = {k: None for k in NORMALIZED_KEYS}
+    layout = layout_of(cfg)
+    out["layout"] = layout
+    if layout == "trtllm-build":
+        pc = cfg.get("pretrained_config") or {}
+        bc = cfg.get("build_config") or {}
+        plug = bc.get("plugin_config") or cfg.get("plugin_config") or {}
+        mapping = pc.get("mapping") or {}
+        quant = pc.get("quantization") or {}
+        out["trtllm_version"] = _str(cfg.get("version"))
+        out["trt_version"] = _str(_first(cfg, "tensorrt", "trt_version") or _first(bc, "tensorrt"))
+        out["architecture"] = _str(pc.get("architecture"))
+        out["dtype"] = _str(pc.get("dtype"))
+        out["num_layers"] = _int(_first(pc, "num_hidden_layers", "num_layers"))
+        out["num_heads"] = _int(_first(pc, "num_attention_heads", "num_heads"))
+        out["num_kv_heads"] = _int(_first(pc, "num_key_value_heads", "num_kv_heads")) or out["num_heads"]
+        out["hidden_size"] = _int(pc.get("hidden_size"))
+        out["head_size"] = _int(_first(pc, "head_size", "head_dim"))
+        out["vocab_size"] = _int(pc.get("vocab_size"))
+        out["tp"] = _int(_first(mapping, "tp_size")) or 1
+        out["pp"] = _int(_first(mapping, "pp_size")) or 1
+        out["world_size"] = _int(_first(mapping, "world_size")) or out["tp"] * out["pp"]
+        out["max_batch_size"] = _int(bc.get("max_batch_size"))
+        out["max_input_len"] = _int(bc.get("max_input_len"))
+        out["max_output_len"] = _int(bc.get("max_output_len"))
+        out["max_seq_len"] = _int(bc.get("max_seq_len"))
+        out["max_num_tokens"] = _int(bc.get("max_num_tokens"))
+        out["max_beam_width"] = _int(bc.get("max_beam_width"))
+        out["max_draft_len"] = _int(bc.get("max_draft_len"))
+        out["gather_context_logits"] = _flag(bc.get("gather_context_logits"))
+        out["quant_algo"] = _str(quant.get("quant_algo"))
+        kvq = _str(quant.get("kv_cache_quant_algo"))
+        out["kv_cache_dtype"] = {"INT8": "int8", "FP8": "fp8"}.get((kvq or "").upper(), out["dtype"])
+    elif layout == "legacy":
+        bc = cfg.get("builder_config") or {}
+        plug = cfg.get("plugin_config") or {}
+        out["trtllm_version"] = _str(_first(bc, "trtllm_version", "tensorrt_llm_version"))
+        out["trt_version"] = _str(bc.get("tensorrt"))
+        out["architecture"] = _str(bc.get("name"))
+        out["dtype"] = _str(_first(bc, "precision", "dtype"))
+        out["num_layers"] = _int(bc.get("num_layers"))
+        out["num_heads"] = _int(bc.get("num_heads"))
+        out["num_kv_heads"] = _int(bc.get("num_kv_heads")) or out["num_heads"]
+        out["hidden_size"] = _int(bc.get("hidden_size"))
+        out["head_size"] = _int(bc.get("head_size"))
+        out["vocab_size"] = _int(bc.get("vocab_size"))
+        out["tp"] = _int(bc.get("tensor_parallel")) or 1
+        out["pp"] = _int(bc.get("pipeline_parallel")) or 1
+        out["world_size"] = out["tp"] * out["pp"]
+        for k in ("max_batch_size", "max_input_len", "max_output_len", "max_num_tokens", "max_beam_width", "max_draft_len"):
+            out[k] = _int(bc.get(k))
+        out["gather_context_logits"] = _flag(bc.get("gather_all_token_logits") or bc.get("gather_context_logits"))
+        qm = _int(bc.get("quant_mode")) or 0
+        flags = {name for bit, name in _QUANT_MODE_BITS.items() if qm & bit}
+        out["quant_algo"] = "W4A16" if "INT4_WEIGHTS" in flags else "W8A16" if "INT8_WEIGHTS" in flags else ("FP8" if "FP8_QDQ" in flags else None)
+        out["kv_cache_dtype"] = "int8" if "INT8_KV_CACHE" in flags or bc.get("int8_kv_cache") else "fp8" if "FP8_KV_CACHE" in flags else out["dtype"]
+    else:
+        return out
+    if out["head_size"] is None and out["hidden_size"] and out["num_heads"]:
+        out["head_size"] = out["hidden_size"] // out["num_heads"]
+    if out["max_seq_len"] is None and out["max_input_len"] is not None and out["max_output_len"] is not None:
+        out["max_seq_len"] = out["max_input_len"] + out["max_output_len"]
+    out["gpt_attention_plugin"] = _flag(plug.get("gpt_attention_plugin"))
+    out["gemm_plugin"] = _flag(plug.get("gemm_plugin"))
+    out["paged_kv_cache"] = _flag(plug.get("paged_kv_cache"))
+    out["remove_input_padding"] = _flag(plug.get("remove_input_padding"))
+    out["use_paged_context_fmha"] = _flag(plug.get("use_paged_context_fmha"))
+    out["tokens_per_block"] = _int(plug.get("tokens_per_block"))
+    return out
+
+
+def _str(v: Any) -> str | None:
+    return None if v is None else str(v)
