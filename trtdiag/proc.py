@@ -1,0 +1,68 @@
+"""Child processes: the only way trtdiag runs what might crash, hang or be the broken thing.
+
+:func:`run` takes an argv list (never a shell string), always has a timeout, starts the child in
+its own session and kills the whole process group when the time is up, so a hung import or a
+daemon the child started cannot outlive the check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+
+
+@dataclass
+class Result:
+    argv: list[str]
+    returncode: int | None  # None: killed on timeout, or could not start
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    error: str | None = None  # could not start (no such file, permission)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+def run(argv: list[str], timeout: float = 10.0, env: dict | None = None, cwd: str | None = None, input: str | None = None) -> Result:
+    if isinstance(argv, str):  # pragma: no cover - a programming error, never user input
+        raise TypeError("proc.run takes an argv list, not a shell string")
+    try:
+        p = subprocess.Popen(
+            argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True,
+        )
+    except OSError as exc:
+        return Result(list(argv), None, "", "", error=f"{argv[0]}: {exc.strerror or exc}")
+    try:
+        out, err = p.communicate(input=input.encode() if input is not None else None, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = p.communicate()
+        return Result(list(argv), None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), timed_out=True)
+    return Result(list(argv), p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+def run_python(code: str, python: str | None = None, timeout: float = 10.0, env: dict | None = None, args: list[str] | None = None) -> Result:
+    """Run a snippet in a (possibly other) Python interpreter, isolated (-I: no user site, no cwd on path)."""
+    return run([python or sys.executable, "-I", "-c", code, *(args or [])], timeout=timeout, env=env)
+
+
+def run_python_json(code: str, python: str | None = None, timeout: float = 10.0, env: dict | None = None, args: list[str] | None = None):
+    """Run a snippet that prints one JSON document as its last line of stdout; return (data, result)."""
+    res = run_python(code, python, timeout, env, args)
+    data = None
+    if res.stdout.strip():
+        try:
+            data = json.loads(res.stdout.strip().splitlines()[-1])
+        except ValueError:
+            data = None
+    return data, res
