@@ -77,9 +77,7 @@ def run(args) -> int:
     report, facts = run_checks(args, "fix")
     fixes = []
     for f in report.findings:
-        if f.fix is None:
-            continue
-        if args.fix_ids and not any(x.upper() in (f.fix.id.upper(), f.check.upper()) for x in args.fix_ids):
+        if f.fix is None or not _selected(args, f):
             continue
         fixes.append((f, f.fix))
     if args.json:
@@ -114,18 +112,47 @@ def run(args) -> int:
     if facts.options.get("engine_dir"):
         roots.append(os.path.dirname(os.path.abspath(facts.options["engine_dir"])))
     applier = Applier(roots=roots, allow_kill=args.kill, allow_system=args.allow_system_changes)
-    result = applier.apply([fx for _, fx in fixes])
-    for p in result.changed:
+    # Fixes are planned against the files as they are; a fix whose file another fix of the same
+    # round edits is re-planned in the next round, on the new content (at most 5 rounds).
+    done: set[str] = set()
+    batch = [fx for _, fx in fixes]
+    changed, unchanged, skipped, failed, journals = [], [], [], [], []
+    for _round in range(5):
+        result = applier.apply(batch)
+        done |= {fx.id for fx in batch if fx not in result.deferred}
+        changed += result.changed
+        unchanged += [p for p in result.unchanged if p not in changed]
+        skipped += [s for s in result.skipped if s not in skipped]
+        failed += result.failed
+        if result.journal:
+            journals.append(result.journal)
+        if not result.deferred or failed:
+            break
+        report, facts = run_checks(args, "fix", facts=_fresh_facts(args))
+        batch = [f.fix for f in report.findings if f.fix and f.fix.id not in done and _selected(args, f)]
+        if not batch:
+            break
+    for p in changed:
         print(f"changed {p}")
-    for p in result.unchanged:
+    for p in unchanged:
         print(f"unchanged {p} (already fixed)")
-    for s in result.skipped:
+    for s in skipped:
         print(f"skipped {s}")
-    for s in result.failed:
+    for s in failed:
         print(f"failed {s}")
-    if result.journal:
-        print(f"backup kept in {result.journal}; undo with: trtdiag fix --undo")
-    return 1 if result.failed else 0
+    if journals:
+        print(f"backup kept in {journals[-1]}; undo with: trtdiag fix --undo")
+    return 1 if failed else 0
+
+
+def _selected(args, f) -> bool:
+    return not args.fix_ids or any(x.upper() in (f.fix.id.upper(), f.check.upper()) for x in args.fix_ids)
+
+
+def _fresh_facts(args):
+    from ..cli import make_facts
+
+    return make_facts(args)
 
 
 def _target_argv(args) -> list[str]:

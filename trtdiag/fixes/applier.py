@@ -72,6 +72,7 @@ class ApplyResult:
     commands: list[tuple[list[str], int]] = field(default_factory=list)
     journal: str | None = None
     failed: list[str] = field(default_factory=list)
+    deferred: list = field(default_factory=list)  # fixes that edit a file another fix of this apply edits
 
 
 class Lock:
@@ -126,13 +127,17 @@ class Applier:
         lock_timeout: float = 10.0,
         echo: Callable[[str], None] | None = None,
         journal_dir: Path | None = None,
+        session: str | None = None,
     ):
         self.roots = [Path(r) for r in (roots or [])]
         self.allow_kill = allow_kill
         self.allow_system = allow_system
         self.lock_timeout = lock_timeout
         self.echo = echo or (lambda s: print(s, file=sys.stderr))
-        self.dir = journal_dir or state_dir()
+        self.dir = Path(journal_dir) if journal_dir else state_dir()
+        # one `fix --apply` may apply in rounds (a fix planned on the result of another);
+        # `undo` restores every round of the last session
+        self.session = session or f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
 
     # ---------------------------------------------------------------- apply
     def apply(self, fixes: list[Fix]) -> ApplyResult:
@@ -140,11 +145,17 @@ class Applier:
         with Lock(self.dir / "lock", self.lock_timeout):
             edits: list[tuple[Fix, Change]] = []
             others: list[tuple[Fix, Change]] = []
+            taken: set[str] = set()
             for fix in fixes:
                 need = self._needs_flag(fix)
                 if need:
                     result.skipped.append(f"{fix.id}: needs {need}")
                     continue
+                paths = {os.path.abspath(c.path) for c in fix.changes if c.kind == "edit"}
+                if paths & taken:
+                    result.deferred.append(fix)  # re-plan after this round
+                    continue
+                taken |= paths
                 for ch in fix.changes:
                     (edits if ch.kind == "edit" else others).append((fix, ch))
             self._apply_edits(edits, result)
@@ -172,13 +183,8 @@ class Applier:
 
     def _apply_edits(self, edits: list[tuple[Fix, Change]], result: ApplyResult) -> None:
         todo: list[tuple[Path, bytes | None, bytes]] = []
-        seen: set[str] = set()
         for fix, ch in edits:
             path = Path(ch.path)
-            key = os.path.abspath(path)
-            if key in seen:
-                raise ApplyRefused(f"{path}: two fixes edit the same file in one apply; apply them one at a time (--fix ID)")
-            seen.add(key)
             self._check_target(path)
             try:
                 current = path.read_bytes()
@@ -196,9 +202,9 @@ class Applier:
             todo.append((path, current, new))
         if not todo:
             return
-        entry = self.dir / "journal" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        entry = _new_entry(self.dir)
         (entry / "files").mkdir(parents=True, exist_ok=False)
-        manifest = {"schema": JOURNAL_SCHEMA, "created": time.time(), "status": "pending", "files": []}
+        manifest = {"schema": JOURNAL_SCHEMA, "session": self.session, "created": time.time(), "status": "pending", "files": []}
         for i, (path, current, new) in enumerate(todo):
             rec = {"path": os.path.abspath(path), "existed": current is not None, "sha_before": _sha(current), "sha_after": _sha(new)}
             if current is not None:
@@ -219,7 +225,7 @@ class Applier:
 
     def _run_change(self, fix: Fix, ch: Change, result: ApplyResult) -> None:
         if ch.kind == "rebuild":
-            rc = run_rebuild(ch, self.echo, self.dir)
+            rc = run_rebuild(ch, self.echo, self.dir, self.session)
             result.commands.append((list(ch.argv or []), rc))
             (result.changed if rc == 0 else result.failed).append(ch.target or fix.id)
         elif ch.kind in ("command", "system"):
@@ -236,11 +242,12 @@ class Applier:
 
     # ---------------------------------------------------------------- undo
     def undo(self) -> list[str]:
-        """Restore every file of the last apply that has not been undone; returns the paths."""
+        """Restore every file of the last `fix --apply` (all its rounds), newest change first."""
+        restored: list[str] = []
         with Lock(self.dir / "lock", self.lock_timeout):
             jdir = self.dir / "journal"
-            entries = sorted(jdir.iterdir(), reverse=True) if jdir.is_dir() else []
-            for entry in entries:
+            session = None
+            for entry in sorted(jdir.iterdir(), reverse=True) if jdir.is_dir() else []:
                 mf = entry / "manifest.json"
                 try:
                     manifest = json.loads(mf.read_text())
@@ -248,7 +255,10 @@ class Applier:
                     continue  # an apply killed before its journal was written touched no file
                 if manifest.get("status") not in ("pending", "applied"):
                     continue
-                restored = []
+                if session is None:
+                    session = manifest.get("session", entry.name)
+                elif manifest.get("session", entry.name) != session:
+                    break
                 for rec in manifest.get("files", []):
                     path = Path(rec["path"])
                     if rec.get("existed"):
@@ -267,8 +277,19 @@ class Applier:
                     restored.append(rec["target"])
                 manifest["status"] = "undone"
                 atomic_write_text(mf, json.dumps(manifest, indent=1))
-                return restored
-        return []
+        return restored
+
+
+def _new_entry(sdir: Path, suffix: str = "") -> Path:
+    """A journal entry folder whose name sorts after every earlier one."""
+    base = sdir / "journal"
+    base.mkdir(parents=True, exist_ok=True)
+    n = len(list(base.iterdir()))
+    while True:
+        entry = base / f"{n:06d}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}{suffix}"
+        if not entry.exists():
+            return entry
+        n += 1
 
 
 # -------------------------------------------------------------------- processes
@@ -327,7 +348,7 @@ def _has_engine(d: Path) -> bool:
     return d.is_dir() and any(p.suffix in (".engine", ".plan") and p.stat().st_size > 0 for p in d.iterdir())
 
 
-def run_rebuild(ch: Change, echo: Callable[[str], None], sdir: Path) -> int:
+def run_rebuild(ch: Change, echo: Callable[[str], None], sdir: Path, session: str = "") -> int:
     """Build into ch.output; swap it into ch.target only on success."""
     output, target = Path(ch.output), Path(ch.target)
     if output.exists():
@@ -348,9 +369,9 @@ def run_rebuild(ch: Change, echo: Callable[[str], None], sdir: Path) -> int:
     os.rename(output, target)
     fsync_dir(target.parent)
     rec = {"target": str(target.resolve()), "aside": str(aside.resolve())}
-    entry = sdir / "journal" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-rebuild"
-    entry.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(entry / "manifest.json", json.dumps({"schema": JOURNAL_SCHEMA, "status": "applied", "files": [], "swaps": [rec]}, indent=1))
+    entry = _new_entry(sdir, "-rebuild")
+    entry.mkdir(parents=True)
+    atomic_write_text(entry / "manifest.json", json.dumps({"schema": JOURNAL_SCHEMA, "session": session, "status": "applied", "files": [], "swaps": [rec]}, indent=1))
     echo(f"engine rebuilt into {target}; the old one is kept at {aside}")
     return 0
 
