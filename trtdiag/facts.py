@@ -62,10 +62,15 @@ class Facts:
             raise ProbeError(f"{name}: not recorded in the snapshot")
         func = PROBES.get(name)
         if func is None:
-            importlib.import_module(f"trtdiag.probes.{name.split('.')[0]}")
+            try:
+                importlib.import_module(f"trtdiag.probes.{name.split('.')[0]}")
+            except ImportError as exc:
+                self._errors[name] = f"{name}: probe module missing ({exc})"
+                raise ProbeError(self._errors[name]) from exc
             func = PROBES.get(name)
             if func is None:
-                raise KeyError(f"no probe named {name!r}")
+                self._errors[name] = f"{name}: no such probe"
+                raise ProbeError(self._errors[name])
         try:
             value = func(self)
         except InputError:

@@ -47,7 +47,10 @@ REQUIRED = ("id", "title", "cause", "fix")
 
 @functools.lru_cache(maxsize=None)
 def get(entry_id: str) -> dict[str, Any] | None:
-    path = kb_dir() / f"{entry_id}.toml"
+    try:
+        path = kb_dir() / f"{entry_id}.toml"
+    except FileNotFoundError:
+        return None
     if not path.is_file():
         return None
     with open(path, "rb") as fh:
