@@ -305,7 +305,7 @@ def gpus_vs_world_size(facts):
     yield ok(f"{v['count']} GPU(s) visible for {ws} rank(s)", **ev)
 
 
-@check("CTR005", area="container", title="container memory limit leaves room to load the engine")
+@check("CTR005", area="container", title="container memory limit leaves room to load the engine", kb="ctr-memory-limit")
 def memory_limit(facts):
     """Reports whether this runs in a container (/.dockerenv, /run/.containerenv, cgroup names) and
     its memory limit (cgroup v2 memory.max or v1 memory.limit_in_bytes), and compares the limit
