@@ -237,29 +237,35 @@ def _cuda_visible(value: str, available: int | None) -> tuple[int, list[str]]:
 
 
 def visible_gpus(facts) -> dict[str, Any]:
-    """How many GPUs the server process will see, and why."""
+    """How many GPUs the server process will see, and why (``limited_by``: what lowered it)."""
     g = facts["container.info"].get("gpus") or {}
     nodes = g.get("device_nodes") or []
     inv = _get(facts, "gpu.inventory")
     why: dict[str, Any] = {}
-    count: int | None = None
+    limited_by: list[str] = []
     if inv and not inv.get("nvml_error") and isinstance(inv.get("gpus"), list):
         count = len(inv["gpus"])
         why["NVML"] = f"{count} GPU(s)"
     else:
         count = len(nodes)
         why["device nodes"] = nodes or "(none: no /dev/nvidiaN)"
+        if not nodes:
+            limited_by.append("no /dev/nvidiaN device nodes: started without --gpus, or no GPU here")
     nvd = g.get("nvidia_visible_devices")
     if nvd is not None:
         why["NVIDIA_VISIBLE_DEVICES"] = nvd if nvd != "" else "(empty)"
         if nvd.strip().lower() in ("void", "none", ""):
+            if count:
+                limited_by.append(f"NVIDIA_VISIBLE_DEVICES={nvd or '(empty)'}")
             count = 0
     cvd = g.get("cuda_visible_devices")
     if cvd is not None:
         why["CUDA_VISIBLE_DEVICES"] = cvd if cvd != "" else "(empty)"
         n, _ = _cuda_visible(cvd, count)
-        count = min(count, n) if count is not None else n
-    return {"count": count, "why": why}
+        if n < count:
+            limited_by.append(f"CUDA_VISIBLE_DEVICES={cvd or '(empty)'}")
+        count = min(count, n)
+    return {"count": count, "why": why, "limited_by": limited_by}
 
 
 @check("CTR004", area="container", title="enough GPUs visible for the world size", kb="world-size-mismatch")
@@ -289,17 +295,15 @@ def gpus_vs_world_size(facts):
             yield info(f"{v['count']} GPU(s) here for {ws} ranks spread over several hosts",
                        "mpirun names other hosts; each host needs as many GPUs as it runs ranks.", evidence=ev)
             return
-        hide = []
-        if "CUDA_VISIBLE_DEVICES" in v["why"]:
-            hide.append(f"CUDA_VISIBLE_DEVICES={v['why']['CUDA_VISIBLE_DEVICES']}")
-        if "NVIDIA_VISIBLE_DEVICES" in v["why"]:
-            hide.append(f"NVIDIA_VISIBLE_DEVICES={v['why']['NVIDIA_VISIBLE_DEVICES']}")
+        remedies = [f"start the container with at least {ws} GPUs (docker run --gpus all, or Kubernetes nvidia.com/gpu: {ws})"]
+        if any(x.startswith("CUDA_VISIBLE_DEVICES") for x in v["limited_by"]):
+            remedies.append("unset or widen CUDA_VISIBLE_DEVICES")
+        if v["count"]:
+            remedies.append(f"use an engine built for {v['count']} rank(s)")
         yield error(f"{ws} ranks to start but only {v['count']} GPU(s) visible",
                     f"TensorRT-LLM runs one rank per GPU; this process sees {v['count']}"
-                    + (f" ({', '.join(hide)})" if hide else "")
-                    + f". Start the container with at least {ws} GPUs (docker run --gpus all, or Kubernetes "
-                    f"nvidia.com/gpu: {ws}), unset CUDA_VISIBLE_DEVICES"
-                    + (f", or use an engine built for {v['count']} rank(s)." if v["count"] else "."),
+                    + (f" ({'; '.join(v['limited_by'])})" if v["limited_by"] else "")
+                    + ". Fix: " + ", or ".join(remedies) + ".",
                     evidence=ev)
         return
     yield ok(f"{v['count']} GPU(s) visible for {ws} rank(s)", **ev)
