@@ -123,13 +123,15 @@ def shm_size(facts):
         yield error(f"/dev/shm is {_human(size)}: Docker's default, too small for {needs or 'Triton and NCCL'}",
                     f"This container was started without --shm-size or --ipc=host, so /dev/shm holds only {_human(size)}. "
                     f"Triton's Python backend needs a shared-memory region per model instance and NCCL puts its buffers "
-                    f"there; the server fails at load with \"Failed to increase the shared memory pool size\" or \"Bus error\".",
+                    f"there; the server fails at load with \"Failed to increase the shared memory pool size\" or \"Bus error\". "
+                    f"Fix: {_run_hint(facts)}.",
                     evidence=ev)
         return
     if (needs and size < SHM_MIN_TRITON) or (pb and size < 4 * pb):
         yield error(f"/dev/shm is {_human(size)}: too small for {needs or 'the Python backend'}",
                     "Each Python-backend model instance takes at least shm-default-byte-size of /dev/shm and grows from "
-                    "there; with this little the first large request or the second instance fails.", evidence=ev)
+                    "there; with this little the first large request or the second instance fails. "
+                    f"Fix: {_run_hint(facts)}.", evidence=ev)
         return
     if (needs or in_container) and size < SHM_RECOMMENDED:
         yield warning(f"/dev/shm is {_human(size)}, below the {_human(SHM_RECOMMENDED)} the deployment guides use",
@@ -165,8 +167,8 @@ def memlock(facts):
     """Checks the locked-memory limit (ulimit -l) that the server will inherit.
 
     Why: NCCL over InfiniBand/RoCE and GPUDirect register (lock) host memory; with Docker's default
-    limit (8 MiB on most hosts) multi-GPU runs fail with "NCCL WARN Call to ibv_reg_mr failed" or
-    fall back to slow paths.  NVIDIA's container guides start containers with --ulimit memlock=-1.
+    limit (8 MiB on most hosts) multi-GPU runs fail to register memory (ibv_reg_mr) or fall back
+    to slower transports.  NVIDIA's container guides start containers with --ulimit memlock=-1.
 
     Fix: `docker run --ulimit memlock=-1 …` (Kubernetes: raise the limit in the container
     runtime's default ulimits, e.g. containerd's LimitMEMLOCK=infinity).
