@@ -274,3 +274,26 @@ def test_a_port_in_use_stops_tritonserver(tmp_path):
         assert str(port) in p.stderr
     finally:
         held.close()
+
+
+BROKEN_LAUNCHER = """
+import sys
+from trtdiag import render
+
+def broken(*a, **k):
+    raise RuntimeError("renderer bug")
+
+render.terminal = broken  # a bug in trtdiag itself, made on purpose for this test
+from trtdiag.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_bug_in_trtdiag_does_not_keep_the_server_down(tmp_path):
+    launcher = tmp_path / "launcher.py"
+    launcher.write_text(BROKEN_LAUNCHER)
+    marker = tmp_path / "started"
+    p = start("exec", *BENIGN, "--", *marker_cmd(marker), script=str(launcher))
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 0 and marker.exists()
+    assert "internal error: RuntimeError: renderer bug" in err and "unchecked" in err and "Traceback" not in err

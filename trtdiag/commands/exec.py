@@ -144,10 +144,22 @@ def _kill_own_children() -> list[int]:
                     os.killpg(pgid, signal.SIGKILL)
                 else:
                     os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, os.WNOHANG)
                 killed.append(pid)
             except OSError:
                 pass
+    # reap them, so COMMAND does not inherit zombies (the worker thread may reap one first)
+    deadline = time.monotonic() + 1.0
+    pending = set(killed)
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                pending.discard(pid)
+        if pending:
+            time.sleep(0.01)
     return killed
 
 
@@ -202,7 +214,7 @@ def _quiet_view(report, args):
 
 
 def run(args) -> int:
-    from ..errors import UsageError
+    from ..errors import TrtdiagError, UsageError
 
     argv = list(getattr(args, "launch_argv", None) or [])
     if not argv:
@@ -215,6 +227,19 @@ def run(args) -> int:
         _say(f"TRTDIAG_SKIP is set: launching {argv[0]} without checks")
         return launch(path, argv)
 
+    try:
+        return _check_then_launch(args, path, argv)
+    except TrtdiagError:
+        raise  # bad usage or unreadable input: one line, exit 2, nothing launched
+    except Exception as exc:  # a bug in trtdiag must not keep a server from starting
+        if getattr(args, "debug", False):
+            raise
+        _say(f"internal error: {type(exc).__name__}: {exc} (please report it; TRTDIAG_DEBUG=1 shows the traceback); "
+             f"launching {argv[0]} unchecked")
+        return launch(path, argv)
+
+
+def _check_then_launch(args, path: str, argv: list[str]) -> int:
     _apply_launch_options(args)
     t0 = time.perf_counter()
     budget = _timeout(args)
@@ -230,7 +255,7 @@ def run(args) -> int:
              + f"; launching {argv[0]} unchecked. Raise the budget with --timeout, or skip that check with --skip.")
         return launch(path, argv)
     if worker.exc is not None:
-        raise worker.exc
+        raise worker.exc  # TrtdiagError: exit 2; anything else: launched unchecked by run()
     report = worker.report
     report.context["launch"] = argv
     if args.json_report:
