@@ -297,3 +297,23 @@ def test_a_bug_in_trtdiag_does_not_keep_the_server_down(tmp_path):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 0 and marker.exists()
     assert "internal error: RuntimeError: renderer bug" in err and "unchecked" in err and "Traceback" not in err
+
+
+def _can_unshare_pid() -> bool:
+    import shutil
+
+    if not shutil.which("unshare"):
+        return False
+    try:
+        return subprocess.run(["unshare", "-pf", "--mount-proc", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not _can_unshare_pid(), reason="needs a new PID namespace (unshare -pf: root or user namespaces)")
+def test_as_pid_1_of_a_new_pid_namespace(tmp_path):
+    """As a container ENTRYPOINT: trtdiag is PID 1, and after exec the command is PID 1."""
+    p = subprocess.run(["unshare", "-pf", "--mount-proc", PY, "-m", "trtdiag", "exec", *BENIGN, "--",
+                        PY, "-c", "import os, sys; print(os.getpid()); sys.exit(5)"],
+                       capture_output=True, text=True, env=cli_env(), timeout=60)
+    assert p.stdout.strip() == "1" and p.returncode == 5, p.stderr
