@@ -282,3 +282,12 @@ def test_cli_check_container_area_and_docs():
     assert p.returncode in (0, 1) and "Traceback" not in p.stderr
     p = run_cli("checks", "CTR001")
     assert p.returncode == 0 and "--shm-size=2g" in p.stdout
+
+
+def test_overlay_root_without_markers_counts_as_a_container(tmp_path, monkeypatch):
+    root = _tree(tmp_path, "1 0 0:50 / / rw,relatime - overlay overlay rw,lowerdir=/a,upperdir=/b,workdir=/c\n", "0::/\n",
+                 {"proc/1/cgroup": "0::/\n"})
+    monkeypatch.setenv("TRTDIAG_ROOT", str(root))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    rt = Facts()["container.info"]["runtime"]
+    assert rt["in_container"] and rt["runtime"] == "container"

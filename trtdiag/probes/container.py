@@ -144,6 +144,12 @@ def container_runtime() -> dict[str, Any]:
         runtime = "docker"
     elif hints:
         runtime = hints[0]
+    else:
+        # containerd/CRI-O with a private cgroup namespace leave no marker; their root is an overlay
+        rootfs = _mount("/")
+        if rootfs and rootfs.get("fstype") in ("overlay", "fuse-overlayfs"):
+            runtime = "container"
+            hints.append(f"root filesystem is {rootfs['fstype']}")
     return {"in_container": runtime is not None, "runtime": runtime, "markers": markers, "cgroup_hints": hints}
 
 
