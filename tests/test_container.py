@@ -95,6 +95,7 @@ def test_fake_docker_tree_cgroup_v2(tmp_path, monkeypatch):
                  {"sys/fs/cgroup/memory.max": "17179869184\n", ".dockerenv": "", "proc/1/cgroup": "0::/\n",
                   "dev/nvidia0": "", "dev/nvidia1": "", "dev/nvidiactl": ""})
     monkeypatch.setenv("TRTDIAG_ROOT", str(root))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     data = Facts()["container.info"]
     assert data["shm"]["size"] == 64 * MiB and data["shm"]["mount"]["fstype"] == "tmpfs"
     assert data["memory"] == {"cgroup": "v2", "path": "/sys/fs/cgroup/memory.max", "limit": 16 * GiB}
