@@ -78,8 +78,9 @@ def test_trtllm_serve(tmp_path):
     eng = tmp_path / "engine"
     eng.mkdir()
     (eng / "rank0.engine").write_bytes(b"x")
-    p = parse(["trtllm-serve", str(eng), "--port", "8080", "--tp_size", "2"])
+    p = parse(["trtllm-serve", str(eng), "--port", "8080", "--tp_size", "2", "--tokenizer", str(tmp_path)])
     assert p["kind"] == "trtllm-serve" and p["engine_dir"] == str(eng) and p["http_port"] == 8080 and p["world_size"] == 2
+    assert options_from(p)["tokenizer_dir"] == str(tmp_path)
     p = parse(["trtllm-serve", "meta-llama/Llama-3-8B"])
     assert "engine_dir" not in p and options_from(p) == {"http_port": 8000}
 

@@ -10,7 +10,8 @@ directory, the ports and the number of ranks.  It understands
 - tensorrtllm_backend's ``scripts/launch_triton_server.py`` (``--world_size``, ``--model_repo``,
   ``--http_port``, ``--grpc_port``, ``--metrics_port``, ``--tritonserver``, as in its argparse;
   the script starts ``mpirun -n 1 tritonserver … : -n 1 tritonserver …``, one per rank);
-- ``trtllm-serve MODEL_OR_ENGINE_DIR [--port N] [--tp_size N] [--pp_size N]``;
+- ``trtllm-serve MODEL_OR_ENGINE_DIR [--port N] [--tp_size N] [--pp_size N] [--tokenizer DIR]``
+  (docs/source/commands/trtllm-serve.rst; the server listens on 8000 by default);
 - ``mpirun``/``mpiexec``/``orterun`` with ``-n N``/``-np N`` wrapping any of those, also in MPMD
   form (``-n 1 A : -n 1 B``: the ranks add up);
 - the wrappers ``env [VAR=value …]``, ``python[3] SCRIPT``/``python -m MODULE`` and
@@ -136,6 +137,11 @@ def _trtllm_serve(args: list[str], out: dict[str, Any]) -> None:
     port = _opt(rest, ("--port",))
     if port is not None:
         out["http_port"] = _int(port)
+    tok = _opt(rest, ("--tokenizer",))
+    if tok:
+        out["tokenizer"] = tok
+        if os.path.isdir(tok):
+            out["tokenizer_dir"] = tok
     tp = _int(_opt(rest, ("--tp_size", "--tp-size"))) or 1
     pp = _int(_opt(rest, ("--pp_size", "--pp-size"))) or 1
     if tp * pp > 1 or _opt(rest, ("--tp_size", "--tp-size", "--pp_size", "--pp-size")) is not None:
@@ -284,7 +290,7 @@ def parse(argv: list[str]) -> dict[str, Any]:
 def options_from(parsed: dict[str, Any]) -> dict[str, Any]:
     """The facts options a launch command implies (exec sets those the user did not give)."""
     opts: dict[str, Any] = {}
-    for k in ("model_repo", "engine_dir", "world_size"):
+    for k in ("model_repo", "engine_dir", "world_size", "tokenizer_dir"):
         if parsed.get(k) is not None:
             opts[k] = parsed[k]
     kind = parsed.get("kind")
