@@ -7,9 +7,11 @@ They read ``container.info`` (probes/container.py) and, where a launch command i
   (docker run reference).  Triton's Python backend (used by tensorrtllm_backend's preprocessing,
   postprocessing and BLS models) keeps one shared-memory region per model instance in /dev/shm,
   sized by ``--backend-config=python,shm-default-byte-size`` and grown by
-  ``shm-growth-byte-size`` (python_backend README, "Managing Shared Memory"); when it cannot grow
-  it fails with "Failed to increase the shared memory pool size … If you are running Triton inside
-  docker, use '--shm-size' flag".  NCCL puts its intra-node buffers in /dev/shm too.  The
+  ``shm-growth-byte-size`` (python_backend README, "Managing Shared Memory": 64 MB per instance,
+  grown in 64 MB steps, in the releases of 2021-2022; 1 MB and 1 MB steps in later ones — so with
+  the old default two instances already overflow Docker's 64 MiB); when it cannot grow it fails
+  with "Failed to increase the shared memory pool size for key '…' to N bytes. If you are running
+  Triton inside docker, use '--shm-size' flag to control the shared memory region size."  NCCL puts its intra-node buffers in /dev/shm too.  The
   tensorrtllm_backend and NGC guides start containers with ``--shm-size=2g`` (or ``--ipc=host``)
   and ``--ulimit memlock=-1 --ulimit stack=67108864``.
 """
