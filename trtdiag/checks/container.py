@@ -8,7 +8,7 @@ They read ``container.info`` (probes/container.py) and, where a launch command i
   postprocessing and BLS models) keeps one shared-memory region per model instance in /dev/shm,
   sized by ``--backend-config=python,shm-default-byte-size`` and grown by
   ``shm-growth-byte-size`` (python_backend README, "Managing Shared Memory": 64 MB per instance,
-  grown in 64 MB steps, in the releases of 2021-2022; 1 MB and 1 MB steps in later ones — so with
+  grown in 64 MB steps, in older releases; 1 MB and 1 MB steps in current ones — so with
   the old default two instances already overflow Docker's 64 MiB); when it cannot grow it fails
   with "Failed to increase the shared memory pool size for key '…' to N bytes. If you are running
   Triton inside docker, use '--shm-size' flag to control the shared memory region size."  NCCL puts its intra-node buffers in /dev/shm too.  The
