@@ -173,12 +173,16 @@ def test_time_budget_abandons_a_slow_check_and_launches(tmp_path):
     launcher.write_text(SLOW_LAUNCHER)
     out = tmp_path / "children"
     t0 = time.monotonic()
-    p = start("exec", "--only", "CTR990", "--timeout", "1.5", "--", PY, "-c", CHILDREN, str(out), script=str(launcher))
+    report = tmp_path / "report.json"
+    p = start("exec", "--only", "CTR990", "--timeout", "1.5", "--json-report", str(report), "--",
+              PY, "-c", CHILDREN, str(out), script=str(launcher))
     _, err = p.communicate(timeout=60)
     assert time.monotonic() - t0 < 30
     assert p.returncode == 0, err
-    assert "did not finish within 1.5s" in err and "CTR990" in err and "launching" in err
+    assert "did not finish within 1.5s" in err and "--skip CTR990" in err and "launching" in err
     assert out.read_text() == ""  # the abandoned probe's `sleep` was stopped, not inherited
+    ctx = json.loads(report.read_text())["context"]
+    assert ctx["timed_out"] is True and ctx["still_running"] == "CTR990"
 
 
 def test_skip_variable_launches_without_checking(tmp_path):

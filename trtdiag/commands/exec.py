@@ -239,6 +239,18 @@ def run(args) -> int:
         return launch(path, argv)
 
 
+def _write_json_report(path: str, report) -> None:
+    """Keep the report (atomically: a reader sees the old file or the new one); a failure to
+    write it is a warning, never a reason not to launch."""
+    from .. import render
+    from ..fsutil import atomic_write_text
+
+    try:
+        atomic_write_text(path, render.json_text(report))
+    except OSError as exc:
+        _say(f"warning: could not write the JSON report to {path}: {exc.strerror or exc}")
+
+
 def _check_then_launch(args, path: str, argv: list[str]) -> int:
     _apply_launch_options(args)
     t0 = time.perf_counter()
@@ -252,20 +264,20 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
         _say(f"warning: the checks did not finish within {budget:g}s"
              + (f" (still running {spec.id}: {spec.title})" if spec else "")
              + (f"; stopped {len(killed)} probe process(es)" if killed else "")
-             + f"; launching {argv[0]} unchecked. Raise the budget with --timeout, or skip that check with --skip.")
+             + f"; launching {argv[0]} unchecked. Raise the budget with --timeout"
+             + (f", or skip that check with --skip {spec.id}." if spec else "."))
+        if args.json_report:
+            from ..model import Report
+
+            ctx = {"launch": argv, "timed_out": True, "budget_s": budget, "still_running": spec.id if spec else None}
+            _write_json_report(args.json_report, Report("exec", [], ctx, duration_s=time.perf_counter() - t0))
         return launch(path, argv)
     if worker.exc is not None:
         raise worker.exc  # TrtdiagError: exit 2; anything else: launched unchecked by run()
     report = worker.report
     report.context["launch"] = argv
     if args.json_report:
-        from .. import render
-        from ..fsutil import atomic_write_text
-
-        try:
-            atomic_write_text(args.json_report, render.json_text(report))
-        except OSError as exc:
-            _say(f"warning: could not write the JSON report to {args.json_report}: {exc.strerror or exc}")
+        _write_json_report(args.json_report, report)
     blocked = _blocks(report, args.fail_on)
     c = report.counts()
     if args.quiet and c["error"] == 0 and c["warning"] == 0:
@@ -278,5 +290,8 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
         _say(f"not launching {argv[0]}: {c['error']} error(s), {c['warning']} warning(s) (--fail-on {args.fail_on}). "
              f"Fix the {what} above, or launch anyway with --fail-on never (once: TRTDIAG_SKIP=1).")
         return 1
-    _say(f"launching {' '.join(argv)[:200]}")
+    import shlex
+
+    line = shlex.join(argv)
+    _say(f"launching {line if len(line) <= 300 else line[:297] + '...'}")
     return launch(path, argv)
