@@ -251,8 +251,27 @@ def _write_json_report(path: str, report) -> None:
         _say(f"warning: could not write the JSON report to {path}: {exc.strerror or exc}")
 
 
+def describe(parsed: dict, args) -> str:
+    """What trtdiag understood of the launch, in one line (so a wrong guess is visible)."""
+    bits = []
+    if getattr(args, "model_repo", None):
+        bits.append(f"model repository {args.model_repo}")
+    if getattr(args, "engine_dir", None):
+        bits.append(f"engine {args.engine_dir}")
+    ports = [f"{k.split('_')[0]} {getattr(args, k)}" for k in ("http_port", "grpc_port", "metrics_port") if getattr(args, k, None)]
+    if ports:
+        bits.append("ports " + ", ".join(ports))
+    if getattr(args, "world_size", None):
+        bits.append(f"{args.world_size} rank(s)")
+    kind = parsed.get("kind")
+    what = kind if kind not in (None, "other", "none", "python") else os.path.basename(str(parsed.get("program") or "?"))
+    return f"checking the launch of {what}" + (f" ({'; '.join(bits)})" if bits else "")
+
+
 def _check_then_launch(args, path: str, argv: list[str]) -> int:
-    _apply_launch_options(args)
+    parsed = _apply_launch_options(args)
+    if not args.quiet and not getattr(args, "json", False):
+        _say(describe(parsed, args))
     t0 = time.perf_counter()
     budget = _timeout(args)
     worker = _Worker(args)
