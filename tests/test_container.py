@@ -141,6 +141,14 @@ def test_ctr001_docker_default_shm_with_triton_is_an_error():
     assert "64 MiB" in f[0].title and f[0].evidence["size_bytes"] == 64 * MiB and f[0].kb == "shm-too-small"
 
 
+def test_ctr001_docker_default_without_triton_or_ranks_is_only_a_warning():
+    """A plain `trtdiag check` in a container (a CI job) is not failed for Docker's default."""
+    f = run("CTR001", info(shm={"size": 64 * MiB, "free": 64 * MiB}), {})
+    assert sev(f) == [Severity.WARNING]
+    f = run("CTR001", info(shm={"size": 64 * MiB, "free": 64 * MiB}), {"model_repo": "/models"})
+    assert sev(f) == [Severity.ERROR] and f[0].evidence["needed by"] == "Triton's Python backend"
+
+
 def test_ctr001_small_shm_for_multi_rank_is_an_error():
     f = run("CTR001", info(shm={"size": 128 * MiB, "free": 128 * MiB}), {"world_size": 4})
     assert sev(f) == [Severity.ERROR] and "NCCL" in f[0].title

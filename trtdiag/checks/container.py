@@ -95,11 +95,11 @@ def shm_size(facts):
     shm = ci.get("shm") or {}
     launch = _launch(facts)
     ws = _world_size(facts) or 1
-    triton = _uses_triton(launch)
+    triton = _uses_triton(launch) or bool(facts.opt("model_repo"))
     needs = "Triton's Python backend" if triton else ("NCCL across %d ranks" % ws if ws > 1 else None)
     in_container = (ci.get("runtime") or {}).get("in_container")
     if not shm.get("exists"):
-        sev = error if (needs or in_container) else warning
+        sev = error if needs else warning
         yield sev("/dev/shm does not exist",
                   "There is no /dev/shm in this container, so POSIX shared memory (shm_open) fails: "
                   "Triton's Python backend and NCCL cannot start.",
@@ -122,7 +122,8 @@ def shm_size(facts):
         yield info("Could not read the size of /dev/shm", "statvfs and the mount table gave no size.", evidence=ev)
         return
     if size <= DOCKER_DEFAULT_SHM and (needs or in_container):
-        yield error(f"/dev/shm is {_human(size)}: Docker's default, too small for {needs or 'Triton and NCCL'}",
+        # without a Triton launch, a model repository or several ranks, nothing here needs it yet
+        yield (error if needs else warning)(f"/dev/shm is {_human(size)}: Docker's default, too small for {needs or 'Triton and NCCL'}",
                     f"This container was started without --shm-size or --ipc=host, so /dev/shm holds only {_human(size)}. "
                     f"Triton's Python backend needs a shared-memory region per model instance and NCCL puts its buffers "
                     f"there; the server fails at load with \"Failed to increase the shared memory pool size\" or \"Bus error\". "
@@ -145,7 +146,7 @@ def shm_size(facts):
         ev["leftover segments"] = [x["name"] for x in leftovers[:10]] + ([f"… {len(leftovers) - 10} more"] if len(leftovers) > 10 else [])
         ev["leftover bytes"] = _human(total)
         if free is not None and free < SHM_MIN_TRITON:
-            yield error(f"/dev/shm is nearly full ({_human(free)} free): {len(leftovers)} segments left by a killed server",
+            yield (error if needs else warning)(f"/dev/shm is nearly full ({_human(free)} free): {len(leftovers)} segments left by a killed server",
                         "A server that was killed did not remove its shared-memory regions; they hold the memory the next "
                         "start needs. Remove them when no Triton or NCCL process runs: "
                         "rm -f /dev/shm/triton_python_backend_shm_region_* /dev/shm/nccl-*", evidence=ev)
