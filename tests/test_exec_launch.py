@@ -117,3 +117,23 @@ def test_exec_options_fill_only_what_the_user_did_not_give(tmp_path):
                               model_repo="/user", engine_dir=None, http_port=None, grpc_port=None, metrics_port=None, world_size=None)
     _apply_launch_options(args)
     assert args.model_repo == "/user" and args.http_port == 9000 and args.grpc_port == 8001 and args.world_size is None
+
+
+def test_parse_never_crashes_on_any_argv():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["tritonserver", "mpirun", "-n", "-np", "2", ":", "--model-repository", "--http-port=",
+                             "--http-port", "x", "python3", "launch_triton_server.py", "--world_size", "trtllm-serve",
+                             "--tp_size", "sh", "-c", "env", "A=1", "--backend-config", "python,shm-default-byte-size=",
+                             "--mca", "=", "", "--allow-http", "false", "bash", "&&", "'"])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.one_of(words, st.text(max_size=12)), max_size=12))
+    def prop(argv):
+        p = parse(argv)
+        opts = options_from(p)
+        assert set(opts) <= {"model_repo", "engine_dir", "world_size", "tokenizer_dir", "http_port", "grpc_port", "metrics_port"}
+        assert opts.get("world_size", 1) >= 1
+
+    prop()

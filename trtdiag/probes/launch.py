@@ -81,6 +81,12 @@ def _int(v: str | None) -> int | None:
         return None
 
 
+def _count(v: str | None) -> int | None:
+    """A rank count: a positive integer, or None."""
+    n = _int(v)
+    return n if n is not None and n > 0 else None
+
+
 def _false(v: str | None) -> bool:
     return v is not None and v.strip().lower() in ("false", "0", "no", "off")
 
@@ -112,7 +118,7 @@ def _tritonserver(args: list[str], out: dict[str, Any]) -> None:
 def _launch_triton_server(args: list[str], out: dict[str, Any]) -> None:
     # argparse in scripts/launch_triton_server.py: --world_size (int, default 1), --tritonserver,
     # --model_repo, --grpc_port/--http_port/--metrics_port (str, defaults 8001/8000/8002).
-    out["world_size"] = _int(_opt(args, ("--world_size",))) or 1
+    out["world_size"] = _count(_opt(args, ("--world_size",))) or 1
     repo = _opt(args, ("--model_repo",))
     if repo:
         out["model_repo"] = repo
@@ -142,8 +148,8 @@ def _trtllm_serve(args: list[str], out: dict[str, Any]) -> None:
         out["tokenizer"] = tok
         if os.path.isdir(tok):
             out["tokenizer_dir"] = tok
-    tp = _int(_opt(rest, ("--tp_size", "--tp-size"))) or 1
-    pp = _int(_opt(rest, ("--pp_size", "--pp-size"))) or 1
+    tp = _count(_opt(rest, ("--tp_size", "--tp-size"))) or 1
+    pp = _count(_opt(rest, ("--pp_size", "--pp-size"))) or 1
     if tp * pp > 1 or _opt(rest, ("--tp_size", "--tp-size", "--pp_size", "--pp-size")) is not None:
         out["world_size"] = tp * pp
 
@@ -179,7 +185,7 @@ def _split_mpi(argv: list[str]) -> tuple[list[list[str]], list[int], bool]:
             if name in _MPI_HOSTS:
                 hosts = True
             if name in _MPI_RANKS:
-                n = _int(val) if eq else _int(seg[i + 1] if i + 1 < len(seg) else None)
+                n = _count(val) if eq else _count(seg[i + 1] if i + 1 < len(seg) else None)
             if eq:
                 i += 1
             elif name in _MPI_TWO:
