@@ -32,6 +32,7 @@ otherwise COMMAND's own (trtdiag becomes COMMAND).  The report goes to stderr.
 """
 
 DEFAULT_TIMEOUT = 30.0
+SLOW_NOTICE = 5.0
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -276,7 +277,16 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
     budget = _timeout(args)
     worker = _Worker(args)
     worker.start()
-    worker.join(budget if budget > 0 else None)
+    deadline = time.monotonic() + budget if budget > 0 else None
+    # like a doctor that says "taking longer than expected": one line after SLOW_NOTICE seconds
+    first = SLOW_NOTICE if deadline is None else min(SLOW_NOTICE, budget)
+    worker.join(first)
+    if worker.is_alive() and (deadline is None or time.monotonic() < deadline):
+        spec = worker.current
+        if not args.quiet:
+            _say(f"still checking after {SLOW_NOTICE:g}s" + (f" ({spec.id}: {spec.title})" if spec else "")
+                 + (f"; launching unchecked at {budget:g}s" if deadline else ""))
+        worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
     if worker.is_alive():
         spec = worker.current
         killed = _kill_own_children()
