@@ -80,7 +80,7 @@ def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
                 lines.append(_c(f"        fix ({f.fix.id}{'' if f.fix.safe else ', review first'}): {f.fix.summary}", "1", color))
                 if f.fix.preview and verbose:
                     lines.extend("          " + ln for ln in f.fix.preview.splitlines())
-            if f.kb:
+            if f.kb and f.severity.rank >= Severity.WARNING.rank:
                 lines.append(_c(f"        more: trtdiag explain --kb {f.kb}", "2", color))
     if not report.findings:
         lines.append("No checks applied here.")
