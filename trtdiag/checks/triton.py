@@ -118,8 +118,14 @@ def unfilled_placeholders(facts):
         if plan.get("invalid"):
             ev["filled file would not parse"] = plan["invalid"]
         names = sorted({p["name"] for p in required})
-        todo = [n for n in (plan.get("unresolved") or []) if n in names] or plan.get("unresolved") or sorted({p["name"] for p in phs})
-        cmd = "trtdiag fix --apply --model-repo " + repo["root"] + " --set " + ",".join(f"{n}=…" for n in todo)
+        unresolved = plan.get("unresolved") or []
+        todo = [n for n in unresolved if n in names] or unresolved
+        cmd = "trtdiag fix --apply --model-repo " + repo["root"]
+        for opt in ("engine_dir", "tokenizer_dir"):
+            if facts.opt(opt):
+                cmd += f" --{opt.replace('_', '-')} {facts.opt(opt)}"
+        if todo:
+            cmd += " --set " + ",".join(f"{n}=…" for n in todo)
         if required:
             msg = (f"{_rel(repo, m['config_path'])} still holds {len(phs)} template placeholder(s); "
                    f"{len(names)} of them ({', '.join('${' + n + '}' for n in names)}) stop model '{name}' from loading: "
