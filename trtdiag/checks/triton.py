@@ -206,22 +206,22 @@ def engine_dir(facts):
     if path is None:
         return  # an unfilled placeholder: TRI001 says so
     ev = {"file": m["config_path"], key: path}
-    if not os.path.exists(path):
+    pi = (m.get("paths") or {}).get(key) or {}
+    if not pi.get("exists"):
         yield error(f"{key} {path} does not exist",
                     f"Model '{name}' loads its engine from {path} ({m['config_path']}), which does not exist on this machine. "
                     f"Point {key} at the directory trtllm-build wrote (rank0.engine, config.json), or run trtdiag inside the serving container.",
                     evidence=ev)
         return
-    if not os.path.isdir(path):
+    if not pi.get("is_dir"):
         yield error(f"{key} {path} is not a directory",
                     f"The backend expects the engine directory (config.json plus rank<N>.engine files), not a file. Set {key} to {os.path.dirname(path) or '.'}.",
                     evidence=ev)
         return
-    try:
-        files = os.listdir(path)
-    except OSError as exc:
-        yield error(f"{key} {path} cannot be read", f"{path}: {exc.strerror}", evidence=ev)
+    if pi.get("error"):
+        yield error(f"{key} {path} cannot be read", f"{path}: {pi['error']}", evidence=ev)
         return
+    files = pi.get("entries") or []
     engines = sorted(f for f in files if f.endswith((".engine", ".plan")))
     ev["engines"] = engines
     missing = [f for f in ("config.json",) if f not in files]
@@ -241,18 +241,16 @@ def engine_dir(facts):
 
 
 # ---------------------------------------------------------------- TRI004 tokenizer dir
-def _tokenizer_problem(path: str) -> str | None:
+def _tokenizer_problem(pi: dict[str, Any]) -> str | None:
     from ..probes.triton import TOKENIZER_FILES
 
-    if not os.path.exists(path):
+    if not pi.get("exists"):
         return "does not exist"
-    if not os.path.isdir(path):
+    if not pi.get("is_dir"):
         return "is not a directory"
-    try:
-        files = set(os.listdir(path))
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
-    if not files & set(TOKENIZER_FILES):
+    if pi.get("error"):
+        return f"cannot be read ({pi['error']})"
+    if not set(pi.get("entries") or []) & set(TOKENIZER_FILES):
         return "holds no tokenizer files (" + ", ".join(TOKENIZER_FILES[:4]) + ", …)"
     return None
 
@@ -279,7 +277,7 @@ def tokenizer_dir(facts):
             continue
         seen += 1
         path = params["tokenizer_dir"]
-        prob = _tokenizer_problem(path)
+        prob = _tokenizer_problem((m.get("paths") or {}).get("tokenizer_dir") or {})
         ev = {"file": m["config_path"], "tokenizer_dir": path}
         if prob is None:
             yield ok(f"{name}: tokenizer_dir holds a tokenizer", **ev)

@@ -56,6 +56,20 @@ def find_repo(explicit: str | None) -> str | None:
     return None
 
 
+PATH_PARAMS = ("gpt_model_path", "engine_dir", "tokenizer_dir", "encoder_engine_dir")
+
+
+def path_info(path: str) -> dict[str, Any]:
+    """What a path parameter points at, recorded as a fact (so ``check --from`` sees the same)."""
+    out: dict[str, Any] = {"exists": os.path.exists(path), "is_dir": os.path.isdir(path), "entries": None, "error": None}
+    if out["is_dir"]:
+        try:
+            out["entries"] = sorted(os.listdir(path))[:500]
+        except OSError as exc:
+            out["error"] = exc.strerror or str(exc)
+    return out
+
+
 def read_model(model_dir: str) -> dict[str, Any]:
     from ..fsutil import read_text
     from ..parsers import pbtxt
@@ -72,6 +86,7 @@ def read_model(model_dir: str) -> dict[str, Any]:
         return out
     out.update(pbtxt.parse_config(text))
     out["read_error"] = None
+    out["paths"] = {k: path_info(v) for k, v in (out.get("parameters") or {}).items() if k in PATH_PARAMS and v}
     versions = []
     try:
         versions = sorted(d for d in os.listdir(model_dir) if d.isdigit() and os.path.isdir(os.path.join(model_dir, d)))
