@@ -289,3 +289,74 @@ def test_engine_read_from_gpt_model_path_when_no_engine_dir(filled, cli):
     code, findings = check(cli, "--model-repo", str(repo))
     e = errors(findings, "TRI005")
     assert len(e) == 1 and e[0]["evidence"]["engine max_batch_size"] == 2
+
+
+# ---------------------------------------------------------------- more TRI001 / TRI003 / TRI004 / TRI008 cases
+def tri001(**options):
+    """TRI001's findings for these options (``set`` is what `fix --set` passes; `check` has no --set)."""
+    from trtdiag import registry
+    from trtdiag.facts import Facts
+
+    return [f.to_dict() for f in registry.run_one(registry.load_all()["TRI001"], Facts(options))]
+
+
+def test_set_key_that_fills_nothing_is_reported_with_a_suggestion(tmp_path):
+    repo = copy_templates(tmp_path / "repo")
+    [w] = [f for f in tri001(model_repo=str(repo), set={"tokenizer_dirr": "/x"}) if f["severity"] == "warning"]
+    assert "did you mean tokenizer_dir?" in w["message"]
+
+
+def test_set_batch_size_above_engine_is_flagged_in_the_plan(tmp_path):
+    repo = copy_templates(tmp_path / "repo")
+    eng = make_engine(tmp_path / "engine", max_batch_size=8)
+    fs = tri001(model_repo=str(repo), engine_dir=str(eng), set={"triton_max_batch_size": "64"})
+    f = next(f for f in fs if "ensemble" in f["title"])
+    assert "above the engine's max_batch_size 8" in f["evidence"]["conflict"]
+    assert "above the engine's max_batch_size 8" in f["fix"]["summary"]
+
+
+def test_repository_found_at_conventional_place_in_cwd(tmp_path):
+    copy_templates(tmp_path / "triton_model_repo")
+    p = run_cli("check", "--only", "TRI001", "--json", cwd=str(tmp_path))
+    assert p.returncode == 1, p.stderr
+    assert any(f["id"] == "TRI001" for f in json.loads(p.stdout)["findings"])
+
+
+def test_no_repository_means_no_triton_findings(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, findings = check(cli)
+    if not any(Path(c).is_dir() for c in ("/tensorrtllm_backend/triton_model_repo", "/opt/tritonserver/models", "/models")):
+        assert findings == [] and code == 0
+
+
+def test_tokenizer_dir_hub_id_is_a_warning(filled, cli):
+    repo, eng, _ = filled
+    _set_param(repo / "preprocessing" / "config.pbtxt", "tokenizer_dir", "meta-llama/Llama-2-7b-hf")
+    code, findings = check(cli, "--model-repo", str(repo), "--engine-dir", str(eng))
+    [w] = [f for f in findings if f["id"] == "TRI004" and f["severity"] == "warning"]
+    assert "Hugging Face Hub id" in w["title"]
+
+
+def test_unknown_gpt_model_type(filled, cli):
+    repo, eng, _ = filled
+    _set_param(repo / "tensorrt_llm" / "config.pbtxt", "gpt_model_type", "inflight_fused")
+    code, findings = check(cli, "--model-repo", str(repo), "--engine-dir", str(eng))
+    assert len(errors(findings, "TRI008")) == 1 and "'inflight_fused'" in errors(findings, "TRI008")[0]["title"]
+
+
+def test_engine_dir_option_differs_from_what_the_repo_serves(filled, cli, tmp_path):
+    repo, eng, _ = filled
+    other = make_engine(tmp_path / "other")
+    code, findings = check(cli, "--model-repo", str(repo), "--engine-dir", str(other))
+    assert any(f["id"] == "TRI003" and f["severity"] == "warning" for f in findings)
+
+
+def test_snapshot_gives_the_same_triton_findings(filled, cli, tmp_path):
+    repo, eng, _ = filled
+    _set_param(repo / "preprocessing" / "config.pbtxt", "tokenizer_dir", str(tmp_path / "gone"))
+    snap = tmp_path / "snap.json"
+    code, out, err = cli("collect", "--model-repo", str(repo), "--only", "triton", "-o", str(snap))
+    live = [(f["id"], f["severity"], f["title"]) for f in check(cli, "--model-repo", str(repo))[1]]
+    (repo / "preprocessing" / "config.pbtxt").unlink()  # the snapshot, not the files, is read now
+    again = [(f["id"], f["severity"], f["title"]) for f in check(cli, "--from", str(snap))[1]]
+    assert live == again and ("TRI004", "error", f"preprocessing: tokenizer_dir {tmp_path / 'gone'} does not exist") in again

@@ -117,6 +117,8 @@ def unfilled_placeholders(facts):
             ev["still without a value"] = plan["unresolved"]
         if plan.get("invalid"):
             ev["filled file would not parse"] = plan["invalid"]
+        if plan.get("conflicts"):
+            ev["conflict"] = plan["conflicts"]
         names = sorted({p["name"] for p in required})
         unresolved = plan.get("unresolved") or []
         todo = [n for n in unresolved if n in names] or unresolved
@@ -140,6 +142,17 @@ def unfilled_placeholders(facts):
             yield info(f"{name}/config.pbtxt: {len(optional)} optional parameter(s) left unfilled", msg, evidence=ev, fix=fix)
     if not any_found:
         yield ok("No ${placeholders} left in the model configs", repository=repo["root"], models=sorted(repo["models"]))
+        return
+    # --set keys that fill nothing: usually a typo (tokenizer_path for tokenizer_dir)
+    left = sorted({p["name"] for m in repo["models"].values() for p in m.get("placeholders") or []})
+    for key in sorted(k for k in (facts.opt("set") or {}) if not k.startswith("__") and k not in left):
+        import difflib
+
+        close = difflib.get_close_matches(key, left, n=1)
+        yield warning(f"--set {key}: no ${{{key}}} in any config.pbtxt",
+                      f"No model config of {repo['root']} holds ${{{key}}}, so --set {key}=… fills nothing"
+                      + (f"; did you mean {close[0]}?" if close else ".") + " Placeholders left: " + ", ".join(left) + ".",
+                      evidence={"key": key, "placeholders left": left})
 
 
 # ---------------------------------------------------------------- TRI002 parse errors

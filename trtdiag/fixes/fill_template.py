@@ -80,6 +80,10 @@ def plan_fill(facts, repo: dict[str, Any], model: str) -> tuple[Fix | None, dict
         "values": {k: f"{v} ({src[k]})" for k, v in use.items()},
         "unresolved": [n for n in names if n not in vals],
     }
+    eng_mb = (((facts.get("triton.engine") or {}).get("normalized")) or {}).get("max_batch_size")
+    v = use.get("triton_max_batch_size")
+    if eng_mb and v is not None and v.strip().isdigit() and int(v) > eng_mb:
+        plan["conflicts"] = f"triton_max_batch_size={v} is above the engine's max_batch_size {eng_mb}"
     if not use:
         return None, plan
     try:
@@ -95,6 +99,8 @@ def plan_fill(facts, repo: dict[str, Any], model: str) -> tuple[Fix | None, dict
         plan["invalid"] = f"{m['config_path']}:{res['parse_error']}"
         return None, plan
     summary = f"fill {len(use)} placeholder(s) in {model}/config.pbtxt: " + ", ".join(f"{k}={v}" for k, v in use.items())
+    if plan.get("conflicts"):
+        summary += f" [{plan['conflicts']}]"
     if plan["unresolved"]:
         summary += " (still unfilled: " + ", ".join(plan["unresolved"]) + ")"
     return edit_fix("fill-placeholders", summary, m["config_path"], before, after, safe=True,
