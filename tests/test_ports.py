@@ -120,4 +120,15 @@ def test_holder_pid_1_is_never_killed(cli, tmp_path):
 def test_launch_command_ports_replaced_or_added():
     argv = ["tritonserver", "--model-repository=/m", "--http-port", "8000", "--grpc-port=8001"]
     assert launch_argv(argv, {"http": 8010, "grpc": 8011, "metrics": 8012}) == [
-        "tritonserver", "--model-repository=/m", "--http-port", "8010", "--grpc-port=8011", "--metrics-port", "8012"]
+        "tritonserver", "--metrics-port", "8012", "--model-repository=/m", "--http-port", "8010", "--grpc-port=8011"]
+
+
+def test_launch_command_mpirun_and_launch_script():
+    argv = ["mpirun", "--allow-run-as-root", "-n", "1", "/opt/tritonserver/bin/tritonserver", "--model-repository=/m", ":", "-n", "1", "/opt/tritonserver/bin/tritonserver"]
+    out = launch_argv(argv, {"http": 8010, "grpc": 8011, "metrics": 8012})
+    assert out[:11] == ["mpirun", "--allow-run-as-root", "-n", "1", "/opt/tritonserver/bin/tritonserver",
+                        "--http-port", "8010", "--grpc-port", "8011", "--metrics-port", "8012"]
+    assert out[11:] == ["--model-repository=/m", ":", "-n", "1", "/opt/tritonserver/bin/tritonserver"]
+    argv = ["python3", "scripts/launch_triton_server.py", "--world_size", "2", "--model_repo", "/m"]
+    assert launch_argv(argv, {"http": 8010, "grpc": 8011, "metrics": 8012})[-6:] == [
+        "--http_port", "8010", "--grpc_port", "8011", "--metrics_port", "8012"]

@@ -360,3 +360,22 @@ def test_snapshot_gives_the_same_triton_findings(filled, cli, tmp_path):
     (repo / "preprocessing" / "config.pbtxt").unlink()  # the snapshot, not the files, is read now
     again = [(f["id"], f["severity"], f["title"]) for f in check(cli, "--from", str(snap))[1]]
     assert live == again and ("TRI004", "error", f"preprocessing: tokenizer_dir {tmp_path / 'gone'} does not exist") in again
+
+
+# ---------------------------------------------------------------- TRI012 version folders
+def test_copy_without_version_folders(tmp_path, cli):
+    repo = copy_templates(tmp_path / "repo", versions=False)
+    code, findings = check(cli, "--model-repo", str(repo), "--only", "TRI012")
+    names = sorted(f["title"].split(":")[0] for f in errors(findings, "TRI012"))
+    assert names == sorted(p.parent.name for p in repo.glob("*/config.pbtxt"))
+    (repo / "preprocessing" / "1").mkdir()
+    code, findings = check(cli, "--model-repo", str(repo), "--only", "TRI012")
+    assert any(f["title"] == "preprocessing: no model.py in 1/" for f in errors(findings, "TRI012"))
+
+
+def test_step_folder_without_config(filled, cli):
+    repo, eng, _ = filled
+    (repo / "postprocessing" / "config.pbtxt").unlink()
+    code, findings = check(cli, "--model-repo", str(repo), "--engine-dir", str(eng))
+    [e] = errors(findings, "TRI006")
+    assert "holds no config.pbtxt" in e["message"]

@@ -13,11 +13,16 @@ TEMPLATES = next((c / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_l
                   if (c / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm").is_dir()), None)
 
 
-def copy_templates(dst: Path) -> Path:
+def copy_templates(dst: Path, versions: bool = True) -> Path:
     assert TEMPLATES is not None, "../shared/fixtures/configs not found"
     shutil.copytree(TEMPLATES, dst)
     for p in dst.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
+    if versions:  # as in tensorrtllm_backend's all_models: a 1/ folder each, model.py for Python models
+        for cfg in dst.glob("*/config.pbtxt"):
+            (cfg.parent / "1").mkdir()
+            if 'backend: "python"' in cfg.read_text():
+                (cfg.parent / "1" / "model.py").write_text("# stands for tensorrtllm_backend's model.py (not run by these checks)\n")
     return dst
 
 

@@ -17,30 +17,39 @@ from .plan import command_line
 PORT_FLAGS = {"http": "--http-port", "grpc": "--grpc-port", "metrics": "--metrics-port"}
 
 
+LAUNCH_SCRIPT_FLAGS = {"http": "--http_port", "grpc": "--grpc_port", "metrics": "--metrics_port"}  # scripts/launch_triton_server.py
+
+
 def launch_argv(launch: list[str] | None, assignment: dict[str, int]) -> list[str]:
-    """The launch command with the port options set (replaced when present, appended when not)."""
+    """The launch command with the port options set: replaced where present, else added after the
+    first ``tritonserver`` (so an ``mpirun … tritonserver … : …`` line stays valid) or at the end.
+    tensorrtllm_backend's scripts/launch_triton_server.py spells them --http_port etc."""
     argv = list(launch or ["tritonserver", "--model-repository", "<repo>"])
-    flags = {PORT_FLAGS[s]: str(p) for s, p in assignment.items()}
+    script = any(a.endswith("launch_triton_server.py") for a in argv)
+    names = LAUNCH_SCRIPT_FLAGS if script else PORT_FLAGS
+    flags = {names[s]: str(p) for s, p in assignment.items()}
     out: list[str] = []
-    i = 0
     seen = set()
+    i = 0
     while i < len(argv):
         a = argv[i]
         key = a.split("=", 1)[0]
         if key in flags:
             seen.add(key)
-            out.append(f"{key}={flags[key]}" if "=" in a else a)
-            if "=" not in a:
-                out.append(flags[key])
+            if "=" in a:
+                out.append(f"{key}={flags[key]}")
+            else:
+                out += [a, flags[key]]
                 i += 1
             i += 1
             continue
         out.append(a)
         i += 1
-    for k, v in flags.items():
-        if k not in seen:
-            out += [k, v]
-    return out
+    missing = [x for k, v in flags.items() if k not in seen for x in (k, v)]
+    if not missing:
+        return out
+    at = next((j + 1 for j, a in enumerate(out) if a.rsplit("/", 1)[-1] == "tritonserver"), len(out)) if not script else len(out)
+    return out[:at] + missing + out[at:]
 
 
 def free_ports_fix(ports: list[dict[str, Any]], suggested: list[int] | None, launch: list[str] | None) -> Fix | None:

@@ -110,10 +110,13 @@ def triton_repo(facts) -> dict[str, Any] | None:
         from ..fsutil import describe_oserror
 
         raise InputError(describe_oserror(root, exc)) from None
+    no_config = []
     for d in entries:
         md = os.path.join(root, d)
         if os.path.isfile(os.path.join(md, "config.pbtxt")):
             models[d] = read_model(md)
+        elif os.path.isdir(md) and not d.startswith("."):
+            no_config.append(d)
     if not models:
         raise InputError(f"{root}: no model folder with a config.pbtxt in it; is this the model repository?")
 
@@ -128,7 +131,8 @@ def triton_repo(facts) -> dict[str, Any] | None:
         trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}))
     pre = "preprocessing" if "preprocessing" in models else first(lambda m: "tokenizer_dir" in (m.get("parameters") or {}) and "preprocess" in m["path"])
     post = "postprocessing" if "postprocessing" in models else None
-    return {"root": os.path.abspath(root), "models": models, "trtllm_model": trtllm, "preprocessing": pre, "postprocessing": post}
+    return {"root": os.path.abspath(root), "models": models, "trtllm_model": trtllm, "preprocessing": pre, "postprocessing": post,
+            "folders_without_config": no_config}
 
 
 def _engine_from_dir(path: str, source: str) -> dict[str, Any]:
