@@ -453,7 +453,11 @@ def decoupled(facts):
                           "Set decoupled: true in it and in the tensorrt_llm model to stream, or accumulate_tokens to false.", evidence=dict(ev, file=b["config_path"]))
             return
     if m["decoupled"]:
-        yield ok(f"{name} is decoupled: stream through gRPC or /generate_stream (HTTP /infer refuses decoupled models)", **ev)
+        yield info(f"{name} is decoupled: clients must stream",
+                   f"With decoupled: true ({m['config_path']}) and in every ensemble that contains it, non-streaming calls are refused: HTTP /infer answers "
+                   "\"HTTP end point doesn't support models with decoupled transaction policy\" and gRPC ModelInfer \"ModelInfer RPC doesn't support models with decoupled transaction policy\". "
+                   "Use gRPC streaming (async_stream_infer) or HTTP /v2/models/<model>/generate_stream — or set decoupled: false (decoupled_mode=false) for one response per request.",
+                   evidence=ev)
     else:
         yield ok(f"{name} is not decoupled: one response per request (streaming requests are refused)", **ev)
 
