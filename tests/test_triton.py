@@ -223,6 +223,16 @@ def test_bls_decoupled_but_tensorrt_llm_not(filled, cli):
     assert len(e) == 1 and "Streaming is only supported if model is deployed using decoupled mode." in e[0]["message"]
 
 
+def test_decoupled_tensorrt_llm_says_clients_must_stream(filled, cli):
+    repo, eng, _ = filled
+    for m in ("tensorrt_llm", "tensorrt_llm_bls"):
+        cfg = repo / m / "config.pbtxt"
+        cfg.write_text(cfg.read_text().replace("decoupled: false", "decoupled: true"))
+    code, findings = check(cli, "--model-repo", str(repo), "--engine-dir", str(eng))
+    [f] = [f for f in findings if f["id"] == "TRI007"]
+    assert f["severity"] == "info" and "HTTP end point doesn't support models with decoupled transaction policy" in f["message"]
+
+
 # ---------------------------------------------------------------- TRI008 inflight features
 @pytest.mark.parametrize("missing,words", [({"paged": False}, "paged KV cache"), ({"packed": False}, "packed input"),
                                             ({"plugin": "disable"}, "GPT attention plugin")])
