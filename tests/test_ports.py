@@ -132,3 +132,10 @@ def test_launch_command_mpirun_and_launch_script():
     argv = ["python3", "scripts/launch_triton_server.py", "--world_size", "2", "--model_repo", "/m"]
     assert launch_argv(argv, {"http": 8010, "grpc": 8011, "metrics": 8012})[-6:] == [
         "--http_port", "8010", "--grpc_port", "8011", "--metrics_port", "8012"]
+
+
+def test_port_out_of_range_is_a_usage_error():
+    from tests.conftest import run_cli
+
+    p = run_cli("check", "--only", "ports", "--http-port", "70000")
+    assert p.returncode == 2 and "between 1 and 65535" in p.stderr and "Traceback" not in p.stderr

@@ -389,3 +389,9 @@ def test_step_folder_without_config(filled, cli):
     code, findings = check(cli, "--model-repo", str(repo), "--engine-dir", str(eng))
     [e] = errors(findings, "TRI006")
     assert "holds no config.pbtxt" in e["message"]
+
+
+def test_model_folder_given_instead_of_repository(tmp_path):
+    repo = copy_templates(tmp_path / "repo")
+    p = run_cli("check", "--model-repo", str(repo / "tensorrt_llm"))
+    assert p.returncode == 2 and f"--model-repo {repo}" in p.stderr and "Traceback" not in p.stderr

@@ -79,10 +79,15 @@ def holder(port: int) -> dict[str, Any] | None:
 
 
 def wanted_ports(facts) -> list[tuple[str, int]]:
+    from ..errors import UsageError
+
     out = []
     for name, default in DEFAULTS:
         v = facts.opt(f"{name}_port")
-        out.append((name, int(v) if v is not None else default))
+        port = int(v) if v is not None else default
+        if not 1 <= port <= 65535:
+            raise UsageError(f"--{name}-port {port}: a TCP port is between 1 and 65535")
+        out.append((name, port))
     return out
 
 

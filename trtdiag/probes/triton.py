@@ -118,6 +118,9 @@ def triton_repo(facts) -> dict[str, Any] | None:
         elif os.path.isdir(md) and not d.startswith("."):
             no_config.append(d)
     if not models:
+        if os.path.isfile(os.path.join(root, "config.pbtxt")):
+            parent = os.path.dirname(os.path.abspath(root))
+            raise InputError(f"{root} is a model folder (it holds config.pbtxt); the repository is its parent: --model-repo {parent}")
         raise InputError(f"{root}: no model folder with a config.pbtxt in it; is this the model repository?")
 
     def first(pred):
