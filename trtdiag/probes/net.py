@@ -79,14 +79,14 @@ def holder(port: int) -> dict[str, Any] | None:
 
 
 def wanted_ports(facts) -> list[tuple[str, int]]:
-    from ..errors import UsageError
+    from ..errors import InputError  # ends the run with exit code 2, like any bad option value
 
     out = []
     for name, default in DEFAULTS:
         v = facts.opt(f"{name}_port")
         port = int(v) if v is not None else default
         if not 1 <= port <= 65535:
-            raise UsageError(f"--{name}-port {port}: a TCP port is between 1 and 65535")
+            raise InputError(f"--{name}-port {port}: a TCP port is between 1 and 65535")
         out.append((name, port))
     return out
 
