@@ -395,3 +395,22 @@ def test_model_folder_given_instead_of_repository(tmp_path):
     repo = copy_templates(tmp_path / "repo")
     p = run_cli("check", "--model-repo", str(repo / "tensorrt_llm"))
     assert p.returncode == 2 and f"--model-repo {repo}" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_fill_and_align_in_one_apply_do_not_collide(tmp_path, cli):
+    """tensorrt_llm gets both a fill (an optional placeholder given with --set) and an alignment:
+    one apply must not plan two edits of the same file."""
+    repo = copy_templates(tmp_path / "repo")
+    eng = make_engine(tmp_path / "engine", max_batch_size=8)
+    tok = make_tokenizer(tmp_path / "tok")
+    vals = needed_values(repo, tok, eng)
+    vals["triton_max_batch_size"] = "64"
+    p = run_cli("fix", "--apply", "--model-repo", str(repo), "--only", "TRI001", "--set", ",".join(f"{k}={v}" for k, v in vals.items()))
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = run_cli("fix", "--apply", "--only", "triton", "--model-repo", str(repo), "--set", "max_tokens_in_paged_kv_cache=4096")
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = run_cli("fix", "--apply", "--only", "triton", "--model-repo", str(repo))
+    assert p.returncode == 0, p.stdout + p.stderr
+    for cfg in repo.glob("*/config.pbtxt"):
+        assert pbtxt.parse_config(cfg.read_text())["max_batch_size"] == 8
+    assert pbtxt.parse_config((repo / "tensorrt_llm" / "config.pbtxt").read_text())["parameters"]["max_tokens_in_paged_kv_cache"] == "4096"

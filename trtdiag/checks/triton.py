@@ -330,8 +330,10 @@ def max_batch_size(facts):
     ev = {"file": m["config_path"], "max_batch_size": mb, "engine max_batch_size": emb, "engine": eng.get("config_path") or eng.get("path")}
     if mb > emb:
         from ..fixes.batch_size import plan_align
+        from ..fixes.fill_template import plan_fill
 
-        fix = plan_align(repo, emb)
+        filling = {n for n in repo["models"] if repo["models"][n].get("placeholders") and plan_fill(facts, repo, n)[0] is not None}
+        fix = plan_align(repo, emb, skip=filling)
         yield error(f"{name}: max_batch_size {mb} exceeds the engine's {emb}",
                     f"{m['config_path']} allows batches of {mb}, but the engine ({ev['engine']}) was built with max_batch_size {emb}. "
                     f"Set max_batch_size to {emb} in every model of the repository (trtdiag fix --apply does it), or rebuild the engine with --max_batch_size {mb}.",

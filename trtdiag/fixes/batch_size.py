@@ -33,14 +33,16 @@ def aligned_text(text: str, limit: int) -> str:
     return "".join(lines)
 
 
-def plan_align(repo: dict[str, Any], limit: int) -> Fix | None:
+def plan_align(repo: dict[str, Any], limit: int, skip: set[str] | None = None) -> Fix | None:
+    """``skip``: models another fix edits in the same apply (placeholder filling); the applier
+    takes one edit per file, so those are aligned on the next run."""
     from ..fsutil import read_text
     from ..parsers import pbtxt
 
     changes, previews = [], []
     for name, m in repo["models"].items():
         mb = m.get("max_batch_size")
-        if m.get("parse_error") or mb is None or mb <= limit:
+        if m.get("parse_error") or mb is None or mb <= limit or name in (skip or set()):
             continue
         try:
             before = read_text(m["config_path"])
