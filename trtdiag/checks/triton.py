@@ -130,7 +130,7 @@ def unfilled_placeholders(facts):
             cmd += " --set " + ",".join(f"{n}=…" for n in todo)
         if required:
             msg = (f"{_rel(repo, m['config_path'])} still holds {len(phs)} template placeholder(s); "
-                   f"{len(names)} of them ({', '.join('${' + n + '}' for n in names)}) stop model '{name}' from loading: "
+                   f"{', '.join('${' + n + '}' for n in names)} stop{'s' if len(names) == 1 else ''} model '{name}' from loading: "
                    + ("Triton cannot parse a ${…} where a number or true/false belongs" if any(not p["in_string"] for p in required)
                       else "the backend needs a real value there")
                    + f". Fill them: {cmd}")
