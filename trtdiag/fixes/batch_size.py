@@ -39,10 +39,13 @@ def plan_align(repo: dict[str, Any], limit: int, skip: set[str] | None = None) -
     from ..fsutil import read_text
     from ..parsers import pbtxt
 
-    changes, previews = [], []
+    changes, previews, later = [], [], []
     for name, m in repo["models"].items():
         mb = m.get("max_batch_size")
-        if m.get("parse_error") or mb is None or mb <= limit or name in (skip or set()):
+        if m.get("parse_error") or mb is None or mb <= limit:
+            continue
+        if name in (skip or set()):
+            later.append(name)
             continue
         try:
             before = read_text(m["config_path"])
@@ -55,5 +58,8 @@ def plan_align(repo: dict[str, Any], limit: int, skip: set[str] | None = None) -
         previews.append(unified_diff(m["config_path"], before, after))
     if not changes:
         return None
-    return Fix(id="align-max-batch-size", summary=f"set max_batch_size to the engine's {limit} in {len(changes)} model config(s)",
+    summary = f"set max_batch_size to the engine's {limit} in {len(changes)} model config(s)"
+    if later:
+        summary += f"; {', '.join(later)} after its placeholders are filled (run trtdiag fix again)"
+    return Fix(id="align-max-batch-size", summary=summary,
                safe=True, changes=changes, preview="".join(previews))

@@ -7,6 +7,9 @@ work), placeholders left without a value are reported rather than silently kept,
 that Triton's schema cannot parse (``--set decoupled_mode=yes``) is refused before anything is
 written.
 
+A fill is offered for a file when it fills a placeholder that blocks loading or one named with
+``--set``; derived values for optional parameters are filled along with those, never alone.
+
 Values trtdiag knows without being told (``--set`` always wins):
 
 =========================  ===============================================================
@@ -84,7 +87,12 @@ def plan_fill(facts, repo: dict[str, Any], model: str) -> tuple[Fix | None, dict
     v = use.get("triton_max_batch_size")
     if eng_mb and v is not None and v.strip().isdigit() and int(v) > eng_mb:
         plan["conflicts"] = f"triton_max_batch_size={v} is above the engine's max_batch_size {eng_mb}"
-    if not use:
+    from ..probes.triton import REQUIRED_STRING_PARAMS
+
+    required = {p["name"] for p in m.get("placeholders") or [] if not p["in_string"] or p.get("param") in REQUIRED_STRING_PARAMS}
+    # a fill is offered when it unblocks the model or does what --set asked; derived values for
+    # optional parameters alone (max_beam_width) ride along but do not make an edit of their own
+    if not any(k in required or src[k] == "--set" for k in use):
         return None, plan
     try:
         before = read_text(m["config_path"])
