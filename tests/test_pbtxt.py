@@ -101,3 +101,24 @@ def test_schema_loaded_without_grpc_and_not_on_a_plain_check(tmp_path):
     )
     p = subprocess.run([sys.executable, "-c", code], env=cli_env(), capture_output=True, text=True, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_TEMPLATE_LINES = (TEMPLATES / "tensorrt_llm" / "config.pbtxt").read_text().splitlines(keepends=True) if TEMPLATES else [""]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('{}[]<>:"\'#$ \n\tabcdefg_01-.\\')), max_size=200))
+def test_any_text_gives_a_result_never_an_exception(text):
+    res = pbtxt.parse_config(text)
+    assert res["parse_error"] is None or res["parse_error"].split(":")[0].isdigit() or res["parse_error"].startswith("?")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(_TEMPLATE_LINES) - 1), max_size=5))
+def test_template_with_lines_dropped_reports_a_line_or_parses(drop):
+    text = "".join(line for i, line in enumerate(_TEMPLATE_LINES) if i not in set(drop))
+    res = pbtxt.parse_config(text)
+    if res["parse_error"]:
+        assert 1 <= res["parse_error_line"] <= text.count("\n") + 1
