@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import error, ok
+from ..model import error, ok, warning
 from ..registry import check
 from ..fixes.plan import command_line
 
@@ -28,6 +28,9 @@ def ports_free(facts):
     '0.0.0.0:8000' already in use" (or the gRPC/metrics equivalent) — usually yesterday's server
     or container still running.
 
+    Severity: error when a launch is in view (exec's launch command, a model repository, port
+    options); a warning on a machine that is only being checked.
+
     Fix: launch on the free ports shown (``tritonserver --http-port 8010 --grpc-port 8011
     --metrics-port 8012 …``, verified free), or stop the earlier tritonserver with ``trtdiag fix
     --apply --kill`` (never PID 1 or another user's process; a docker-proxy holder means a
@@ -42,9 +45,13 @@ def ports_free(facts):
         yield ok("Ports " + ", ".join(f"{r['port']} ({r['service']})" for r in ports) + " are free", address=data.get("address"))
         return
     launch = facts.opt("launch_argv") or None
+    repo = facts.get("triton.repo")
     if not launch:
-        repo = facts.get("triton.repo")
         launch = ["tritonserver", "--model-repository", repo["root"] if repo else "<repo>"]
+    # an error when a Triton launch is in view (a launch command, a model repository, port options);
+    # on a machine merely being checked, a busy 8000 is a warning, not a failure
+    serving = bool(facts.opt("launch_argv") or repo or any(facts.opt(f"{s}_port") for s in ("http", "grpc", "metrics")))
+    report = error if serving else warning
     alt = free_ports_fix(ports, data.get("suggested"), launch)
     uid = data.get("uid", -1)
     for r in taken:
@@ -55,7 +62,7 @@ def ports_free(facts):
             if h.get("note"):
                 ev["note"] = h["note"]
         if r.get("error") != "in use":
-            yield error(f"{r['service']} port {r['port']} cannot be bound: {r.get('error')}",
+            yield report(f"{r['service']} port {r['port']} cannot be bound: {r.get('error')}",
                         f"tritonserver will fail to start its {r['service']} service on {data.get('address')}:{r['port']} ({r.get('error')}). Use a port above 1023.",
                         evidence=ev, fix=alt)
             continue
@@ -75,6 +82,6 @@ def ports_free(facts):
             remedy += f" Or stop it: trtdiag fix --apply --kill --fix stop-port-holder (PID {h['pid']})."
         elif why_not:
             ev["not stopped because"] = why_not
-        yield error(f"{r['service']} port {r['port']} is in use: {(h or {}).get('name') or 'holder unknown'}" + (f" (PID {h['pid']})" if h and h.get("pid") else ""),
+        yield report(f"{r['service']} port {r['port']} is in use: {(h or {}).get('name') or 'holder unknown'}" + (f" (PID {h['pid']})" if h and h.get("pid") else ""),
                     f"tritonserver cannot bind {data.get('address')}:{r['port']} for {r['service']} (\"Socket '0.0.0.0:{r['port']}' already in use\"): {what}.{remedy}",
                     evidence=ev, fix=fix or alt)
