@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.triton_helpers import copy_templates, make_engine, make_tokenizer
 from trtdiag.parsers import pbtxt
-from trtdiag.probes.triton import REQUIRED_STRING_PARAMS
+from trtdiag.probes.triton import blocks_loading
 
 
 def check(cli, *args):
@@ -31,7 +31,10 @@ def needed_values(repo: Path, tok: Path, eng: Path | None = None) -> dict[str, s
     vals = {}
     for cfg in repo.glob("*/config.pbtxt"):
         for p in pbtxt.parse_config(cfg.read_text())["placeholders"]:
-            if p["in_string"] and p.get("param") not in REQUIRED_STRING_PARAMS:
+            if not blocks_loading(p):
+                continue
+            if p["in_string"] and p.get("param") is None:  # a string field of the schema (backend: "${triton_backend}")
+                vals[p["name"]] = "tensorrtllm" if "backend" in p["name"] else "x"
                 continue
             if p.get("param") == "tokenizer_dir":
                 vals[p["name"]] = str(tok)
@@ -414,3 +417,17 @@ def test_fill_and_align_in_one_apply_do_not_collide(tmp_path, cli):
     for cfg in repo.glob("*/config.pbtxt"):
         assert pbtxt.parse_config(cfg.read_text())["max_batch_size"] == 8
     assert pbtxt.parse_config((repo / "tensorrt_llm" / "config.pbtxt").read_text())["parameters"]["max_tokens_in_paged_kv_cache"] == "4096"
+
+
+def test_placeholder_in_a_schema_string_field_blocks_loading(tmp_path, cli):
+    """Later templates write backend: "${triton_backend}" and data_type: ${logits_datatype}: both
+    block loading although the first parses."""
+    repo = copy_templates(tmp_path / "repo")
+    cfg = repo / "tensorrt_llm" / "config.pbtxt"
+    text = cfg.read_text().replace('backend: "tensorrtllm"', 'backend: "${triton_backend}"')
+    text = text.replace("data_type: TYPE_FP32\n    dims: [ -1, -1, -1 ]", "data_type: ${logits_datatype}\n    dims: [ -1, -1, -1 ]")
+    cfg.write_text(text)
+    code, findings = check(cli, "--model-repo", str(repo), "--only", "TRI001,TRI002")
+    [f] = [f for f in errors(findings, "TRI001") if f["title"].startswith("tensorrt_llm/")]
+    assert "${triton_backend}" in f["message"] and "${logits_datatype}" in f["message"]
+    assert not errors(findings, "TRI002")

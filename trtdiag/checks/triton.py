@@ -69,15 +69,10 @@ def _trtllm(repo) -> tuple[str, dict[str, Any]] | tuple[None, None]:
 
 # ---------------------------------------------------------------- TRI001 placeholders
 def required_placeholders(m: dict[str, Any]) -> list[dict[str, Any]]:
-    """Placeholders that keep the model from loading or serving: those outside strings (the file
-    does not parse) and those in parameters something reads unconditionally."""
-    from ..probes.triton import REQUIRED_STRING_PARAMS
+    """Placeholders that keep the model from loading or serving (see probes.triton.blocks_loading)."""
+    from ..probes.triton import blocks_loading
 
-    out = []
-    for p in m.get("placeholders") or []:
-        if not p["in_string"] or p.get("param") in REQUIRED_STRING_PARAMS:
-            out.append(p)
-    return out
+    return [p for p in m.get("placeholders") or [] if blocks_loading(p)]
 
 
 @check("TRI001", area=AREA, title="Model configs have no unfilled ${placeholders}", kb="triton-config-placeholder")
@@ -132,7 +127,7 @@ def unfilled_placeholders(facts):
             msg = (f"{_rel(repo, m['config_path'])} still holds {len(phs)} template placeholder(s); "
                    f"{', '.join('${' + n + '}' for n in names)} stop{'s' if len(names) == 1 else ''} model '{name}' from loading: "
                    + ("Triton cannot parse a ${…} where a number or true/false belongs" if any(not p["in_string"] for p in required)
-                      else "the backend needs a real value there")
+                      else "Triton or the backend needs a real value there")
                    + f". Fill them: {cmd}")
             yield error(f"{name}/config.pbtxt: {len(phs)} unfilled placeholder(s), first at line {phs[0]['line']}", msg, evidence=ev, fix=fix)
         else:

@@ -87,9 +87,9 @@ def plan_fill(facts, repo: dict[str, Any], model: str) -> tuple[Fix | None, dict
     v = use.get("triton_max_batch_size")
     if eng_mb and v is not None and v.strip().isdigit() and int(v) > eng_mb:
         plan["conflicts"] = f"triton_max_batch_size={v} is above the engine's max_batch_size {eng_mb}"
-    from ..probes.triton import REQUIRED_STRING_PARAMS
+    from ..probes.triton import blocks_loading
 
-    required = {p["name"] for p in m.get("placeholders") or [] if not p["in_string"] or p.get("param") in REQUIRED_STRING_PARAMS}
+    required = {p["name"] for p in m.get("placeholders") or [] if blocks_loading(p)}
     # a fill is offered when it unblocks the model or does what --set asked; derived values for
     # optional parameters alone (max_beam_width) ride along but do not make an edit of their own
     if not any(k in required or src[k] == "--set" for k in use):

@@ -35,6 +35,14 @@ REQUIRED_STRING_PARAMS = {
     "engine_dir": "the engine is loaded from it",
 }
 
+def blocks_loading(p: dict[str, Any]) -> bool:
+    """Whether an unfilled placeholder keeps the model from loading or serving: outside quotes (the
+    file does not parse), in a string field of the schema (``backend: "${triton_backend}"``), or
+    in a parameter something reads unconditionally.  Other parameters are optional: the backend
+    logs "… is not specified, will use default value"."""
+    return not p["in_string"] or p.get("param") is None or p.get("param") in REQUIRED_STRING_PARAMS
+
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json", "vocab.txt",
                    "spiece.model", "merges.txt", "qwen.tiktoken", "tokenizer.tiktoken")
 
