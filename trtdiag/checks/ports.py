@@ -1,0 +1,87 @@
+"""Port checks (PRT0xx): can tritonserver bind its HTTP, gRPC and metrics ports?"""
+
+from __future__ import annotations
+
+from ..model import error, ok, warning
+from ..registry import check
+from ..fixes.plan import command_line
+
+
+def _who(h) -> str:
+    if not h:
+        return "an unknown process"
+    if not h.get("pid"):
+        return "a process this user cannot see"
+    cmd = " ".join(command_line(h["cmdline"]).split()) if h.get("cmdline") else h.get("name") or "?"
+    if len(cmd) > 160:
+        cmd = cmd[:157] + "…"
+    return f"PID {h['pid']} ({h.get('name')}, user {h.get('user') or '?'}: {cmd})"
+
+
+@check("PRT001", area="ports", title="Triton's HTTP, gRPC and metrics ports are free", kb="triton-port-in-use")
+def ports_free(facts):
+    """Binds each port tritonserver will listen on (8000 HTTP, 8001 gRPC, 8002 metrics, or
+    --http-port/--grpc-port/--metrics-port) on 0.0.0.0, and names the process holding a taken
+    one: pid, name, command line, user, and whether it is an earlier tritonserver.
+
+    Why: tritonserver exits at start with "failed to start HTTP service: Unavailable - Socket
+    '0.0.0.0:8000' already in use" (or the gRPC/metrics equivalent) — usually yesterday's server
+    or container still running.
+
+    Severity: error when a launch is in view (exec's launch command, a model repository, port
+    options); a warning on a machine that is only being checked.
+
+    Fix: launch on the free ports shown (``tritonserver --http-port 8010 --grpc-port 8011
+    --metrics-port 8012 …``, verified free), or stop the earlier tritonserver with ``trtdiag fix
+    --apply --kill`` (never PID 1 or another user's process; a docker-proxy holder means a
+    container publishes the port: ``docker ps --filter publish=PORT``).
+    """
+    from ..fixes.ports import free_ports_fix, kill_fix, may_kill
+
+    data = facts["net.ports"]
+    ports = data.get("ports") or []
+    taken = [r for r in ports if not r.get("free")]
+    if not taken:
+        yield ok("Ports " + ", ".join(f"{r['port']} ({r['service']})" for r in ports) + " are free", address=data.get("address"))
+        return
+    launch = facts.opt("launch_argv") or None
+    repo = facts.get("triton.repo")
+    if not launch:
+        launch = ["tritonserver", "--model-repository", repo["root"] if repo else "<repo>"]
+    # an error when a Triton launch is in view (a launch command, a model repository, port options);
+    # on a machine merely being checked, a busy 8000 is a warning, not a failure
+    serving = bool(facts.opt("launch_argv") or repo or any(facts.opt(f"{s}_port") for s in ("http", "grpc", "metrics")))
+    report = error if serving else warning
+    alt = free_ports_fix(ports, data.get("suggested"), launch)
+    uid = data.get("uid", -1)
+    for r in taken:
+        h = r.get("holder")
+        ev = {"port": r["port"], "service": r["service"], "address": data.get("address"), "bind error": r.get("error")}
+        if h:
+            ev.update({k: h.get(k) for k in ("pid", "name", "user", "cmdline", "is_tritonserver") if h.get(k) is not None})
+            if h.get("note"):
+                ev["note"] = h["note"]
+        if r.get("error") != "in use":
+            yield report(f"{r['service']} port {r['port']} cannot be bound: {r.get('error')}",
+                        f"tritonserver will fail to start its {r['service']} service on {data.get('address')}:{r['port']} ({r.get('error')}). Use a port above 1023.",
+                        evidence=ev, fix=alt)
+            continue
+        who = _who(h)
+        if h and h.get("is_tritonserver"):
+            what = f"an earlier tritonserver, {who}, still holds it"
+        elif h and h.get("is_docker_proxy"):
+            what = f"a Docker container publishes it ({who}); find it with: docker ps --filter publish={r['port']}"
+        else:
+            what = f"{who} holds it"
+        fix = kill_fix(h, r["port"], uid) if h else None
+        why_not = may_kill(h, uid)
+        remedy = ""
+        if alt:
+            remedy = f" Launch on free ports instead: {alt.preview[2:]}"
+        if fix:
+            remedy += f" Or stop it: trtdiag fix --apply --kill --fix stop-port-holder (PID {h['pid']})."
+        elif why_not:
+            ev["not stopped because"] = why_not
+        yield report(f"{r['service']} port {r['port']} is in use: {(h or {}).get('name') or 'holder unknown'}" + (f" (PID {h['pid']})" if h and h.get("pid") else ""),
+                    f"tritonserver cannot bind {data.get('address')}:{r['port']} for {r['service']} (\"Socket '0.0.0.0:{r['port']}' already in use\"): {what}.{remedy}",
+                    evidence=ev, fix=fix or alt)

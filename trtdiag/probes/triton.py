@@ -1,0 +1,198 @@
+"""Facts about the Triton model repository: ``triton.repo`` and ``triton.engine``.
+
+``triton.repo`` is None when no repository is named (``--model-repo``) and none lies at a
+conventional place (a few stat() calls, nothing more).  Otherwise each model folder holding a
+``config.pbtxt`` is read with Triton's own schema (:mod:`trtdiag.parsers.pbtxt`).
+
+``triton.engine`` is the engine the repository will serve: ``engine.info`` when ``--engine-dir``
+was given, else the directory the ``tensorrt_llm`` model's ``gpt_model_path`` (``engine_dir``)
+parameter names, its config.json normalised with :func:`trtdiag.parsers.engine_config.normalize`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import InputError, ProbeError
+from ..facts import probe
+
+# Where people put the repository (tensorrtllm_backend README, NGC container docs), in order.
+CONVENTIONAL = (
+    "/tensorrtllm_backend/triton_model_repo",
+    "/opt/tritonserver/models",
+    "/models",
+    "triton_model_repo",
+    "model_repo",
+)
+
+REQUIRED_STRING_PARAMS = {
+    # parameter key → what reads it; left as ${…} the model fails to load or to serve
+    "gpt_model_path": "the tensorrtllm backend loads the engine from it",
+    "gpt_model_type": "the tensorrtllm backend refuses any value but V1, inflight_batching or inflight_fused_batching",
+    "tokenizer_dir": "model.py loads the tokenizer from it (AutoTokenizer.from_pretrained)",
+    "tensorrt_llm_model_name": "the BLS model sends every request to the model of this name",
+    "engine_dir": "the engine is loaded from it",
+}
+
+def blocks_loading(p: dict[str, Any]) -> bool:
+    """Whether an unfilled placeholder keeps the model from loading or serving: outside quotes (the
+    file does not parse), in a string field of the schema (``backend: "${triton_backend}"``), or
+    in a parameter something reads unconditionally.  Other parameters are optional: the backend
+    logs "… is not specified, will use default value"."""
+    return not p["in_string"] or p.get("param") is None or p.get("param") in REQUIRED_STRING_PARAMS
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json", "vocab.txt",
+                   "spiece.model", "merges.txt", "qwen.tiktoken", "tokenizer.tiktoken")
+
+
+def find_repo(explicit: str | None) -> str | None:
+    if explicit:
+        if not os.path.isdir(explicit):
+            if os.path.exists(explicit):
+                raise InputError(f"--model-repo {explicit}: not a directory")
+            raise InputError(f"--model-repo {explicit}: no such directory")
+        return explicit
+    for cand in CONVENTIONAL:
+        if os.path.isdir(cand):
+            try:
+                if any(os.path.isfile(os.path.join(cand, d, "config.pbtxt")) for d in os.listdir(cand)):
+                    return cand
+            except OSError:
+                continue
+    return None
+
+
+PATH_PARAMS = ("gpt_model_path", "engine_dir", "tokenizer_dir", "encoder_engine_dir")
+
+
+def path_info(path: str) -> dict[str, Any]:
+    """What a path parameter points at, recorded as a fact (so ``check --from`` sees the same)."""
+    out: dict[str, Any] = {"exists": os.path.exists(path), "is_dir": os.path.isdir(path), "entries": None, "error": None}
+    if out["is_dir"]:
+        try:
+            out["entries"] = sorted(os.listdir(path))[:500]
+        except OSError as exc:
+            out["error"] = exc.strerror or str(exc)
+    return out
+
+
+def read_model(model_dir: str) -> dict[str, Any]:
+    from ..fsutil import read_text
+    from ..parsers import pbtxt
+
+    config_path = os.path.join(model_dir, "config.pbtxt")
+    out: dict[str, Any] = {"path": model_dir, "config_path": config_path}
+    try:
+        text = read_text(config_path, limit=4 * 1024 * 1024)
+    except InputError as exc:
+        out.update({"read_error": str(exc), "parse_error": str(exc), "parse_error_line": None, "placeholders": [],
+                    "name": None, "backend": None, "platform": None, "max_batch_size": None, "decoupled": None,
+                    "instance_count": None, "max_queue_delay_microseconds": None, "preferred_batch_size": None,
+                    "parameters": {}, "inputs": [], "outputs": [], "ensemble_steps": [], "instance_kinds": []})
+        return out
+    out.update(pbtxt.parse_config(text))
+    out["read_error"] = None
+    out["paths"] = {k: path_info(v) for k, v in (out.get("parameters") or {}).items() if k in PATH_PARAMS and v}
+    versions = []
+    try:
+        versions = sorted(d for d in os.listdir(model_dir) if d.isdigit() and os.path.isdir(os.path.join(model_dir, d)))
+    except OSError:
+        pass
+    out["versions"] = versions
+    model_py = [os.path.join(model_dir, v, "model.py") for v in versions if os.path.isfile(os.path.join(model_dir, v, "model.py"))]
+    out["model_py"] = model_py
+    return out
+
+
+@probe("triton.repo")
+def triton_repo(facts) -> dict[str, Any] | None:
+    root = find_repo(facts.opt("model_repo"))
+    if root is None:
+        return None
+    models: dict[str, Any] = {}
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError as exc:
+        from ..fsutil import describe_oserror
+
+        raise InputError(describe_oserror(root, exc)) from None
+    no_config = []
+    for d in entries:
+        md = os.path.join(root, d)
+        if os.path.isfile(os.path.join(md, "config.pbtxt")):
+            models[d] = read_model(md)
+        elif os.path.isdir(md) and not d.startswith("."):
+            no_config.append(d)
+    if not models:
+        if os.path.isfile(os.path.join(root, "config.pbtxt")):
+            parent = os.path.dirname(os.path.abspath(root))
+            raise InputError(f"{root} is a model folder (it holds config.pbtxt); the repository is its parent: --model-repo {parent}")
+        raise InputError(f"{root}: no model folder with a config.pbtxt in it; is this the model repository?")
+
+    def first(pred):
+        for n, m in models.items():
+            if pred(m):
+                return n
+        return None
+
+    trtllm = first(lambda m: m.get("backend") == "tensorrtllm")
+    if trtllm is None:
+        trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}))
+    pre = "preprocessing" if "preprocessing" in models else first(lambda m: "tokenizer_dir" in (m.get("parameters") or {}) and "preprocess" in m["path"])
+    post = "postprocessing" if "postprocessing" in models else None
+    return {"root": os.path.abspath(root), "models": models, "trtllm_model": trtllm, "preprocessing": pre, "postprocessing": post,
+            "folders_without_config": no_config}
+
+
+def _engine_from_dir(path: str, source: str) -> dict[str, Any]:
+    from ..fsutil import read_json
+    from ..parsers.engine_config import normalize
+
+    out: dict[str, Any] = {"path": path, "source": source, "config_path": None, "normalized": None, "engines": [], "error": None}
+    if os.path.isfile(path):
+        out["engines"] = [os.path.basename(path)]
+        path = os.path.dirname(path) or "."
+    if not os.path.isdir(path):
+        out["error"] = "no such directory" if not os.path.exists(path) else "not a directory"
+        return out
+    try:
+        out["engines"] = out["engines"] or sorted(f for f in os.listdir(path) if f.endswith((".engine", ".plan")))
+    except OSError as exc:
+        out["error"] = exc.strerror or str(exc)
+        return out
+    cfg = os.path.join(path, "config.json")
+    if os.path.isfile(cfg):
+        out["config_path"] = cfg
+        try:
+            data = read_json(cfg)
+        except InputError as exc:
+            out["error"] = str(exc)
+            return out
+        if isinstance(data, dict):
+            out["normalized"] = normalize(data)
+    return out
+
+
+@probe("triton.engine")
+def triton_engine(facts) -> dict[str, Any] | None:
+    """The engine the repository will serve (see the module docstring); None when unknown."""
+    if facts.opt("engine_dir"):
+        try:
+            info = facts["engine.info"]
+        except (ProbeError, ImportError, KeyError):
+            info = None
+        if isinstance(info, dict) and info.get("normalized"):
+            return {"path": info.get("path") or facts.opt("engine_dir"), "source": "--engine-dir",
+                    "config_path": info.get("config_path"), "normalized": info["normalized"],
+                    "engines": [os.path.basename(r.get("path", "")) for r in info.get("ranks") or []], "error": None}
+        return _engine_from_dir(facts.opt("engine_dir"), "--engine-dir")
+    repo = facts.get("triton.repo")
+    if not repo or not repo.get("trtllm_model"):
+        return None
+    params = repo["models"][repo["trtllm_model"]].get("parameters") or {}
+    for key in ("gpt_model_path", "engine_dir"):
+        if params.get(key):
+            return _engine_from_dir(params[key], f"{repo['trtllm_model']}/config.pbtxt {key}")
+    return None
