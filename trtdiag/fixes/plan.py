@@ -11,7 +11,7 @@ from ..model import Change, Fix
 def unified_diff(path: str, before: str | None, after: str) -> str:
     a = (before or "").splitlines(keepends=True)
     b = after.splitlines(keepends=True)
-    diff = difflib.unified_diff(a, b, fromfile=f"a/{path}" if before is not None else "/dev/null", tofile=f"b/{path}")
+    diff = difflib.unified_diff(a, b, fromfile=f"a/{path.lstrip('/')}" if before is not None else "/dev/null", tofile=f"b/{path.lstrip('/')}")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff)
 
 
