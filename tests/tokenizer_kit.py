@@ -54,7 +54,7 @@ def sentencepiece_dir(path: Path, with_config: bool = False) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     corpus = path / "corpus.txt"
     corpus.write_text("\n".join(SENTENCES * 8) + "\n")
-    spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(path / "tokenizer"), vocab_size=60,
+    spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(path / "tokenizer"), vocab_size=50,
                                    model_type="unigram", character_coverage=1.0, minloglevel=2,
                                    bos_id=1, eos_id=2, unk_id=0, pad_id=-1)
     corpus.unlink()
