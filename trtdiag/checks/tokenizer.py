@@ -314,9 +314,10 @@ def remote_code(facts):
         if why:
             yield _with_fix(facts, t, error(
                 f"{_name(t)}: {c['class']} is custom code, but model.py does not pass trust_remote_code=True",
-                f"{why}. At server start transformers refuses to import {c['class']} (transformers 4.x: `ValueError: Tokenizer "
-                f"class {c['class']} does not exist or is not currently imported.`; transformers 5: `ValueError: The repository "
-                f"{t['tokenizer_dir']} contains custom code which must be executed to correctly load the model.`)",
+                f"{why}. At server start transformers refuses to import {c['class']}: `ValueError: Tokenizer class {c['class']} "
+                f"does not exist or is not currently imported.` (transformers ≤ 4.31; 4.32-4.x: `Loading {t['tokenizer_dir']} requires "
+                f"you to execute the configuration file in that repo …`; 5.x: `The repository {t['tokenizer_dir']} contains custom "
+                f"code which must be executed to correctly load the model.`)",
                 evidence=ev))
         elif t.get("code"):
             yield ok(f"{_name(t)}: model.py passes trust_remote_code=True for custom {c['class']}", **ev)
