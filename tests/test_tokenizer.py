@@ -328,13 +328,13 @@ def test_fix_apply_clears_chatglm_and_second_apply_changes_nothing(tmp_path, cha
     opts = ["--model-repo", str(root), "--only", "tokenizer"]
     code, out, _ = cli("check", *opts)
     assert code == 1 and "TOK004" in out and "TOK005" in out
-    code, out, err = cli("fix", *opts, "--apply")
+    code, out, err = cli("fix", *opts, "--apply", "--yes")
     assert code == 0 and out.count("changed ") == 2, out + err
     for m in ("preprocessing", "postprocessing"):
         compile((root / m / "1" / "model.py").read_text(), m, "exec")
     code, out, _ = cli("check", *opts)
     assert code == 0, out
-    code, out, _ = cli("fix", *opts, "--apply")
+    code, out, _ = cli("fix", *opts, "--apply", "--yes")
     assert code == 0 and "No fixes to make." in out
     code, out, _ = cli("fix", "--undo")
     assert code == 0 and out.count("restored ") == 2
@@ -355,3 +355,20 @@ def test_fix_apply_clears_qwen(tmp_path, qwen, cli):
     assert res.changed == [str(root / "preprocessing" / "1" / "model.py")]
     findings, _ = run_tok(fact)
     assert all(f.severity in (Severity.OK, Severity.INFO) for f in findings), [(f.check, f.title) for f in findings]
+
+
+def test_trust_remote_code_fix_needs_review_and_without_yes_changes_nothing(tmp_path, chatglm, cli):
+    root, fact = K.model_repo(tmp_path / "repo", str(chatglm), post=None)
+    TRITON_FACT["fact"] = fact
+    before = (root / "preprocessing" / "1" / "model.py").read_text()
+    code, out, err = cli("fix", "--model-repo", str(root), "--only", "tokenizer", "--apply")
+    assert code == 2 and "tok-model-py" in err and "--yes" in err
+    assert (root / "preprocessing" / "1" / "model.py").read_text() == before
+    code, out, _ = cli("fix", "--model-repo", str(root), "--only", "tokenizer")
+    assert "[review first]" in out and "Nothing was changed" in out
+
+
+def test_guard_only_fix_is_safe(tmp_path, chatglm):
+    _, fact = K.model_repo(tmp_path / "repo", str(chatglm), pre="preprocessing_v0.9_trusting.py", post=None)
+    fx = [f.fix for f in run_tok(fact)[0] if f.fix]
+    assert len(fx) == 1 and fx[0].safe and "trust_remote_code" not in fx[0].summary

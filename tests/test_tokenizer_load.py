@@ -78,7 +78,7 @@ def test_chatglm_without_trust_flag_runs_no_tokenizer_code(tmp_path, cli, monkey
     code, out, _ = cli("check", *opts, "--load-tokenizer", "--json")
     assert code == 1 and not marker.exists()
     assert REMOTE_CODE_TEXT.search(out), out
-    code, out, err = cli("fix", *opts, "--apply")
+    code, out, err = cli("fix", *opts, "--apply", "--yes")
     assert code == 0 and "changed" in out and not marker.exists(), out + err
     # after the fix, model.py trusts the code; without --trust-remote-code trtdiag still does not run it
     f = load(fact)["preprocessing"]

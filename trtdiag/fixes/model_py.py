@@ -15,7 +15,9 @@ needs:
 
 Edits are located with ``ast`` and spliced into the original text, so everything else in the file
 (comments, formatting) stays as it was.  The result is compiled before it is offered; a file the
-patches leave unchanged gives no fix, so a second ``fix --apply`` finds nothing to do.
+patches leave unchanged gives no fix, so a second ``fix --apply`` finds nothing to do.  A fix that
+adds ``trust_remote_code=True`` is not marked safe (``fix --apply`` asks, or needs ``--yes``): it
+lets Triton run the Python files of the tokenizer directory, which the user should read first.
 """
 
 from __future__ import annotations
@@ -218,5 +220,6 @@ def plan(path: str, needs: dict[str, str], tokenizer_type: str | None = None) ->
         return None
     compile(after, path, "exec")  # a patch that does not compile is a bug: let the check report it
     summary = "model.py: " + "; ".join(SUMMARIES[n] for n in SUMMARIES if n in needs)
-    return edit_fix(FIX_ID, summary, path, before, after, safe=True,
+    # Letting Triton run the tokenizer directory's code is the user's call: review first (--yes).
+    return edit_fix(FIX_ID, summary, path, before, after, safe="trust_remote_code" not in needs,
                     note="; ".join(f"{SUMMARIES[n]}: {needs[n]}" for n in SUMMARIES if n in needs))
