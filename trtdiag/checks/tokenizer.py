@@ -18,6 +18,9 @@ _attached: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _targets(facts) -> list[dict]:
+    if not (facts.opt("tokenizer_dir") or facts.opt("model_repo") or facts.from_snapshot
+            or "triton.repo" in getattr(facts, "_values", {})):
+        return []  # nothing names a tokenizer: do not even import the probe (check stays fast)
     st = facts["tokenizer.static"]
     return st.get("targets") or []
 
@@ -180,9 +183,9 @@ def tokenizer_dir_present(facts):
     tokenizer_config.json), e.g. ``trtdiag fix --apply --set tokenizer_dir=/models/llama-7b-hf``
     through the Triton fixes, or edit the config.pbtxt parameter.
     """
-    from ..probes.tokenizer import is_placeholder
-
     for t in _targets(facts):
+        from ..probes.tokenizer import is_placeholder
+
         tdir = t.get("tokenizer_dir")
         if not tdir:
             yield error(f"{_name(t)}: no tokenizer_dir parameter",
