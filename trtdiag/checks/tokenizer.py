@@ -365,7 +365,7 @@ def readonly_tokens(facts):
                 f"{ana['path']} line {ana.get('lines', {}).get(attr)} defines {attr} as a @property without a setter, and model.py line "
                 f"{a['line']} runs `{a['code']}`. With transformers 4.x this fails at server start: AttributeError: can't set attribute "
                 f"'{attr}' (Python 3.11+: property '{attr}' of '{ana['class']}' object has no setter).",
-                evidence=dict(ev, assignment=f"line {a['line']}: {a['code']} ({a['guard']})")))
+                evidence=dict(ev, assignment=f"line {a['line']}: {a['code']} ({'unguarded' if a['guard'] == 'none' else 'guard: ' + a['guard']})")))
         elif ana.get("readonly"):
             yield ok(f"{_name(t)}: model.py leaves {ana['class']}'s read-only tokens alone", **ev)
 

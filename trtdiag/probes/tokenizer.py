@@ -409,7 +409,7 @@ if g is not None:
         else:
             step("pad_token = eos_token", True, "skipped by model.py's guard; pad_token is %r" % (tok.pad_token,))
     except Exception as e:
-        step("pad_token = eos_token", False, exc=e)
+        step("pad_token = eos_token", False, exc=e); done()  # model.py stops here too
 ids = {}
 if spec["ids"] == "encode" or (spec["ids"] == "gen-config" and tok.eos_token is not None):
     for name, attr in (("end_id", "eos_token"), ("pad_id", "pad_token")):
@@ -417,7 +417,7 @@ if spec["ids"] == "encode" or (spec["ids"] == "gen-config" and tok.eos_token is 
             ids[name] = tok.encode(getattr(tok, attr), add_special_tokens=False)[0]
             step("encode(%s)" % attr, True, "%s = %r" % (name, ids[name]))
         except Exception as e:
-            step("encode(%s)" % attr, False, exc=e)
+            step("encode(%s)" % attr, False, exc=e); done()
 elif spec["ids"] == "gen-config":
     try:
         with open(os.path.join(spec["dir"], "generation_config.json")) as f:
@@ -430,7 +430,7 @@ elif spec["ids"] == "gen-config":
         ids["pad_id"] = eos if gen.get("pad_token_id") is None or gen.get("chat_format") == "chatml" else gen["pad_token_id"]
         step("ids from generation_config.json", True, "end_id = %r, pad_id = %r" % (ids["end_id"], ids["pad_id"]))
     except Exception as e:
-        step("ids from generation_config.json", False, exc=e)
+        step("ids from generation_config.json", False, exc=e); done()
 out["ids"] = ids
 try:
     text = "Hello world, tokenizer check."
