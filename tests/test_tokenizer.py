@@ -372,3 +372,19 @@ def test_guard_only_fix_is_safe(tmp_path, chatglm):
     _, fact = K.model_repo(tmp_path / "repo", str(chatglm), pre="preprocessing_v0.9_trusting.py", post=None)
     fx = [f.fix for f in run_tok(fact)[0] if f.fix]
     assert len(fx) == 1 and fx[0].safe and "trust_remote_code" not in fx[0].summary
+
+
+def test_auto_map_cannot_point_outside_the_tokenizer_dir(tmp_path):
+    d = K.custom_dir(tmp_path / "tok", "chatglm")
+    (d / "tokenizer_config.json").write_text(json.dumps({"auto_map": {"AutoTokenizer": "/etc/passwd.Class"}}))
+    _, fact = K.model_repo(tmp_path / "repo", str(d), post=None)
+    f = by(run_tok(fact)[0], "TOK004")[0]
+    assert f.severity == Severity.ERROR and "<invalid auto_map>" in f.title and f.fix is None
+
+
+def test_snapshot_round_trip_gives_the_same_tokenizer_findings(tmp_path, chatglm):
+    _, fact = K.model_repo(tmp_path / "repo", str(chatglm), post=None)
+    findings, facts = run_tok(fact)
+    snap = json.loads(json.dumps(facts.snapshot()))
+    again, _ = registry.run(registry.select(["tokenizer"]), Facts({}, snapshot=snap))
+    assert [(f.check, f.severity, f.title) for f in again] == [(f.check, f.severity, f.title) for f in findings]

@@ -175,9 +175,10 @@ def analyze_dir(path: str) -> dict:
     if d["auto_map"]:
         local = d["auto_map"].split("--", 1)[-1]  # "org/repo--module.Class" names code on the Hub
         module, _, cls = local.rpartition(".")
-        src = os.path.join(path, module.replace(".", os.sep) + ".py")
+        valid = bool(re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", module)) and cls.isidentifier()
+        src = os.path.join(path, module.replace(".", os.sep) + ".py") if valid else os.path.join(path, "<invalid auto_map>")
         d["custom"] = {"ref": d["auto_map"], "module": module, "class": cls, "source": src,
-                       "source_exists": os.path.isfile(src), "remote": "--" in d["auto_map"]}
+                       "source_exists": valid and os.path.isfile(src), "remote": "--" in d["auto_map"]}
         if d["custom"]["source_exists"]:
             d["custom"]["analysis"] = analyze_class_source(src, cls)
     # special tokens: where each is defined
