@@ -406,7 +406,8 @@ def special_tokens(facts):
                 ok_fix = bool(gen and gen.get("eos_token_id") is not None)
                 msg = (f"No eos_token in tokenizer_config.json, special_tokens_map.json or the tokenizer class. "
                        + (f"model.py line {enc[0]['line']} runs `{enc[0]['code']}`, which fails at server start with "
-                          "ValueError: Input None is not valid. Should be a string, a list/tuple of strings or a list/tuple of integers. " if enc else "")
+                          "ValueError: Input None is not valid. Should be a string, a list/tuple of strings or a list/tuple of integers. "
+                          "(transformers 5: Input must be a string, list of strings, or list of ints, got: <class 'NoneType'>). " if enc else "")
                        + (f"generation_config.json has eos_token_id={gen.get('eos_token_id')}." if ok_fix
                           else "generation_config.json has no eos_token_id: add eos_token to tokenizer_config.json."))
                 f = error(f"{_name(t)}: the tokenizer defines no eos token", msg, evidence=ev)
