@@ -181,7 +181,7 @@ def test_tok004_only_the_branch_that_runs_matters(tmp_path, chatglm):
     """tokenizer_type 'llama' runs LlamaTokenizer, which never reads auto_map."""
     _, fact = K.model_repo(tmp_path / "repo", str(chatglm), tokenizer_type="llama")
     f = by(run_tok(fact)[0], "TOK004")[0]
-    assert f.severity == Severity.OK
+    assert f.severity == Severity.WARNING and "loads LlamaTokenizer, not the custom ChatGLMTokenizer" in f.title and f.fix is None
 
 
 # --------------------------------------------------------------------------- TOK005 (ChatGLM: read-only pad_token)

@@ -323,7 +323,15 @@ def remote_code(facts):
                 f"code which must be executed to correctly load the model.`)",
                 evidence=ev))
         elif t.get("code"):
-            yield ok(f"{_name(t)}: model.py passes trust_remote_code=True for custom {c['class']}", **ev)
+            loads = _running_loads(t)
+            if loads and not any(ld["cls"] == "AutoTokenizer" for ld in loads):
+                ld = loads[0]
+                yield warning(f"{_name(t)}: tokenizer_type {t.get('tokenizer_type')!r} loads {ld['cls']}, not the custom {c['class']}",
+                              f"model.py line {ld['line']} calls {ld['cls']}.from_pretrained, which ignores auto_map: the tokenizer's own "
+                              f"class ({c['ref']}) is not used. Set tokenizer_type 'auto' (and trust_remote_code=True) to load it.",
+                              evidence=ev, kb="tokenizer-type-mismatch")
+            else:
+                yield ok(f"{_name(t)}: model.py passes trust_remote_code=True for custom {c['class']}", **ev)
         else:
             yield info(f"{_name(t)}: {c['class']} is custom code: loading it needs trust_remote_code=True",
                        "No model.py to compare with; pass trust_remote_code=True wherever this tokenizer is loaded.", evidence=ev)
