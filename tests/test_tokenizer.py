@@ -137,7 +137,7 @@ def test_tok002_hf_dir_passes(tmp_path, bpe):
 
 # --------------------------------------------------------------------------- TOK003
 def test_tok003_reads_what_model_py_does(tmp_path, bpe):
-    _, fact = K.model_repo(tmp_path / "repo", str(bpe), pre="preprocessing_v0.9.py")
+    _, fact = K.model_repo(tmp_path / "repo", str(bpe), pre="preprocessing_v0.7.py")
     f = by(run_tok(fact)[0], "TOK003")[0]
     assert f.severity == Severity.OK
     assert "AutoTokenizer.from_pretrained(padding_side='left', trust_remote_code=None)" in f.evidence["loads"][0]
@@ -299,7 +299,7 @@ def test_one_fix_per_model_py_with_every_patch(tmp_path, chatglm):
     assert any("part of fix tok-model-py" in str(f.evidence.get("fix")) for f in findings if f.check == "TOK005")
 
 
-@pytest.mark.parametrize("src", ["preprocessing_v0.9.py", "postprocessing_v0.9.py", "preprocessing_2024.py"])
+@pytest.mark.parametrize("src", ["preprocessing_v0.7.py", "postprocessing_v0.7.py", "preprocessing_2024.py"])
 def test_patch_compiles_and_is_idempotent(src):
     from trtdiag.fixes.model_py import patch_text
 
@@ -369,7 +369,7 @@ def test_trust_remote_code_fix_needs_review_and_without_yes_changes_nothing(tmp_
 
 
 def test_guard_only_fix_is_safe(tmp_path, chatglm):
-    _, fact = K.model_repo(tmp_path / "repo", str(chatglm), pre="preprocessing_v0.9_trusting.py", post=None)
+    _, fact = K.model_repo(tmp_path / "repo", str(chatglm), pre="preprocessing_v0.7_trusting.py", post=None)
     fx = [f.fix for f in run_tok(fact)[0] if f.fix]
     assert len(fx) == 1 and fx[0].safe and "trust_remote_code" not in fx[0].summary
 

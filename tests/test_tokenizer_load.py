@@ -42,7 +42,7 @@ def load(fact: dict, **options):
     return {f.evidence.get("model"): f for f in findings}
 
 
-def trusting_repo(root: Path, tok: Path, pre="preprocessing_v0.9_trusting.py", post=None):
+def trusting_repo(root: Path, tok: Path, pre="preprocessing_v0.7_trusting.py", post=None):
     return K.model_repo(root, str(tok), pre=pre, post=post)
 
 

@@ -158,8 +158,8 @@ parameters {{
 """
 
 
-def model_repo(root: Path, tokenizer_dir: str, tokenizer_type: str = "auto", pre: str = "preprocessing_v0.9.py",
-               post: str | None = "postprocessing_v0.9.py") -> tuple[Path, dict]:
+def model_repo(root: Path, tokenizer_dir: str, tokenizer_type: str = "auto", pre: str = "preprocessing_v0.7.py",
+               post: str | None = "postprocessing_v0.7.py") -> tuple[Path, dict]:
     """A model repository with preprocessing (and postprocessing) models, and the ``triton.repo``
     fact that the Triton area's probe gives for it (set directly, as the contract says)."""
     models = {}

@@ -1,6 +1,5 @@
-# Shape of tensorrtllm_backend (v0.9.0 era) all_models/inflight_batcher_llm/preprocessing/1/model.py,
+# Shape of tensorrtllm_backend (v0.7 era) all_models/inflight_batcher_llm/preprocessing/1/model.py,
 # abbreviated to initialize(); see README.md.
-# The 'auto' branch passes trust_remote_code=True, as users patched it for ChatGLM/Qwen.
 import json
 from typing import List
 
@@ -24,7 +23,7 @@ class TritonPythonModel:
                                          padding_side='left')
         elif tokenizer_type == 'auto':
             self.tokenizer = AutoTokenizer.from_pretrained(
-                tokenizer_dir, padding_side='left', trust_remote_code=True)
+                tokenizer_dir, padding_side='left')
         elif tokenizer_type == 'llama':
             self.tokenizer = LlamaTokenizer.from_pretrained(
                 tokenizer_dir, legacy=False, padding_side='left')
