@@ -388,3 +388,48 @@ def test_snapshot_round_trip_gives_the_same_tokenizer_findings(tmp_path, chatglm
     snap = json.loads(json.dumps(facts.snapshot()))
     again, _ = registry.run(registry.select(["tokenizer"]), Facts({}, snapshot=snap))
     assert [(f.check, f.severity, f.title) for f in again] == [(f.check, f.severity, f.title) for f in findings]
+
+
+# --------------------------------------------------------------------------- hostile files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(
+        st.sampled_from(["eos_token", "pad_token", "bos_token", "auto_map", "AutoTokenizer", "tokenizer_class", "content",
+                         "eos_token_id", "pad_token_id", "chat_format", "added_tokens", "build_config"]) | st.text(max_size=5),
+        kids, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cfg=_json, stm=_json, gen=_json, tj=_json)
+def test_any_json_in_the_tokenizer_files_gives_findings_not_crashes(tmp_path_factory, cfg, stm, gen, tj):
+    d = tmp_path_factory.mktemp("fuzz")
+    for name, value in (("tokenizer_config.json", cfg), ("special_tokens_map.json", stm), ("generation_config.json", gen),
+                        ("tokenizer.json", tj), ("config.json", cfg)):
+        (d / name).write_text(json.dumps(value))
+    _, fact = K.model_repo(d / "repo", str(d), post=None)
+    findings, _ = run_tok(fact)
+    assert findings and not [f for f in findings if f.title.startswith(("Check crashed", "Could not check"))], \
+        [(f.title, f.evidence) for f in findings if f.title.startswith(("Check crashed", "Could not check"))]
+
+
+@pytest.mark.parametrize("src", [
+    "from transformers import AutoTokenizer\nkw = {}\ntok = AutoTokenizer.from_pretrained(d, **kw)\n",
+    "from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained()\n",
+    "class M:\n\tdef initialize(self, d):\n\t\tself.tokenizer = AutoTokenizer.from_pretrained(d)\n\t\tself.tokenizer.pad_token = self.tokenizer.eos_token\n"
+    "\t\tself.tokenizer_end_id = self.tokenizer.encode(self.tokenizer.eos_token)[0]\n",
+    "class M:\n    def initialize(self, d):\n        self.tokenizer = AutoTokenizer.from_pretrained(d)  # ü comment\n"
+    "        if self.tokenizer.pad_token is None:\n            self.tokenizer.pad_token = self.tokenizer.eos_token\n",
+    "x = 1\n",
+    "class M:\n    def initialize(self):\n        x = 1; self.tokenizer.pad_token = self.tokenizer.eos_token\n",
+])
+def test_patch_of_odd_model_py_compiles_or_changes_nothing(src):
+    from trtdiag.fixes.model_py import patch_text
+
+    out = patch_text(src, {"trust_remote_code", "guard_pad", "gen_config_ids"})
+    compile(out, "m", "exec")
+    assert patch_text(out, {"trust_remote_code", "guard_pad", "gen_config_ids"}) == out

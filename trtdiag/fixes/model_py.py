@@ -49,6 +49,18 @@ class _Text:
         line = self.lines[lineno - 1]
         return self.starts[lineno - 1] + len(line.encode("utf-8")[:col_bytes].decode("utf-8", "replace"))
 
+    def indent(self, node: ast.stmt) -> tuple[str, str]:
+        """The statement's own indentation (as written: spaces or tabs) and one level more."""
+        line = self.lines[node.lineno - 1]
+        ind = line[: len(line) - len(line.lstrip(" \t"))]
+        return ind, ("\t" if "\t" in ind else "    ")
+
+    def alone(self, node: ast.stmt) -> bool:
+        """The statement has its lines to itself (no `a; b`), so whole lines can be replaced."""
+        head = self.lines[node.lineno - 1].encode("utf-8")[: node.col_offset]
+        tail = self.lines[node.end_lineno - 1].encode("utf-8")[node.end_col_offset:].decode("utf-8", "replace").strip()
+        return not head.strip() and (not tail or tail.startswith("#"))
+
     def line_span(self, node: ast.stmt) -> tuple[int, int]:
         """Whole lines of a statement: from its line's start to past its last line's newline."""
         return self.starts[node.lineno - 1], self.starts[node.end_lineno]
@@ -142,13 +154,15 @@ def patch_text(text: str, needs: set[str], tokenizer_type: str | None = None) ->
 
             if isinstance(par, ast.If) and _is_pad_test(par.test) and par.body == [node] and not par.orelse:
                 target = par
-            ind = " " * target.col_offset
+            if not t.alone(target):
+                continue
+            ind, u = t.indent(target)
             value = ast.unparse(node.value)
             new = (f"{ind}if not {tok}.pad_token and {value} is not None:\n"
-                   f"{ind}    try:\n"
-                   f"{ind}        {tok}.pad_token = {value}\n"
-                   f"{ind}    except AttributeError:  # trtdiag: pad_token is a read-only property of this tokenizer class\n"
-                   f"{ind}        pass\n")
+                   f"{ind}{u}try:\n"
+                   f"{ind}{u}{u}{tok}.pad_token = {value}\n"
+                   f"{ind}{u}except AttributeError:  # trtdiag: pad_token is a read-only property of this tokenizer class\n"
+                   f"{ind}{u}{u}pass\n")
             a, b = t.line_span(target)
             edits.append((a, b, new))
 
@@ -170,26 +184,28 @@ def patch_text(text: str, needs: set[str], tokenizer_type: str | None = None) ->
             if not idx or idx != list(range(idx[0], idx[0] + len(idx))):
                 continue  # not consecutive siblings: leave it to a human
             first, last = group[0], group[-1]
+            if not (t.alone(first) and t.alone(last)):
+                continue
             tok = "self.tokenizer"
             for n in ast.walk(first.value):
                 if isinstance(n, ast.Attribute) and n.attr == "eos_token":
                     tok = ast.unparse(n.value)
-            ind = " " * first.col_offset
+            ind, u = t.indent(first)
             a, _ = t.line_span(first)
             _, b = t.line_span(last)
             original = text[a:b]
             new = (f"{ind}if {tok}.eos_token is not None:\n"
-                   + _indent_block(original, "    ")
+                   + _indent_block(original, u)
                    + f"{ind}else:  # trtdiag: this tokenizer defines no eos token; ids from generation_config.json\n"
-                   f"{ind}    with open(os.path.join({tok_dir_expr}, 'generation_config.json')) as gen_config_file:\n"
-                   f"{ind}        gen_config = json.load(gen_config_file)\n"
-                   f"{ind}    end_id = gen_config['eos_token_id']\n"
-                   f"{ind}    end_id = end_id[0] if isinstance(end_id, list) else end_id\n"
-                   f"{ind}    pad_id = gen_config.get('pad_token_id')\n"
-                   f"{ind}    if gen_config.get('chat_format') == 'chatml' and hasattr({tok}, 'im_end_id'):\n"
-                   f"{ind}        end_id = pad_id = {tok}.im_end_id\n"
-                   f"{ind}    self.tokenizer_end_id = end_id\n"
-                   f"{ind}    self.tokenizer_pad_id = end_id if pad_id is None else pad_id\n")
+                   f"{ind}{u}with open(os.path.join({tok_dir_expr}, 'generation_config.json')) as gen_config_file:\n"
+                   f"{ind}{u}{u}gen_config = json.load(gen_config_file)\n"
+                   f"{ind}{u}end_id = gen_config['eos_token_id']\n"
+                   f"{ind}{u}end_id = end_id[0] if isinstance(end_id, list) else end_id\n"
+                   f"{ind}{u}pad_id = gen_config.get('pad_token_id')\n"
+                   f"{ind}{u}if gen_config.get('chat_format') == 'chatml' and hasattr({tok}, 'im_end_id'):\n"
+                   f"{ind}{u}{u}end_id = pad_id = {tok}.im_end_id\n"
+                   f"{ind}{u}self.tokenizer_end_id = end_id\n"
+                   f"{ind}{u}self.tokenizer_pad_id = end_id if pad_id is None else pad_id\n")
             edits.append((a, b, new))
             imported = {a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
             missing = [m for m in ("json", "os") if m not in imported]
@@ -218,7 +234,10 @@ def plan(path: str, needs: dict[str, str], tokenizer_type: str | None = None) ->
         return None
     if after == before:
         return None
-    compile(after, path, "exec")  # a patch that does not compile is a bug: let the check report it
+    try:
+        compile(after, path, "exec")
+    except (SyntaxError, ValueError):  # a patch that does not compile is never offered
+        return None
     summary = "model.py: " + "; ".join(SUMMARIES[n] for n in SUMMARIES if n in needs)
     # Letting Triton run the tokenizer directory's code is the user's call: review first (--yes).
     return edit_fix(FIX_ID, summary, path, before, after, safe="trust_remote_code" not in needs,
