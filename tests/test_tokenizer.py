@@ -433,3 +433,12 @@ def test_patch_of_odd_model_py_compiles_or_changes_nothing(src):
     out = patch_text(src, {"trust_remote_code", "guard_pad", "gen_config_ids"})
     compile(out, "m", "exec")
     assert patch_text(out, {"trust_remote_code", "guard_pad", "gen_config_ids"}) == out
+
+
+def test_bad_tokenizer_dir_option_is_one_line_and_exit_2(tmp_path):
+    from .conftest import run_cli
+
+    for bad in (str(tmp_path / "nope"), __file__):
+        p = run_cli("check", "--tokenizer-dir", bad, "--only", "tokenizer")
+        assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert "--tokenizer-dir" in p.stderr

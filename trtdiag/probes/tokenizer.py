@@ -337,6 +337,11 @@ def _models(repo: dict) -> list[tuple[str, dict]]:
 @probe("tokenizer.static")
 def static(facts) -> dict:
     option_dir = facts.opt("tokenizer_dir")
+    if option_dir and not facts.from_snapshot and not os.path.isdir(option_dir):
+        from ..errors import InputError
+
+        what = "not a directory" if os.path.exists(option_dir) else "no such directory"
+        raise InputError(f"--tokenizer-dir {option_dir}: {what} (expected the directory holding tokenizer_config.json)")
     targets = []
     repo = _triton_repo(facts)
     if repo:
