@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "tokenizers"
@@ -187,4 +186,4 @@ def write_snapshot(path: Path, fact: dict, options: dict | None = None) -> Path:
     return path
 
 
-__all__ = ["bpe_dir", "sentencepiece_dir", "custom_dir", "model_repo", "snapshot", "write_snapshot", "textwrap"]
+__all__ = ["bpe_dir", "sentencepiece_dir", "custom_dir", "model_repo", "snapshot", "write_snapshot"]
