@@ -16,6 +16,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+if not SHARED.is_dir() and (REPO.parent.parent / "shared").is_dir():  # a git worktree one level deeper
+    SHARED = REPO.parent.parent / "shared"
 FIXTURES = SHARED / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
 

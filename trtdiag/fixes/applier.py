@@ -345,7 +345,13 @@ def _username() -> str:
 
 # -------------------------------------------------------------------- rebuilds
 def _has_engine(d: Path) -> bool:
-    return d.is_dir() and any(p.suffix in (".engine", ".plan") and p.stat().st_size > 0 for p in d.iterdir())
+    def nonempty(p: Path) -> bool:
+        try:
+            return p.is_file() and p.stat().st_size > 0
+        except OSError:  # a broken link
+            return False
+
+    return d.is_dir() and any(p.suffix in (".engine", ".plan") and nonempty(p) for p in d.iterdir())
 
 
 def run_rebuild(ch: Change, echo: Callable[[str], None], sdir: Path, session: str = "") -> int:
@@ -353,6 +359,11 @@ def run_rebuild(ch: Change, echo: Callable[[str], None], sdir: Path, session: st
     output, target = Path(ch.output), Path(ch.target)
     if output.exists():
         raise ApplyRefused(f"{output} already exists; remove it or choose another --output-dir")
+    if target.is_dir():
+        # the swap is two renames: both folders must be on one filesystem, checked before building
+        out_parent = output.parent if output.parent.exists() else output.parent.parent
+        if os.stat(out_parent).st_dev != os.stat(target.parent).st_dev:
+            raise ApplyRefused(f"{output} is on another filesystem than {target}; choose an --output-dir beside the engine")
     echo("$ " + " ".join(ch.argv or []))
     rc = run_streaming(list(ch.argv or []), cwd=ch.cwd, echo=echo)
     if rc != 0 or not _has_engine(output):
@@ -364,9 +375,18 @@ def run_rebuild(ch: Change, echo: Callable[[str], None], sdir: Path, session: st
     if target.is_file():  # a single plan file: keep it, point at the new directory
         echo(f"new engine built in {output}; the old plan {target} is kept")
         return 0
-    aside = target.with_name(f"{target.name}.before-rebuild-{time.strftime('%Y%m%dT%H%M%S')}")
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = target.with_name(f"{target.name}.before-rebuild-{stamp}")
+    n = 1
+    while aside.exists():
+        aside = target.with_name(f"{target.name}.before-rebuild-{stamp}-{n}")
+        n += 1
     os.rename(target, aside)
-    os.rename(output, target)
+    try:
+        os.rename(output, target)
+    except OSError as exc:
+        os.rename(aside, target)  # put the old engine back: everything as it was
+        raise ApplyRefused(f"could not move the new engine into {target} ({exc.strerror}); the old engine is unchanged, the new one is in {output}") from None
     fsync_dir(target.parent)
     rec = {"target": str(target.resolve()), "aside": str(aside.resolve())}
     entry = _new_entry(sdir, "-rebuild")
