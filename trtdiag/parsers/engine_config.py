@@ -2,6 +2,16 @@
 
 Layouts:
 
+Sources: TensorRT-LLM tensorrt_llm/builder.py (``BuildConfig.to_dict``, ``EngineConfig``:
+top-level ``version`` = tensorrt_llm.__version__, ``pretrained_config``, ``build_config``) and the
+legacy ``Builder.save_config`` (``BuilderConfig.to_dict``: ``builder_config`` + ``plugin_config``);
+real configs posted on the Hugging Face hub (e.g. baseten/starcoder7b-fp16-tp2-engine, a legacy
+0.5/0.6 build: builder_config.name/precision/tensor_parallel/num_heads…, plugin_config.gemm_plugin
+"float16", paged_kv_cache true, tokens_per_block 64).  ``max_output_len`` was replaced by
+``max_seq_len`` in 0.10; later releases write ``build_config.kv_cache_type`` ("PAGED" | "CONTINUOUS" |
+"DISABLED") instead of ``plugin_config.paged_kv_cache``.  TensorRT-LLM's trtllm-build configs do not
+record the TensorRT version nor the GPU's compute capability.
+
 ``trtllm-build`` (TensorRT-LLM ≥ 0.8)::
 
     {"version": "0.9.0",
@@ -107,7 +117,10 @@ def normalize(cfg: dict) -> dict[str, Any]:
     if layout == "trtllm-build":
         pc = cfg.get("pretrained_config") or {}
         bc = cfg.get("build_config") or {}
-        plug = bc.get("plugin_config") or cfg.get("plugin_config") or {}
+        plug = dict(bc.get("plugin_config") or cfg.get("plugin_config") or {})
+        kvt = bc.get("kv_cache_type")
+        if plug.get("paged_kv_cache") is None and isinstance(kvt, str):
+            plug["paged_kv_cache"] = kvt.upper().split(".")[-1] == "PAGED"
         mapping = pc.get("mapping") or {}
         quant = pc.get("quantization") or {}
         out["trtllm_version"] = _str(cfg.get("version"))
@@ -126,7 +139,7 @@ def normalize(cfg: dict) -> dict[str, Any]:
         out["max_batch_size"] = _int(bc.get("max_batch_size"))
         out["max_input_len"] = _int(bc.get("max_input_len"))
         out["max_output_len"] = _int(bc.get("max_output_len"))
-        out["max_seq_len"] = _int(bc.get("max_seq_len"))
+        out["max_seq_len"] = _int(_first(bc, "max_seq_len", "max_decoder_seq_len"))
         out["max_num_tokens"] = _int(bc.get("max_num_tokens"))
         out["max_beam_width"] = _int(bc.get("max_beam_width"))
         out["max_draft_len"] = _int(bc.get("max_draft_len"))
@@ -138,7 +151,6 @@ def normalize(cfg: dict) -> dict[str, Any]:
         bc = cfg.get("builder_config") or {}
         plug = cfg.get("plugin_config") or {}
         out["trtllm_version"] = _str(_first(bc, "trtllm_version", "tensorrt_llm_version"))
-        out["trt_version"] = _str(bc.get("tensorrt"))
         out["architecture"] = _str(bc.get("name"))
         out["dtype"] = _str(_first(bc, "precision", "dtype"))
         out["num_layers"] = _int(bc.get("num_layers"))
@@ -147,6 +159,7 @@ def normalize(cfg: dict) -> dict[str, Any]:
         out["hidden_size"] = _int(bc.get("hidden_size"))
         out["head_size"] = _int(bc.get("head_size"))
         out["vocab_size"] = _int(bc.get("vocab_size"))
+        out["trt_version"] = _str(_first(bc, "tensorrt", "trt_version"))
         out["tp"] = _int(bc.get("tensor_parallel")) or 1
         out["pp"] = _int(bc.get("pipeline_parallel")) or 1
         out["world_size"] = out["tp"] * out["pp"]
