@@ -92,13 +92,25 @@ def trtllm_build_argv(cfg: dict, checkpoint: str, output: str, installed: str | 
     return argv
 
 
+# examples/<dir>/build.py of TensorRT-LLM ≤ 0.7; builder_config.name is the model name
+# ("chatglm3_6b", "llama", "gpt"), the directory its family
+LEGACY_EXAMPLE_DIRS = ("baichuan", "bert", "bloom", "chatglm", "falcon", "gptj", "gptneox", "gpt", "internlm", "llama",
+                       "mpt", "opt", "phi", "qwen", "mamba", "mixtral", "mistral", "starcoder", "skywork")
+
+
+def legacy_example_dir(name: str) -> str:
+    n = name.lower()
+    hits = [d for d in LEGACY_EXAMPLE_DIRS if n.startswith(d)]
+    return max(hits, key=len) if hits else n
+
+
 def legacy_build_argv(cfg: dict, checkpoint: str, output: str) -> list[str]:
     bc = cfg.get("builder_config") or {}
     plug = cfg.get("plugin_config") or {}
     name = str(bc.get("name") or "<model>")
     dtype = bc.get("precision") or "float16"
     tp, pp = int(bc.get("tensor_parallel") or 1), int(bc.get("pipeline_parallel") or 1)
-    argv = ["python3", f"examples/{name}/build.py", "--model_dir", checkpoint, "--dtype", str(dtype)]
+    argv = ["python3", f"examples/{legacy_example_dir(name)}/build.py", "--model_dir", checkpoint, "--dtype", str(dtype)]
     for key in ("max_batch_size", "max_input_len", "max_output_len", "max_beam_width", "max_num_tokens"):
         if bc.get(key) is not None:
             argv += [f"--{key}", str(bc[key])]
