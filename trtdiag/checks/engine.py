@@ -98,6 +98,16 @@ def engine_trt_version(facts):
         return
     if _trt_differs(built, runtime):
         fix, cmd = rebuild_fix(facts, f"TensorRT {built} → {runtime}")
+        rb, rr = release_tuple(built), release_tuple(runtime)
+        if runtime_info.get("kind") == "nvinfer_lean" and rb[:1] == rr[:1] and rb >= (8, 6) and rb < rr:
+            yield warning(
+                f"Engine built by TensorRT {built}; the lean runtime {runtime} loads it only if it was built version-compatible",
+                f"The plan was serialized by TensorRT {built} ({where}); the library here is the lean runtime {runtime} "
+                f"({runtime_info.get('source')}), which runs plans of an older release of the same major version only when "
+                "they were built with version compatibility (trtexec --versionCompatible / "
+                "BuilderFlag.VERSION_COMPATIBLE); the header does not say whether this one was. If loading fails, "
+                f"rebuild with the installed versions: {cmd}", evidence=ev, fix=fix)
+            return
         yield error(
             f"Engine built by TensorRT {built}, but TensorRT {runtime} will load it",
             f"The plan was serialized by TensorRT {built} ({where}); the library that will deserialize it is "

@@ -32,7 +32,7 @@ def trt_runtime(facts):
              python_package=inst.get("python_package"))
 
 
-@check("TRT002", area="tensorrt", title="One TensorRT version on the library path")
+@check("TRT002", area="tensorrt", title="One TensorRT version on the library path", kb="engine-tensorrt-library-conflict")
 def several_trt(facts):
     """Several different libnvinfer versions are reachable (pip, LD_LIBRARY_PATH, ld.so cache).
 
@@ -59,7 +59,7 @@ def several_trt(facts):
     )
 
 
-@check("TRT003", area="tensorrt", title="tensorrt Python package matches its libnvinfer")
+@check("TRT003", area="tensorrt", title="tensorrt Python package matches its libnvinfer", kb="engine-tensorrt-library-conflict")
 def python_vs_lib(facts):
     """The tensorrt Python package's version differs from the libnvinfer it will load.
 
