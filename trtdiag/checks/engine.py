@@ -16,6 +16,11 @@ def _engine(facts):
     return facts["engine.info"]
 
 
+def _clean(ev: dict) -> dict:
+    """Evidence without the keys that say nothing."""
+    return {k: v for k, v in ev.items() if v not in (None, "", [], {})}
+
+
 def plan_versions(e: dict) -> tuple[str | None, str, dict]:
     """The TensorRT version that built the engine, where it was read, and per-plan evidence."""
     per = {}
@@ -70,11 +75,17 @@ def engine_trt_version(facts):
     runtime = runtime_info.get("version")
     built, where, per = plan_versions(e)
     ptrt = [r["path"] for r in e.get("ranks", []) if r["header"].get("kind") == "ptrt"]
-    ev = {"engine": e["path"], "plans": per, "built_with": built or "unknown", "recorded_in": where or None,
-          "runtime": runtime or "not found", "runtime_library": runtime_info.get("path")}
+    ev = _clean({"engine": e["path"], "plans": per, "built_with": built or "unknown", "recorded_in": where or None,
+                 "runtime": runtime or "not found", "runtime_library": runtime_info.get("path")})
     if ptrt:
         fix, cmd = rebuild_fix(facts, "plan from TensorRT before 8.6")
-        yield error(
+        if runtime and release_tuple(runtime) < (8, 6):
+            yield info(f"Engine plan is from TensorRT before 8.6 ('ptrt'); runtime here is {runtime}",
+                       "Both use the pre-8.6 serialization; the exact release that built the plan is not recorded where "
+                       "trtdiag can read it, so whether they match is not known.", evidence=dict(ev, ptrt_plans=ptrt))
+            return
+        sev = error if runtime else warning
+        yield sev(
             f"Engine plan is from TensorRT before 8.6 ('ptrt'); TensorRT {runtime or '≥ 8.6'} cannot load it",
             f"{ptrt[0]} uses the serialization of TensorRT before 8.6 (magic 'ptrt'). A TensorRT ≥ 8.6 runtime "
             "refuses it with \"Trying to load an engine created with incompatible serialization version "
@@ -151,8 +162,8 @@ def engine_trtllm_version(facts):
     built = (e.get("normalized") or {}).get("trtllm_version")
     inst = facts.get("trtllm.installed") or {}
     have = inst.get("version")
-    ev = {"engine_config": e.get("config_path"), "engine_trtllm_version": built or "not recorded",
-          "installed": have or "not found", "installed_path": inst.get("path"), "installed_commit": inst.get("commit")}
+    ev = _clean({"engine_config": e.get("config_path"), "engine_trtllm_version": built or "not recorded",
+                 "installed": have or "not found", "installed_path": inst.get("path"), "installed_commit": inst.get("commit")})
     if not built:
         yield info("TensorRT-LLM version that built the engine: not recorded",
                    "Legacy build.py engines (TensorRT-LLM ≤ 0.7) do not record it in config.json.", evidence=ev)

@@ -143,7 +143,7 @@ def output_dir_for(facts, engine_dir: str, installed: str | None) -> str:
     if isinstance(sets, dict) and sets.get("__output_dir"):
         return os.path.abspath(sets["__output_dir"])
     base = os.path.abspath(engine_dir).rstrip(os.sep)
-    return f"{base}.rebuild-trtllm-{installed or 'installed'}"
+    return f"{base}.rebuild-trtllm-{installed}" if installed else f"{base}.rebuild"
 
 
 def rebuild_fix(facts, reason: str) -> tuple[Fix | None, str]:
@@ -167,6 +167,15 @@ def rebuild_fix(facts, reason: str) -> tuple[Fix | None, str]:
     ckpt = os.path.abspath(ckpt)
     if layout == "legacy":
         argv = legacy_build_argv(cfg, ckpt, output)
+        if release_tuple(installed) >= (0, 8):
+            d = legacy_example_dir(str((cfg.get("builder_config") or {}).get("name") or "<model>"))
+            text = (f"TensorRT-LLM {installed} has no build.py: convert the model, then build: "
+                    f"python3 examples/{d}/convert_checkpoint.py --model_dir {ckpt} --output_dir {output}.ckpt "
+                    f"--dtype {(cfg.get('builder_config') or {}).get('precision') or 'float16'} && trtllm-build "
+                    f"--checkpoint_dir {output}.ckpt --output_dir {output} (with the same max_* and plugin settings; "
+                    f"for reference the old build was: {command_line(argv)})")
+            return Fix(FIX_ID, f"rebuild the legacy engine with TensorRT-LLM {installed} ({reason})", safe=False,
+                       changes=[], preview=text), text
         return Fix(FIX_ID, f"rebuild the legacy engine with build.py of the installed TensorRT-LLM ({reason})",
                    safe=False, changes=[],
                    preview="$ " + command_line(argv) + "\n(run it in the examples/ of the installed TensorRT-LLM release, "
