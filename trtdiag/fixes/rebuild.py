@@ -150,9 +150,9 @@ def rebuild_fix(facts, reason: str) -> tuple[Fix | None, str]:
     """The Fix that rebuilds the engine with the installed versions, or (None, why not)."""
     e = facts["engine.info"]
     if not e or e.get("is_file") or not e.get("config"):
-        v = (facts.get("trt.installed") or {}).get("version") or "the installed TensorRT"
-        return None, (f"build the plan again with TensorRT {v} (the command that built it, e.g. "
-                      "`trtexec --onnx=MODEL.onnx --saveEngine=PLAN`), or run it under the TensorRT that built it")
+        v = (facts.get("trt.installed") or {}).get("version")
+        return None, ("run the command that built the plan again under " + (f"TensorRT {v}" if v else "the TensorRT that will serve it")
+                      + " (e.g. `trtexec --onnx=MODEL.onnx --saveEngine=PLAN`)")
     cfg = e["config"]
     installed = (facts.get("trtllm.installed") or {}).get("version")
     ckpt = e.get("checkpoint_dir")
