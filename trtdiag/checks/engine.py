@@ -90,7 +90,7 @@ def engine_trt_version(facts):
             f"{ptrt[0]} uses the serialization of TensorRT before 8.6 (magic 'ptrt'). A TensorRT ≥ 8.6 runtime "
             "refuses it with \"Trying to load an engine created with incompatible serialization version "
             "(1953657968 != 1953657958)\". The exact release that built it is not recorded where trtdiag can read it. "
-            f"Rebuild it with the installed TensorRT: {cmd}",
+            f"Rebuild it: {cmd}",
             evidence=dict(ev, ptrt_plans=ptrt), fix=fix)
         return
     if not built:
