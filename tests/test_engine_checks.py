@@ -253,3 +253,11 @@ def test_unreadable_engine_input_is_one_line_and_exit_2(tmp_path, kind):
     assert p.returncode == 2, (p.stdout, p.stderr)
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert p.stderr.startswith("trtdiag: error: ")
+
+
+def test_one_rank_file_named_directly_reads_its_directory_config(tmp_path):
+    d = engine_dir(tmp_path, "trtllm-build-0.9.0_llama-7b_tp2")
+    code, rep = run_json("check", "--engine-dir", str(d / "rank0.engine"), "--only", "ENG001,ENG002")
+    f = findings(rep)
+    assert f["ENG002"]["evidence"]["engine_trtllm_version"] == "0.9.0"
+    assert f["ENG001"]["evidence"]["built_with"] == "8.6.1.6"

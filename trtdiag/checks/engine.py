@@ -157,7 +157,7 @@ def engine_trtllm_version(facts):
     install the release that built it (`pip install tensorrt_llm==VERSION`).
     """
     e = _engine(facts)
-    if not e or e.get("is_file"):
+    if not e or not e.get("config"):
         return
     built = (e.get("normalized") or {}).get("trtllm_version")
     inst = facts.get("trtllm.installed") or {}

@@ -149,6 +149,9 @@ def output_dir_for(facts, engine_dir: str, installed: str | None) -> str:
 def rebuild_fix(facts, reason: str) -> tuple[Fix | None, str]:
     """The Fix that rebuilds the engine with the installed versions, or (None, why not)."""
     e = facts["engine.info"]
+    if e and e.get("is_file") and e.get("config"):
+        return None, (f"rebuild the whole engine directory: `trtdiag fix --engine-dir {os.path.dirname(os.path.abspath(e['path']))}` "
+                      "shows the trtllm-build command")
     if not e or e.get("is_file") or not e.get("config"):
         v = (facts.get("trt.installed") or {}).get("version")
         return None, ("run the command that built the plan again under " + (f"TensorRT {v}" if v else "the TensorRT that will serve it")

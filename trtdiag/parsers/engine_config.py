@@ -58,6 +58,11 @@ NORMALIZED_KEYS = (
 )
 
 
+def _d(v: Any) -> dict:
+    """A section of the config, or {} when it is missing or not an object (a hand-edited file)."""
+    return v if isinstance(v, dict) else {}
+
+
 def _first(d: dict, *keys: str) -> Any:
     for k in keys:
         if isinstance(d, dict) and d.get(k) is not None:
@@ -115,14 +120,14 @@ def normalize(cfg: dict) -> dict[str, Any]:
     layout = layout_of(cfg)
     out["layout"] = layout
     if layout == "trtllm-build":
-        pc = cfg.get("pretrained_config") or {}
-        bc = cfg.get("build_config") or {}
-        plug = dict(bc.get("plugin_config") or cfg.get("plugin_config") or {})
+        pc = _d(cfg.get("pretrained_config"))
+        bc = _d(cfg.get("build_config"))
+        plug = dict(_d(bc.get("plugin_config")) or _d(cfg.get("plugin_config")))
         kvt = bc.get("kv_cache_type")
         if plug.get("paged_kv_cache") is None and isinstance(kvt, str):
             plug["paged_kv_cache"] = kvt.upper().split(".")[-1] == "PAGED"
-        mapping = pc.get("mapping") or {}
-        quant = pc.get("quantization") or {}
+        mapping = _d(pc.get("mapping"))
+        quant = _d(pc.get("quantization"))
         out["trtllm_version"] = _str(cfg.get("version"))
         out["trt_version"] = _str(_first(cfg, "tensorrt", "trt_version") or _first(bc, "tensorrt"))
         out["architecture"] = _str(pc.get("architecture"))
@@ -148,8 +153,8 @@ def normalize(cfg: dict) -> dict[str, Any]:
         kvq = _str(quant.get("kv_cache_quant_algo"))
         out["kv_cache_dtype"] = {"INT8": "int8", "FP8": "fp8"}.get((kvq or "").upper(), out["dtype"])
     elif layout == "legacy":
-        bc = cfg.get("builder_config") or {}
-        plug = cfg.get("plugin_config") or {}
+        bc = _d(cfg.get("builder_config"))
+        plug = _d(cfg.get("plugin_config"))
         out["trtllm_version"] = _str(_first(bc, "trtllm_version", "tensorrt_llm_version"))
         out["architecture"] = _str(bc.get("name"))
         out["dtype"] = _str(_first(bc, "precision", "dtype"))
@@ -176,8 +181,9 @@ def normalize(cfg: dict) -> dict[str, Any]:
         out["head_size"] = out["hidden_size"] // out["num_heads"]
     if out["max_seq_len"] is None and out["max_input_len"] is not None and out["max_output_len"] is not None:
         out["max_seq_len"] = out["max_input_len"] + out["max_output_len"]
-    out["gpt_attention_plugin"] = _flag(plug.get("gpt_attention_plugin"))
-    out["gemm_plugin"] = _flag(plug.get("gemm_plugin"))
+    # a plugin key present with null means the plugin is off (trtllm-build writes null for disabled plugins)
+    out["gpt_attention_plugin"] = _flag(plug.get("gpt_attention_plugin", None)) if plug.get("gpt_attention_plugin") is not None else (False if "gpt_attention_plugin" in plug else None)
+    out["gemm_plugin"] = _flag(plug.get("gemm_plugin")) if plug.get("gemm_plugin") is not None else (False if "gemm_plugin" in plug else None)
     out["paged_kv_cache"] = _flag(plug.get("paged_kv_cache"))
     out["remove_input_padding"] = _flag(plug.get("remove_input_padding"))
     out["use_paged_context_fmha"] = _flag(plug.get("use_paged_context_fmha"))

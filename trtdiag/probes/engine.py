@@ -132,9 +132,20 @@ def single_plan(path: str) -> dict[str, Any]:
         raise InputError(f"{path}: truncated: {h['size']} bytes, shorter than the 32-byte plan header")
     if k == "plan" and h.get("truncated"):
         raise InputError(f"{path}: truncated: the plan header says {h['size_field']:,} bytes, the file has {h['size']:,}")
+    # a rank file named inside an engine directory: its config.json says what built it
+    cfg_path = os.path.join(os.path.dirname(os.path.abspath(path)), "config.json")
+    cfg = None
+    if os.path.isfile(cfg_path):
+        try:
+            cfg = read_json(cfg_path)
+        except InputError:
+            cfg = None
+        if engine_config.layout_of(cfg) is None:
+            cfg = None
+    norm = engine_config.normalize(cfg) if cfg else {k2: None for k2 in engine_config.NORMALIZED_KEYS}
     return {
-        "path": path, "is_file": True, "config_path": None, "config": None,
-        "normalized": {k2: None for k2 in engine_config.NORMALIZED_KEYS},
+        "path": path, "is_file": True, "config_path": cfg_path if cfg else None, "config": cfg,
+        "normalized": norm,
         "ranks": [{"rank": rank_of(os.path.basename(path)) or 0, "path": path, "size": h["size"], "header": h}],
         "expected_ranks": None, "problems": problems_of(h), "checkpoint_dir": None, "lfs_pointers": [],
     }
