@@ -261,3 +261,14 @@ def test_one_rank_file_named_directly_reads_its_directory_config(tmp_path):
     f = findings(rep)
     assert f["ENG002"]["evidence"]["engine_trtllm_version"] == "0.9.0"
     assert f["ENG001"]["evidence"]["built_with"] == "8.6.1.6"
+
+
+def test_snapshot_taken_here_gives_the_same_engine_findings_elsewhere(tmp_path, lean_lib_dir):
+    """`trtdiag collect` on the serving machine, `check --from` anywhere: ENG001 reads facts only."""
+    snap = tmp_path / "snap.json"
+    env = {"LD_LIBRARY_PATH": str(lean_lib_dir)}
+    p = run_cli("collect", "--engine-dir", str(ENGINES / "trt8.6.1.6_hackathon2023_model.plan"), "-o", str(snap), env=env)
+    assert p.returncode == 0, p.stderr
+    code, rep = run_json("check", "--from", str(snap), "--only", "ENG001")
+    e = findings(rep)["ENG001"]
+    assert code == 1 and "8.6.1.6" in e["title"] and "11.4.0.106" in e["title"]
