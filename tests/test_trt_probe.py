@@ -175,3 +175,17 @@ def install_fake_trtllm(venv_python: Path, version: str, commit: str | None = No
         text += f'__git_commit__ = "{commit}"\n'
     (pkg / "version.py").write_text(text)
     return site
+
+
+def test_trtllm_requirement_on_tensorrt_is_compared_with_what_is_installed(tmp_path, lean_lib_dir):
+    """tensorrt_llm's METADATA Requires-Dist pins TensorRT; the real lean 11.4 library is what is found."""
+    venv = make_venv(tmp_path / "venv")
+    site = install_fake_trtllm(venv, "0.9.0")
+    meta = next(site.glob("tensorrt_llm-*.dist-info")) / "METADATA"
+    meta.write_text(meta.read_text() + "Requires-Dist: tensorrt==9.3.0.post12.dev1\nRequires-Dist: mpi4py\n")
+    code, rep = run_json("check", "--python", str(venv), "--only", "TRT005", env={"LD_LIBRARY_PATH": str(lean_lib_dir)})
+    w = {f["id"]: f for f in rep["findings"]}["TRT005"]
+    assert w["severity"] == "warning" and "tensorrt==9.3.0.post12.dev1" in w["title"] and "11.4.0.106" in w["title"]
+    meta.write_text(meta.read_text().replace("tensorrt==9.3.0.post12.dev1", "tensorrt==11.4.0"))
+    code, rep = run_json("check", "--python", str(venv), "--only", "TRT005", env={"LD_LIBRARY_PATH": str(lean_lib_dir)})
+    assert {f["id"]: f for f in rep["findings"]}["TRT005"]["severity"] == "ok"

@@ -100,3 +100,54 @@ def trtllm(facts):
         yield ok(f"TensorRT-LLM {t['version']}" + (f" (commit {t['commit'][:10]})" if t.get("commit") else ""), **ev)
     else:
         yield info("Triton TensorRT-LLM backend found, tensorrt_llm Python package not found", **{"evidence": ev})
+
+
+@check("TRT005", area="tensorrt", title="TensorRT-LLM's required TensorRT is the one installed", kb="engine-tensorrt-library-conflict")
+def trtllm_requires(facts):
+    """tensorrt_llm's METADATA pins a TensorRT release (Requires-Dist: tensorrt==…); the TensorRT found
+    here (its Python package, else its libnvinfer) must satisfy it.
+
+    Why: TensorRT-LLM is built against one TensorRT; with another, `import tensorrt_llm` fails or
+    the engines it builds are for a TensorRT that will not serve them.
+    Fix: `pip install "<the requirement shown>"` in the serving environment.
+    """
+    t = facts["trtllm.installed"]
+    req = t.get("requires_tensorrt")
+    if not req:
+        return
+    inst = facts["trt.installed"]
+    have = inst.get("python_package") or inst.get("version")
+    name, spec = _split_req(req)
+    if not have:
+        yield warning(f"TensorRT-LLM {t.get('version')} requires {req}; no TensorRT found",
+                      f"Install it: pip install \"{req}\"", evidence={"requirement": req})
+        return
+    if not spec or _satisfies(spec, have):
+        yield ok(f"TensorRT {have} satisfies TensorRT-LLM's requirement {req}")
+        return
+    yield warning(f"TensorRT-LLM {t.get('version')} requires {req}, but TensorRT {have} is installed",
+                  f"tensorrt_llm was built against {req}; with TensorRT {have} it may not import, and engines it builds "
+                  f"will not match the TensorRT that serves them. Install it: pip install \"{req}\"",
+                  evidence={"requirement": req, "installed": have, "source": inst.get("source")})
+
+
+def _split_req(req: str) -> tuple[str, str]:
+    import re
+
+    m = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)$", req)
+    return (m.group(1), m.group(2).strip()) if m else (req, "")
+
+
+def _satisfies(spec: str, version: str) -> bool:
+    try:
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
+        ss = SpecifierSet(spec)
+        v = Version(version)
+        if ss.contains(v, prereleases=True):
+            return True
+        # a library version 10.0.1.6 against ==10.0.1: compare the releases TensorRT pins
+        return any(s.operator == "==" and Version(s.version).release == v.release[:len(Version(s.version).release)] for s in ss)
+    except Exception:
+        return True  # an unparsable requirement: do not raise a false alarm

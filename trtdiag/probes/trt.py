@@ -220,6 +220,7 @@ def trtllm_installed(facts) -> dict[str, Any]:
                 out["commit"] = m.group(1)
             break
     loc = (data.get("locations") or {}).get("tensorrt-llm")
+    out["requires_tensorrt"] = requires_tensorrt(loc) if loc else None
     if loc and not out["commit"]:  # pip install git+…@commit records it here (PEP 610)
         try:
             with open(os.path.join(loc, "direct_url.json"), encoding="utf-8") as fh:
@@ -227,6 +228,22 @@ def trtllm_installed(facts) -> dict[str, Any]:
         except (OSError, ValueError, AttributeError):
             pass
     return out
+
+
+REQ_RE = re.compile(r"^Requires-Dist:\s*(tensorrt(?:[-_]cu\d+)?)\s*(\(?[<>=!~][^;]*?\)?)?\s*(?:;.*)?$", re.I | re.M)
+
+
+def requires_tensorrt(dist_info: str) -> str | None:
+    """The TensorRT requirement in tensorrt_llm's METADATA ("tensorrt==9.3.0.post12.dev1")."""
+    try:
+        with open(os.path.join(dist_info, "METADATA"), encoding="utf-8", errors="replace") as fh:
+            text = fh.read(256 * 1024)
+    except OSError:
+        return None
+    m = REQ_RE.search(text)
+    if not m:
+        return None
+    return m.group(1).lower() + (m.group(2) or "").strip("() ")
 
 
 BACKEND_DIRS = ("/opt/tritonserver/backends/tensorrtllm",)
