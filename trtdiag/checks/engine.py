@@ -136,6 +136,8 @@ def runtime_wording(built: str, runtime: str) -> str:
     if rr and rr[0] >= 11 and rb < rr:
         return ("TensorRT 11 refuses it with \"Failed due to an old deserialization call on a newer plan file\" (or "
                 "\"Version tag does not match … Serialized Engine Version: N\" for a nearer release).")
+    # "expecting" is the runtime's own version, "got" the plan's (pytorch/TensorRT#1059: a 22.04 tritonserver,
+    # TensorRT 8.2.4, said "expecting library version 8.2.4 got 8.2.3" of a plan built by 8.2.3)
     return (f"it will refuse it with \"The engine plan file is not compatible with this version of TensorRT, expecting "
             f"library version {runtime} got {built}, please rebuild.\"")
 

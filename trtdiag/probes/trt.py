@@ -159,9 +159,24 @@ def trt_libraries(facts) -> dict[str, Any]:
             c["lib_version"] = v
             if "error" in v:
                 c["error"] = v["error"]
+                pkg = pip_package_version(facts, c["source"])
+                if pkg and len((c.get("version") or "").split(".")) < 3:
+                    c["version"], c["version_from"] = pkg, "pip package metadata (the library did not load here)"
             else:
                 c["version"] = format_version(v) or c["version"]
     return {"candidates": cands, "selected": select(cands)}
+
+
+PIP_PACKAGES = {
+    "pip:tensorrt-libs": ("tensorrt-cu12-libs", "tensorrt-cu13-libs", "tensorrt-cu11-libs", "tensorrt-libs"),
+    "pip:tensorrt-lean-libs": ("tensorrt-lean-cu12-libs", "tensorrt-lean-cu13-libs", "tensorrt-lean-cu11-libs", "tensorrt-lean-libs"),
+    "pip:tensorrt-dispatch-libs": ("tensorrt-dispatch-cu12-libs", "tensorrt-dispatch-cu13-libs", "tensorrt-dispatch-cu11-libs", "tensorrt-dispatch-libs"),
+}
+
+
+def pip_package_version(facts, source: str) -> str | None:
+    pk = (facts.get("python.packages") or {}).get("packages", {})
+    return next((pk[n] for n in PIP_PACKAGES.get(source, ()) if pk.get(n)), None)
 
 
 def select(cands: list[dict]) -> dict | None:
