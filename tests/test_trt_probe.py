@@ -189,3 +189,18 @@ def test_trtllm_requirement_on_tensorrt_is_compared_with_what_is_installed(tmp_p
     meta.write_text(meta.read_text().replace("tensorrt==9.3.0.post12.dev1", "tensorrt==11.4.0"))
     code, rep = run_json("check", "--python", str(venv), "--only", "TRT005", env={"LD_LIBRARY_PATH": str(lean_lib_dir)})
     assert {f["id"]: f for f in rep["findings"]}["TRT005"]["severity"] == "ok"
+
+
+def test_pip_library_that_cannot_load_here_takes_its_package_version(tmp_path):
+    """A libnvinfer.so.10 that does not load on this machine (here: not an ELF file at all) keeps
+    the version of the pip package that installed it, and says why."""
+    venv = make_venv(tmp_path / "venv")
+    site = site_packages(venv)
+    (site / "tensorrt_libs").mkdir()
+    (site / "tensorrt_libs" / "libnvinfer.so.10").write_bytes(b"not an ELF file")
+    di = site / "tensorrt_cu12_libs-10.0.1.6.dist-info"
+    di.mkdir()
+    (di / "METADATA").write_text("Metadata-Version: 2.1\nName: tensorrt-cu12-libs\nVersion: 10.0.1.6\n")
+    libs = Facts({"python": str(venv)})["trt.libraries"]
+    c = libs["candidates"][0]
+    assert c["version"] == "10.0.1.6" and "error" in c and "pip package" in c["version_from"]
