@@ -21,7 +21,7 @@ import pytest
 from trtdiag.fixes.rebuild import legacy_build_argv, trtllm_build_argv
 
 from .conftest import DATA, run_cli
-from .test_engine_checks import engine_dir, make_plan
+from .test_engine_checks import engine_dir
 from .test_trt_probe import install_fake_trtllm, make_venv
 
 STUB = '''#!{python}
