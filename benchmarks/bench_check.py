@@ -29,19 +29,31 @@ REPO = Path(__file__).resolve().parent.parent
 HEADER_CODE = "import sys,time; from trtdiag.parsers import plan_header as p; t=time.perf_counter(); h=p.read(sys.argv[1]); print(time.perf_counter()-t)"
 
 
-def env() -> dict:
+def env(bytecode: bool = True) -> dict:
+    """The child's environment.  bytecode=True lets Python cache .pyc files (as an installed wheel
+    has them); PYTHONDONTWRITEBYTECODE=1 would make every run compile every module again."""
     e = dict(os.environ)
+    if bytecode:
+        e.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:  # no cached bytecode to read, none written
+        e["PYTHONDONTWRITEBYTECODE"] = "1"
+        e["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="trtdiag-nopyc-")
     e["PYTHONPATH"] = str(REPO) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e.setdefault("CUDA_VISIBLE_DEVICES", "")
     return e
 
 
-def time_check(n: int) -> list[float]:
+def time_check(n: int, bytecode: bool = True) -> list[float]:
     out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
+    if bytecode:  # one run to write the .pyc files, not counted
         subprocess.run([sys.executable, "-m", "trtdiag", "check"], env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(n):
+        e = env(bytecode)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "trtdiag", "check"], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out.append(time.perf_counter() - t0)
+        if "PYTHONPYCACHEPREFIX" in e and not bytecode:
+            os.rmdir(e["PYTHONPYCACHEPREFIX"])
     return out
 
 
@@ -65,6 +77,7 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=15, help="runs per measurement (default 15)")
     a = ap.parse_args()
     check = time_check(a.n)
+    nobc = time_check(a.n, bytecode=False)
     with tempfile.TemporaryDirectory() as d:
         small, big = Path(d) / "1MB.engine", Path(d) / "20GB.engine"
         make_sparse(small, 1 << 20)
@@ -73,6 +86,7 @@ def main() -> int:
     med = statistics.median
     print(f"trtdiag check (no arguments), cold, median of {a.n}: {med(check):.3f} s  (min {min(check):.3f}, max {max(check):.3f}; target <= 0.300 s)"
           f"  {'OK' if med(check) <= 0.3 else 'SLOW'}")
+    print(f"  same without .pyc files (PYTHONDONTWRITEBYTECODE=1: every module compiled each run): median {med(nobc):.3f} s")
     print(f"plan header read, 1 MB plan:  median {med(hs) * 1e6:.0f} us")
     ratio = med(hb) / med(hs)
     print(f"plan header read, 20 GB plan: median {med(hb) * 1e6:.0f} us  ({ratio:.2f}x the 1 MB read; target <= 2x)  {'OK' if ratio <= 2 else 'SLOW'}")
