@@ -7,9 +7,20 @@ import os
 import re
 
 from ..errors import ProbeError
-from ..fixes.rebuild import rebuild_fix, release_tuple
 from ..model import error, info, ok, warning
 from ..registry import check
+
+
+def release_tuple(v: str | None) -> tuple[int, ...]:
+    """(0, 10, 0) of "0.10.0.dev2024041600"; () when it is not a version."""
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", v or "")
+    return tuple(int(x) for x in m.groups() if x is not None) if m else ()
+
+
+def rebuild_fix(facts, reason: str):
+    from ..fixes.rebuild import rebuild_fix as make  # difflib/shlex only when a rebuild is proposed
+
+    return make(facts, reason)
 
 
 def _engine(facts):
