@@ -76,11 +76,13 @@ def test_legacy_layout_reports_tensorrt_from_builder_config(tmp_path):
 MANIFEST = {  # ../shared/fixtures/engines/MANIFEST.md
     "trt8.6.1.6_hackathon2023_model.plan": ("8.6.1.6", None),
     "ptrt_jetson2021_ppo_model.trt": ("unknown", "before 8.6"),
+    "lfs-pointer_model.plan": ("unknown", "Git LFS pointer"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
 def test_every_shared_plan_reports_its_manifest_version_or_unknown_with_reason(name):
+    assert sorted(p.name for p in ENGINES.iterdir() if p.name != "MANIFEST.md") == sorted(MANIFEST)
     code, rep = run_json("check", "--engine-dir", str(ENGINES / name), "--only", "ENG001")
     ev = findings(rep)["ENG001"]["evidence"]
     version, reason = MANIFEST[name]
