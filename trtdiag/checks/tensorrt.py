@@ -28,8 +28,9 @@ def trt_runtime(facts):
         return
     kind = {"nvinfer": "full runtime", "nvinfer_lean": "lean runtime: loads only plans built version-compatible",
             "nvinfer_dispatch": "dispatch runtime"}.get(inst.get("kind"), "from package metadata")
-    yield ok(f"TensorRT {inst['version']} will load engines ({kind})", path=inst.get("path"), source=inst.get("source"),
-             python_package=inst.get("python_package"))
+    ev = {"path": inst.get("path"), "source": inst.get("source"), "python_package": inst.get("python_package")}
+    ev.update({f"pip {n}": v for n, v in (inst.get("pip") or {}).items()})
+    yield ok(f"TensorRT {inst['version']} will load engines ({kind})", **{k: v for k, v in ev.items() if v})
 
 
 @check("TRT002", area="tensorrt", title="One TensorRT version on the library path", kb="engine-tensorrt-library-conflict")

@@ -195,14 +195,19 @@ def trt_installed(facts) -> dict[str, Any]:
     libs = facts["trt.libraries"]
     sel = libs.get("selected")
     pk = (facts.get("python.packages") or {}).get("packages", {})
-    py = next((pk[n] for n in ("tensorrt", "tensorrt-cu12", "tensorrt-cu13", "tensorrt-cu11") if pk.get(n)), None)
+    dists = {n: v for n, v in sorted(pk.items()) if n.startswith("tensorrt") and not n.startswith("tensorrt-llm")}
+    # the bindings are what `import tensorrt` runs; the meta packages only pull them in
+    py = next((pk[n] for n in BINDINGS_PACKAGES if pk.get(n)), None)
+    base = {"python_package": py, "pip": dists}
     if sel and sel.get("version"):
-        return {"version": sel["version"], "source": f"{sel['source']} {sel['path']}", "path": sel["path"],
-                "kind": sel["kind"], "python_package": py}
+        return dict(base, version=sel["version"], source=f"{sel['source']} {sel['path']}", path=sel["path"], kind=sel["kind"])
     if py:
-        return {"version": py, "source": "python package metadata (no libnvinfer found to ask)", "path": None,
-                "kind": None, "python_package": py}
-    return {"version": None, "source": None, "path": None, "kind": None, "python_package": None}
+        return dict(base, version=py, source="python package metadata (no libnvinfer found to ask)", path=None, kind=None)
+    return dict(base, version=None, source=None, path=None, kind=None)
+
+
+BINDINGS_PACKAGES = ("tensorrt-cu12-bindings", "tensorrt-cu13-bindings", "tensorrt-cu11-bindings", "tensorrt-bindings",
+                     "tensorrt", "tensorrt-cu12", "tensorrt-cu13", "tensorrt-cu11")
 
 
 VERSION_RE = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", re.M)
