@@ -204,3 +204,16 @@ def test_pip_library_that_cannot_load_here_takes_its_package_version(tmp_path):
     libs = Facts({"python": str(venv)})["trt.libraries"]
     c = libs["candidates"][0]
     assert c["version"] == "10.0.1.6" and "error" in c and "pip package" in c["version_from"]
+
+
+def test_bindings_of_another_release_than_the_library_warn(tmp_path, lean_lib_dir):
+    """The tensorrt bindings' dist-info says 10.0.1; the library found is the real lean 11.4.0.106."""
+    venv = make_venv(tmp_path / "venv")
+    site = site_packages(venv)
+    di = site / "tensorrt_cu12_bindings-10.0.1.dist-info"
+    di.mkdir()
+    (di / "METADATA").write_text("Metadata-Version: 2.1\nName: tensorrt_cu12_bindings\nVersion: 10.0.1\n")
+    code, rep = run_json("check", "--python", str(venv), "--only", "TRT001,TRT003", env={"LD_LIBRARY_PATH": str(lean_lib_dir)})
+    f = {x["id"]: x for x in rep["findings"]}
+    assert f["TRT003"]["severity"] == "warning" and "10.0.1" in f["TRT003"]["title"] and "11.4.0.106" in f["TRT003"]["title"]
+    assert f["TRT001"]["evidence"]["pip tensorrt-cu12-bindings"] == "10.0.1"
