@@ -318,7 +318,9 @@ def engine_cc(facts):
 
     What is recorded: neither layout of config.json records the compute capability (SM) it was
     built for, and the part of the plan header that is established holds none.  TensorRT itself
-    refuses a plan built for another SM at load time.  So this check reports the GPUs here and warns
+    refuses a plan built for another SM at load time: "The engine plan file is generated on an
+    incompatible device, expecting compute 8.6 got compute 8.0, please rebuild." (NVIDIA/TensorRT-LLM
+    issues 222, 3031; "expecting" is the GPU here, "got" the one the plan was built for).  So this check reports the GPUs here and warns
     when they differ from each other (one engine cannot serve GPUs of two compute capabilities).
     Fix: build the engine on a GPU of the same compute capability as the one that serves it.
     """
@@ -343,5 +345,7 @@ def engine_cc(facts):
         return
     yield info("Compute capability the engine was built for: not recorded",
                "TensorRT-LLM does not record it in config.json and the plan header does not expose it; TensorRT checks it "
-               f"when it loads the plan. The GPUs here are sm {'.'.join(map(str, ccs[0]))}: build on a GPU of that compute capability.",
+               f"when it loads the plan (\"The engine plan file is generated on an incompatible device, expecting compute "
+               f"{'.'.join(map(str, ccs[0]))} got compute X.Y\"). The GPUs here are sm {'.'.join(map(str, ccs[0]))}: "
+               "the engine must have been built on a GPU of that compute capability.",
                evidence={"gpus": names, "recorded": recorded})
