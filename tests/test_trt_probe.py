@@ -76,13 +76,8 @@ def test_lean_library_reports_its_own_version_through_a_child(lean_lib_dir):
 def test_ld_so_cache_parser_agrees_with_ldconfig():
     if not os.path.exists(trt.LD_CACHE) or not shutil.which("ldconfig"):
         pytest.skip("no ld.so cache here")
-    mine = {(s, p) for s, p in trt.ld_cache_entries()}
-    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    theirs = set()
-    for line in out.splitlines()[1:]:
-        if "=>" in line:
-            left, path = line.rsplit("=>", 1)
-            theirs.add((left.strip().split(" ", 1)[0], path.strip()))
+    mine = set(trt.ld_cache_entries())
+    theirs = set(trt.parse_ldconfig_p(subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout))
     assert mine == theirs and mine
 
 

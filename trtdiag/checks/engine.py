@@ -165,7 +165,8 @@ def engine_trtllm_version(facts):
 
     Why: TensorRT-LLM's plugins serialize their own fields; another release fails to load them,
     and another dev build of the same release fails deep inside a plugin, e.g. "Assertion failed:
-    d == a + length (…/plugins/gemmPlugin/gemmPlugin.cpp:156)".
+    d == a + length (…/plugins/gemmPlugin/gemmPlugin.cpp:156)"; the Triton backend may instead say the
+    "Tensor names in engine are not the same as expected" (triton-inference-server/tensorrtllm_backend#320).
     Fix: rebuild the engine with the installed TensorRT-LLM (`trtdiag fix --engine-dir DIR`), or
     install the release that built it (`pip install tensorrt_llm==VERSION`).
     """

@@ -73,6 +73,32 @@ def ld_cache_entries(path: str = LD_CACHE, data: bytes | None = None) -> list[tu
     return out
 
 
+def loader_cache() -> list[tuple[str, str]]:
+    """The ld.so cache, parsed directly; where that format is not understood (an old glibc, another
+    libc), what `ldconfig -p` prints, through a child with a timeout."""
+    entries = ld_cache_entries()
+    if entries or not os.path.exists(LD_CACHE):
+        return entries
+    import shutil
+
+    exe = shutil.which("ldconfig") or ("/sbin/ldconfig" if os.path.exists("/sbin/ldconfig") else None)
+    if not exe:
+        return []
+    from .. import proc
+
+    res = proc.run([exe, "-p"], timeout=5)
+    return parse_ldconfig_p(res.stdout) if res.ok else []
+
+
+def parse_ldconfig_p(text: str) -> list[tuple[str, str]]:
+    out = []
+    for line in text.splitlines():
+        if "=>" in line:
+            left, path = line.rsplit("=>", 1)
+            out.append((left.strip().split(" ", 1)[0], path.strip()))
+    return out
+
+
 def _cstr(data: bytes, at: int) -> str:
     if at >= len(data):
         return ""
@@ -111,7 +137,7 @@ def find_candidates(site_dirs: list[str], env: dict | None = None, cache: list[t
             for n in _listdir(d):
                 if LIB_RE.match(n):
                     add(os.path.join(d, n), "LD_LIBRARY_PATH")
-    for soname, path in (ld_cache_entries() if cache is None else cache):
+    for soname, path in (loader_cache() if cache is None else cache):
         if LIB_RE.match(soname):
             add(path, "ldconfig")
     return cands
