@@ -156,3 +156,15 @@ def test_legacy_build_py_form():
     for flag in ("--use_gpt_attention_plugin", "--use_gemm_plugin", "--remove_input_padding", "--paged_kv_cache"):
         assert flag in argv
     assert argv[argv.index("--max_output_len") + 1] == "1024"
+
+
+def test_output_dir_on_another_filesystem_is_not_run(scene, stub_env):
+    """The applier swaps by rename, which fails across filesystems after the old engine was moved
+    aside; such an --output-dir is shown but not run."""
+    d, ck, venv = scene
+    if not os.path.isdir("/dev/shm") or os.stat("/dev/shm").st_dev == os.stat(d.parent).st_dev:
+        pytest.skip("no second filesystem here")
+    env, log = stub_env
+    out = f"/dev/shm/trtdiag-test-{os.getpid()}"
+    p = run_cli("fix", "--engine-dir", str(d), "--python", str(venv), "--output-dir", out, "--apply", "--yes", env=env)
+    assert "another filesystem" in p.stdout and not log.exists() and (d / "config.json").exists()

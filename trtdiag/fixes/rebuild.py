@@ -146,6 +146,17 @@ def output_dir_for(facts, engine_dir: str, installed: str | None) -> str:
     return f"{base}.rebuild-trtllm-{installed}" if installed else f"{base}.rebuild"
 
 
+def same_filesystem(path: str, other: str) -> bool:
+    """Whether ``path`` (or its nearest existing parent) lies on the filesystem of ``other``."""
+    p = os.path.abspath(path)
+    while not os.path.exists(p) and os.path.dirname(p) != p:
+        p = os.path.dirname(p)
+    try:
+        return os.stat(p).st_dev == os.stat(other).st_dev
+    except OSError:
+        return True
+
+
 def rebuild_fix(facts, reason: str) -> tuple[Fix | None, str]:
     """The Fix that rebuilds the engine with the installed versions, or (None, why not)."""
     e = facts["engine.info"]
@@ -184,6 +195,12 @@ def rebuild_fix(facts, reason: str) -> tuple[Fix | None, str]:
                    preview="$ " + command_line(argv) + "\n(run it in the examples/ of the installed TensorRT-LLM release, "
                    "then point the server at the new directory; trtdiag does not run build.py itself)"), command_line(argv)
     argv = trtllm_build_argv(cfg, ckpt, output, installed, exe=find_trtllm_build(facts))
+    if not same_filesystem(output, os.path.dirname(target)):
+        # the swap is a rename: across filesystems it fails after the old engine was moved aside
+        text = (f"$ {command_line(argv)}\n# not run by --apply: {output} is on another filesystem than {target}, and the "
+                "swap is a rename; choose an --output-dir beside the engine")
+        return Fix(FIX_ID, f"rebuild the engine with the installed TensorRT-LLM {installed or ''} ({reason})", safe=False,
+                   changes=[], preview=text), command_line(argv)
     ch = Change("rebuild", argv=argv, output=output, target=target,
                 note=f"build into {output}; on success the old engine is kept aside and the new one takes {target}")
     preview = ("$ " + command_line(argv) + f"\n# on success: {target} is moved aside (kept), {output} takes its place;"
