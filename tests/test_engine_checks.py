@@ -242,6 +242,11 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         d.mkdir()
         (d / "config.json").write_text("{not json")
         return d
+    if kind == "hf-model-dir":
+        d = tmp_path / "hf"
+        d.mkdir()
+        (d / "config.json").write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama"}))
+        return d
     if kind == "not-engine-dir":
         d = tmp_path / "empty_dir"
         d.mkdir()
@@ -249,7 +254,7 @@ def _bad(tmp_path: Path, kind: str) -> Path:
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["missing", "empty", "truncated", "short", "random", "dir-as-engine", "bad-config", "not-engine-dir"])
+@pytest.mark.parametrize("kind", ["missing", "empty", "truncated", "short", "random", "dir-as-engine", "bad-config", "hf-model-dir", "not-engine-dir"])
 def test_unreadable_engine_input_is_one_line_and_exit_2(tmp_path, kind):
     p = run_cli("check", "--engine-dir", str(_bad(tmp_path, kind)))
     assert p.returncode == 2, (p.stdout, p.stderr)

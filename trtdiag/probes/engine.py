@@ -157,6 +157,12 @@ def engine_directory(d: str, checkpoint: str | None) -> dict[str, Any]:
     if os.path.lexists(cfg_path):
         cfg = read_json(cfg_path)  # InputError: one line, exit 2
         if not isinstance(cfg, dict) or engine_config.layout_of(cfg) is None:
+            if isinstance(cfg, dict) and ("model_type" in cfg or "architectures" in cfg):
+                raise InputError(f"{cfg_path}: a Hugging Face model config (model_type {cfg.get('model_type')!r}), not an engine: "
+                                 "pass the directory trtllm-build wrote (config.json + rank0.engine)")
+            if isinstance(cfg, dict) and "architecture" in cfg and "mapping" in cfg:
+                raise InputError(f"{cfg_path}: a TensorRT-LLM checkpoint config, not an engine: build it with "
+                                 f"`trtllm-build --checkpoint_dir {d} --output_dir ENGINE_DIR`, or pass it as --checkpoint-dir")
             raise InputError(f"{cfg_path}: not a TensorRT-LLM engine config (no 'pretrained_config'/'build_config' nor 'builder_config')")
     try:
         names = sorted(os.listdir(d))
