@@ -279,3 +279,19 @@ def test_snapshot_taken_here_gives_the_same_engine_findings_elsewhere(tmp_path, 
     code, rep = run_json("check", "--from", str(snap), "--only", "ENG001")
     e = findings(rep)["ENG001"]
     assert code == 1 and "8.6.1.6" in e["title"] and "11.4.0.106" in e["title"]
+
+
+def test_unverified_header_version_that_differs_is_a_hint_not_an_error(tmp_path, lean_lib_dir):
+    """Bytes 24..27 of a plan of a release other than 8.6 read 10.0.1.6: a warning that says it is a hint."""
+    p = make_plan(tmp_path / "model.plan", version=(10, 0, 1, 6))
+    code, rep = run_json("check", "--engine-dir", str(p), "--only", "ENG001", env={"LD_LIBRARY_PATH": str(lean_lib_dir)})
+    e = findings(rep)["ENG001"]
+    assert code == 0 and e["severity"] == "warning" and "probably" in e["title"] and "10.0.1.6" in e["title"]
+    assert e["evidence"]["built_with"] == "unknown"
+
+
+def test_rank_files_of_different_tensorrt_versions_are_named(tmp_path):
+    d = engine_dir(tmp_path, "trtllm-build-0.9.0_llama-7b_tp2")
+    make_plan(d / "rank1.engine", version=(8, 6, 1, 7))  # a stand-in second 8.6 build
+    code, rep = run_json("check", "--engine-dir", str(d), "--only", "ENG001")
+    assert findings(rep)["ENG001"]["evidence"]["built_with"] == "8.6.1.6 and 8.6.1.7"

@@ -42,6 +42,9 @@ def plan_versions(e: dict) -> tuple[str | None, str, dict]:
         if h.get("version") and not verified:
             verified = h["version"]
     if verified:
+        versions = sorted({r["header"]["version"] for r in e.get("ranks", []) if r["header"].get("version")})
+        if len(versions) > 1:
+            return " and ".join(versions), "plan headers (the rank files disagree)", per
         return verified, "plan header", per
     cfgv = (e.get("normalized") or {}).get("trt_version")
     if cfgv:
@@ -107,6 +110,18 @@ def engine_trt_version(facts):
     if not built:
         reasons = {k: v for k, v in per.items()}
         if not e.get("ranks"):
+            return
+        cands = sorted({r["header"]["candidate_version"] for r in e["ranks"]
+                        if r["header"].get("kind") == "plan" and r["header"].get("candidate_version")})
+        if runtime and len(cands) == 1 and _trt_differs(cands[0], runtime) and release_tuple(cands[0]) >= (8, 6):
+            fix, cmd = rebuild_fix(facts, f"TensorRT {cands[0]}? → {runtime}")
+            yield warning(
+                f"Engine probably built by TensorRT {cands[0]}, but TensorRT {runtime} will load it",
+                f"The plan header's version bytes (offset 24..27) read {cands[0]}. That field is verified only on TensorRT "
+                f"8.6 plans, so this is a strong hint, not a proof (config.json does not record the TensorRT version). "
+                f"TensorRT {runtime} loads only plans of its own release; if it refuses this one, rebuild with the installed "
+                f"versions: {cmd}",
+                evidence=dict(ev, header_bytes_24_27=cands[0]), fix=fix)
             return
         yield info("TensorRT version that built the engine: unknown",
                    "Neither the plan headers (field established only for TensorRT 8.6 plans) nor config.json record it. "
