@@ -105,6 +105,9 @@ def test_apply_success_swaps_in_the_new_engine_and_keeps_the_old(scene, stub_env
     # and the check now passes
     p = run_cli("check", "--engine-dir", str(d), "--python", str(venv), "--only", "ENG002")
     assert p.returncode == 0
+    # undo puts the old engine back
+    p = run_cli("fix", "--undo", env=env)
+    assert p.returncode == 0 and tree_digest(d) == old, p.stdout + p.stderr
 
 
 def test_apply_failure_leaves_the_old_engine_byte_identical(scene, stub_env):
