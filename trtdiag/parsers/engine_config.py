@@ -2,6 +2,16 @@
 
 Layouts:
 
+Sources: TensorRT-LLM tensorrt_llm/builder.py (``BuildConfig.to_dict``, ``EngineConfig``:
+top-level ``version`` = tensorrt_llm.__version__, ``pretrained_config``, ``build_config``) and the
+legacy ``Builder.save_config`` (``BuilderConfig.to_dict``: ``builder_config`` + ``plugin_config``);
+real configs posted on the Hugging Face hub (e.g. baseten/starcoder7b-fp16-tp2-engine, a legacy
+0.5/0.6 build: builder_config.name/precision/tensor_parallel/num_heads…, plugin_config.gemm_plugin
+"float16", paged_kv_cache true, tokens_per_block 64).  ``max_output_len`` was replaced by
+``max_seq_len`` in 0.10; later releases write ``build_config.kv_cache_type`` ("PAGED" | "CONTINUOUS" |
+"DISABLED") instead of ``plugin_config.paged_kv_cache``.  TensorRT-LLM's trtllm-build configs do not
+record the TensorRT version nor the GPU's compute capability.
+
 ``trtllm-build`` (TensorRT-LLM ≥ 0.8)::
 
     {"version": "0.9.0",
@@ -46,6 +56,11 @@ NORMALIZED_KEYS = (
     "kv_cache_dtype",  # "float16", "bfloat16", "int8", "fp8"
     "use_paged_context_fmha", "max_draft_len", "gather_context_logits",
 )
+
+
+def _d(v: Any) -> dict:
+    """A section of the config, or {} when it is missing or not an object (a hand-edited file)."""
+    return v if isinstance(v, dict) else {}
 
 
 def _first(d: dict, *keys: str) -> Any:
@@ -105,11 +120,14 @@ def normalize(cfg: dict) -> dict[str, Any]:
     layout = layout_of(cfg)
     out["layout"] = layout
     if layout == "trtllm-build":
-        pc = cfg.get("pretrained_config") or {}
-        bc = cfg.get("build_config") or {}
-        plug = bc.get("plugin_config") or cfg.get("plugin_config") or {}
-        mapping = pc.get("mapping") or {}
-        quant = pc.get("quantization") or {}
+        pc = _d(cfg.get("pretrained_config"))
+        bc = _d(cfg.get("build_config"))
+        plug = dict(_d(bc.get("plugin_config")) or _d(cfg.get("plugin_config")))
+        kvt = bc.get("kv_cache_type")
+        if plug.get("paged_kv_cache") is None and isinstance(kvt, str):
+            plug["paged_kv_cache"] = kvt.upper().split(".")[-1] == "PAGED"
+        mapping = _d(pc.get("mapping"))
+        quant = _d(pc.get("quantization"))
         out["trtllm_version"] = _str(cfg.get("version"))
         out["trt_version"] = _str(_first(cfg, "tensorrt", "trt_version") or _first(bc, "tensorrt"))
         out["architecture"] = _str(pc.get("architecture"))
@@ -126,7 +144,7 @@ def normalize(cfg: dict) -> dict[str, Any]:
         out["max_batch_size"] = _int(bc.get("max_batch_size"))
         out["max_input_len"] = _int(bc.get("max_input_len"))
         out["max_output_len"] = _int(bc.get("max_output_len"))
-        out["max_seq_len"] = _int(bc.get("max_seq_len"))
+        out["max_seq_len"] = _int(_first(bc, "max_seq_len", "max_decoder_seq_len"))
         out["max_num_tokens"] = _int(bc.get("max_num_tokens"))
         out["max_beam_width"] = _int(bc.get("max_beam_width"))
         out["max_draft_len"] = _int(bc.get("max_draft_len"))
@@ -135,10 +153,9 @@ def normalize(cfg: dict) -> dict[str, Any]:
         kvq = _str(quant.get("kv_cache_quant_algo"))
         out["kv_cache_dtype"] = {"INT8": "int8", "FP8": "fp8"}.get((kvq or "").upper(), out["dtype"])
     elif layout == "legacy":
-        bc = cfg.get("builder_config") or {}
-        plug = cfg.get("plugin_config") or {}
+        bc = _d(cfg.get("builder_config"))
+        plug = _d(cfg.get("plugin_config"))
         out["trtllm_version"] = _str(_first(bc, "trtllm_version", "tensorrt_llm_version"))
-        out["trt_version"] = _str(bc.get("tensorrt"))
         out["architecture"] = _str(bc.get("name"))
         out["dtype"] = _str(_first(bc, "precision", "dtype"))
         out["num_layers"] = _int(bc.get("num_layers"))
@@ -147,6 +164,7 @@ def normalize(cfg: dict) -> dict[str, Any]:
         out["hidden_size"] = _int(bc.get("hidden_size"))
         out["head_size"] = _int(bc.get("head_size"))
         out["vocab_size"] = _int(bc.get("vocab_size"))
+        out["trt_version"] = _str(_first(bc, "tensorrt", "trt_version"))
         out["tp"] = _int(bc.get("tensor_parallel")) or 1
         out["pp"] = _int(bc.get("pipeline_parallel")) or 1
         out["world_size"] = out["tp"] * out["pp"]
@@ -163,8 +181,9 @@ def normalize(cfg: dict) -> dict[str, Any]:
         out["head_size"] = out["hidden_size"] // out["num_heads"]
     if out["max_seq_len"] is None and out["max_input_len"] is not None and out["max_output_len"] is not None:
         out["max_seq_len"] = out["max_input_len"] + out["max_output_len"]
-    out["gpt_attention_plugin"] = _flag(plug.get("gpt_attention_plugin"))
-    out["gemm_plugin"] = _flag(plug.get("gemm_plugin"))
+    # a plugin key present with null means the plugin is off (trtllm-build writes null for disabled plugins)
+    out["gpt_attention_plugin"] = _flag(plug.get("gpt_attention_plugin", None)) if plug.get("gpt_attention_plugin") is not None else (False if "gpt_attention_plugin" in plug else None)
+    out["gemm_plugin"] = _flag(plug.get("gemm_plugin")) if plug.get("gemm_plugin") is not None else (False if "gemm_plugin" in plug else None)
     out["paged_kv_cache"] = _flag(plug.get("paged_kv_cache"))
     out["remove_input_padding"] = _flag(plug.get("remove_input_padding"))
     out["use_paged_context_fmha"] = _flag(plug.get("use_paged_context_fmha"))
