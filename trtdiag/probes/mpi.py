@@ -1,0 +1,406 @@
+"""MPI, hwloc and mpi4py as the dynamic loader will see them — read from files, not by loading.
+
+Facts:
+
+``mpi.runtime``
+    Which ``libmpi`` the loader picks (for mpi4py's MPI extension, else for ``libmpi.so.40`` /
+    ``.12``), found through RPATH, LD_LIBRARY_PATH, RUNPATH, /etc/ld.so.cache and the default
+    directories (:mod:`trtdiag.probes.ldcache`), plus HPC-X's ``/opt/hpcx/ompi/lib``; the
+    version (``ompi_info --version`` of the same installation, in a child with a timeout); the
+    load closure (every library the MPI extension pulls in, NEEDED by NEEDED); the hwloc each
+    library needs and defines (``opal_hwloc201_*`` is an embedded, renamed hwloc; ``hwloc_*`` a
+    system one) read from ``.dynsym`` of the MPI/hwloc libraries only; hwloc symbols that
+    nothing in the closure defines; hwloc plugin directories and the plugins that would load
+    into a hwloc that lacks what they need; mpi4py (found, version, extensions, which libmpi each
+    needs and where that resolves); whether tensorrt_llm is installed and wants mpi4py.
+``mpi.toolchain``
+    ``mpicc`` on PATH and ``mpi.h`` in the include directories (what building mpi4py needs).
+``mpi.launch``
+    The effective user and the Open MPI allow-root settings (process environment and ./trtdiag.env).
+``mpi.import``
+    The dynamic confirmation: imports mpi4py (and tensorrt_llm, when installed) in a child
+    process of the target interpreter with a timeout, never in trtdiag.
+
+Environment knobs (documented in docs/mpi.md): ``TRTDIAG_MPI_EXTRA_DIRS`` (more directories to
+search for MPI libraries, colon-separated), ``TRTDIAG_MPI_INCLUDE_DIRS`` (replaces the list of
+directories searched for mpi.h).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+import time
+
+from ..facts import probe
+from . import elf, ldcache
+
+HPCX_DIRS = ["/opt/hpcx/ompi/lib", "/opt/hpcx/ucx/lib", "/usr/local/mpi/lib"]
+HWLOC_PREFIXES = ("opal_hwloc", "hwloc_")
+EMBEDDED_RE = re.compile(r"^(opal_hwloc\d+_)")
+# libraries whose .dynsym is worth reading: MPI, its runtime, hwloc, PMIx, and Python extensions
+RELEVANT_RE = re.compile(r"^(libmpi|libopen-pal|libopen-rte|libhwloc|libpmix|libprrte|libucp|libucs|MPI\.|mca_|hwloc_)")
+LIBMPI_SONAMES = ("libmpi.so.40", "libmpi.so.12", "libmpi.so.0", "libmpi.so")
+
+
+def extra_dirs() -> list[str]:
+    env = os.environ.get("TRTDIAG_MPI_EXTRA_DIRS", "")
+    return [d for d in env.split(":") if d] + [d for d in HPCX_DIRS if os.path.isdir(d)]
+
+
+# ------------------------------------------------------------------------ python packages
+def _target_sys_path(facts) -> tuple[str, list[str]]:
+    py = facts.opt("python")
+    if not py:
+        return sys.executable, [p for p in sys.path if p]
+    from .. import proc
+
+    data, res = proc.run_python_json("import sys, json; print(json.dumps(sys.path))", python=py, timeout=15)
+    if not isinstance(data, list):
+        raise RuntimeError(f"could not read sys.path of {py}: {(res.error or res.stderr or res.stdout).strip()[-300:]}")
+    return py, [p for p in data if p]
+
+
+def _dist_info(paths: list[str], name: str) -> dict | None:
+    """Version and Requires-Dist of an installed distribution, from its METADATA (no import)."""
+    for d in paths:
+        for mdir in sorted(glob.glob(os.path.join(glob.escape(d), f"{name}-*.dist-info"))) + sorted(glob.glob(os.path.join(glob.escape(d), f"{name}-*.egg-info"))):
+            meta = os.path.join(mdir, "METADATA") if mdir.endswith(".dist-info") else os.path.join(mdir, "PKG-INFO")
+            version, requires = None, []
+            try:
+                with open(meta, encoding="utf-8", errors="replace") as fh:
+                    for line in fh:
+                        if not line.strip():
+                            break  # headers end at the first blank line
+                        if line.startswith("Version:"):
+                            version = line.split(":", 1)[1].strip()
+                        elif line.startswith("Requires-Dist:"):
+                            requires.append(line.split(":", 1)[1].strip())
+            except OSError:
+                continue
+            return {"dist_info": mdir, "version": version, "requires": requires}
+    return None
+
+
+def _find_package(paths: list[str], name: str) -> str | None:
+    for d in paths:
+        p = os.path.join(d, name)
+        if os.path.isfile(os.path.join(p, "__init__.py")):
+            return p
+    return None
+
+
+# ------------------------------------------------------------------------ closure
+def closure(roots: list[str], env=None, cache=None) -> tuple[list[dict], list[dict]]:
+    """Every object the loader maps for ``roots`` (breadth first, as ld.so does), and the NEEDED
+    entries it cannot find.  Each object: path, soname, needed, how it was found, by whom."""
+    objs: list[dict] = []
+    missing: list[dict] = []
+    seen: dict[str, dict] = {}
+    queue: list[tuple[str, str, str | None]] = [(r, "root", None) for r in roots]
+    while queue:
+        path, how, by = queue.pop(0)
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        try:
+            info = elf.read(path)
+        except elf.ElfError as exc:
+            o = {"path": path, "how": how, "needed_by": by, "error": str(exc)}
+            seen[real] = o
+            objs.append(o)
+            continue
+        o = {"path": path, "realpath": real, "soname": info.soname, "needed": info.needed, "how": how, "needed_by": by}
+        if info.rpath:
+            o["rpath"] = info.rpath
+        if info.runpath:
+            o["runpath"] = info.runpath
+        seen[real] = o
+        objs.append(o)
+        for n in info.needed:
+            p, h = ldcache.resolve_ex(n, rpath=info.rpath, runpath=info.runpath, origin=os.path.dirname(real), env=env, cache=cache)
+            if p is None:
+                missing.append({"library": path, "needs": n})
+            else:
+                queue.append((p, h, path))
+    return objs, missing
+
+
+def _relevant(o: dict) -> bool:
+    name = os.path.basename(o.get("soname") or o["path"])
+    return o.get("how") == "root" or bool(RELEVANT_RE.match(name))
+
+
+def hwloc_analysis(objs: list[dict]) -> dict:
+    """Read .dynsym of the MPI/hwloc objects of a closure: which hwloc symbols each needs, which
+    the closure defines, and what stays undefined."""
+    defined: dict[str, str] = {}
+    needs: list[tuple[str, str]] = []
+    read = []
+    for o in objs:
+        if "error" in o or not _relevant(o):
+            continue
+        try:
+            s = elf.symbols(o["path"], HWLOC_PREFIXES)
+        except elf.ElfError as exc:
+            o["error"] = str(exc)
+            continue
+        read.append(o["path"])
+        for name in s.defined:
+            defined.setdefault(name, o["path"])
+        needs.extend((o["path"], n) for n in sorted(s.undefined))
+    # a library loaded into the process defines its symbols for everyone (global scope): so does
+    # any non-relevant object in the closure, but hwloc symbols only come from the ones read
+    unresolved = [{"library": lib, "symbol": sym} for lib, sym in needs if sym not in defined]
+    embedded = sorted({m.group(1) for name in defined for m in [EMBEDDED_RE.match(name)] if m})
+    wanted_embedded = sorted({m.group(1) for _l, name in needs for m in [EMBEDDED_RE.match(name)] if m})
+    system_hwloc = [o["path"] for o in objs if os.path.basename(o.get("soname") or o["path"]).startswith("libhwloc.so")]
+    return {"read": read, "defined_count": len(defined), "unresolved": unresolved,
+            "embedded_prefixes": embedded, "wanted_embedded_prefixes": wanted_embedded,
+            "system_hwloc": system_hwloc, "_defined": defined}
+
+
+def plugin_dirs(objs: list[dict]) -> list[str]:
+    dirs = [d for d in os.environ.get("HWLOC_PLUGINS_PATH", "").split(":") if d]
+    for o in objs:
+        if os.path.basename(o.get("soname") or o["path"]).startswith("libhwloc.so"):
+            dirs.append(os.path.join(os.path.dirname(o.get("realpath") or o["path"]), "hwloc"))
+    for d in ldcache.default_dirs():
+        dirs.append(os.path.join(d, "hwloc"))
+    out, seen = [], set()
+    for d in dirs:
+        r = os.path.realpath(d)
+        if r not in seen and os.path.isdir(d):
+            seen.add(r)
+            out.append(d)
+    return out
+
+
+def plugin_analysis(objs: list[dict], defined: dict[str, str]) -> list[dict]:
+    """Each hwloc plugin directory, its plugins, and the hwloc symbols a plugin needs that the
+    hwloc in this closure does not define (the plugin would fail to load into it)."""
+    out = []
+    for d in plugin_dirs(objs):
+        plugins = []
+        for p in sorted(glob.glob(os.path.join(glob.escape(d), "hwloc_*.so"))):
+            try:
+                s = elf.symbols(p, ("hwloc_",))
+            except elf.ElfError as exc:
+                plugins.append({"path": p, "error": str(exc)})
+                continue
+            missing = sorted(n for n in s.undefined if n not in defined)
+            plugins.append({"path": p, "needs": len(s.undefined), "missing": missing[:5], "missing_count": len(missing)})
+        out.append({"dir": d, "plugins": plugins})
+    return out
+
+
+def ompi_info_version(libmpi: str | None) -> dict:
+    """``ompi_info --version`` of the installation that owns ``libmpi`` (its ../bin, else PATH)."""
+    from .. import proc
+    import shutil
+
+    cands = []
+    if libmpi:
+        real = os.path.realpath(libmpi)
+        for up in (os.path.dirname(real), os.path.dirname(os.path.dirname(real))):
+            cands.append(os.path.join(os.path.dirname(up), "bin", "ompi_info"))
+    w = shutil.which("ompi_info")
+    if w:
+        cands.append(w)
+    for c in cands:
+        if os.path.isfile(c) and os.access(c, os.X_OK):
+            res = proc.run([c, "--version"], timeout=5)
+            m = re.search(r"Open MPI v?(\d+\.\d+\.\d+\S*)", res.stdout)
+            if m:
+                return {"implementation": "Open MPI", "version": m.group(1), "ompi_info": c}
+            return {"ompi_info": c, "error": (res.error or res.stderr.strip() or f"exit {res.returncode}")[-200:]}
+    return {}
+
+
+def version_from_name(path: str | None) -> str | None:
+    """libmpi.so.40.30.4 -> "40.30.4" (the library's libtool version, not the MPI release)."""
+    if not path:
+        return None
+    m = re.search(r"\.so\.([\d.]+)$", os.path.basename(os.path.realpath(path)))
+    return m.group(1) if m else None
+
+
+# ------------------------------------------------------------------------ the probe
+@probe("mpi.runtime")
+def runtime(facts) -> dict:
+    t0 = time.perf_counter()
+    env = os.environ
+    cache = ldcache.load_cache()
+    xdirs = extra_dirs()
+    python, paths = _target_sys_path(facts)
+    out: dict = {"python": python}
+
+    # mpi4py and its MPI extension(s)
+    pkg = _find_package(paths, "mpi4py")
+    m4 = {"found": pkg is not None, "path": pkg}
+    if pkg:
+        meta = _dist_info([os.path.dirname(pkg)], "mpi4py")
+        m4["version"] = meta and meta["version"]
+        exts = []
+        for p in sorted(glob.glob(os.path.join(glob.escape(pkg), "MPI*.so"))):
+            try:
+                info = elf.read(p)
+            except elf.ElfError as exc:
+                exts.append({"path": p, "error": str(exc)})
+                continue
+            libmpi = next((n for n in info.needed if n.startswith("libmpi")), None)
+            where, how = (ldcache.resolve_ex(libmpi, rpath=info.rpath, runpath=info.runpath, origin=pkg, env=env, cache=cache)
+                          if libmpi else (None, None))
+            abi = os.path.basename(p).split(".")[1] if os.path.basename(p).count(".") >= 3 else None
+            exts.append({"path": p, "abi": abi, "needs": libmpi, "resolves_to": where, "how": how})
+        m4["extensions"] = exts
+        # mpi4py ≥ 4 ships one extension per MPI ABI and picks the one whose libmpi loads
+        m4["selected"] = next((e for e in exts if e.get("resolves_to")), exts[0] if exts else None)
+    out["mpi4py"] = m4
+    trt = _dist_info(paths, "tensorrt_llm")
+    out["tensorrt_llm"] = None if trt is None else {
+        "version": trt["version"], "dist_info": trt["dist_info"],
+        "requires_mpi4py": any(re.match(r"mpi4py\b", r) for r in trt["requires"]),
+    }
+
+    # which libmpi will be used
+    candidates = ldcache.find("libmpi.so.", env=env, extra_dirs=xdirs, cache=cache)
+    out["candidates"] = [{"soname": s, "path": p} for s, p in candidates]
+    sel = m4.get("selected") if pkg else None
+    roots: list[str] = []
+    if sel and sel.get("resolves_to"):
+        libmpi, how = sel["resolves_to"], sel["how"]
+        roots.append(sel["path"])
+    else:
+        libmpi, how = None, None
+        for son in LIBMPI_SONAMES:
+            libmpi, how = ldcache.resolve_ex(son, env=env, cache=cache)
+            if libmpi:
+                break
+        if not libmpi and candidates:
+            libmpi, how = candidates[0][1], "extra dirs"
+        if libmpi:
+            roots.append(libmpi)
+    out["libmpi"] = None if not libmpi else {"path": libmpi, "realpath": os.path.realpath(libmpi), "how": how, "file_version": version_from_name(libmpi)}
+    if not roots:
+        out["installed"] = False
+        out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return out
+    out["installed"] = libmpi is not None
+    out.update(ompi_info_version(libmpi))
+
+    objs, missing = closure(roots, env=env, cache=cache)
+    hw = hwloc_analysis(objs)
+    defined = hw.pop("_defined")
+    out["closure"] = objs
+    out["missing_libraries"] = missing
+    out["hwloc"] = hw
+    out["hwloc"]["plugin_dirs"] = plugin_analysis(objs, defined) if (hw["system_hwloc"] or hw["embedded_prefixes"]) else []
+    for name in ("libopen-pal", "libopen-rte", "libhwloc", "libpmix"):
+        o = next((o for o in objs if os.path.basename(o.get("soname") or o["path"]).startswith(name + ".so")), None)
+        if o:
+            out.setdefault("libraries", {})[name] = {"path": o["path"], "how": o["how"], "file_version": version_from_name(o.get("realpath"))}
+    out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    return out
+
+
+def include_dirs() -> list[str]:
+    env = os.environ.get("TRTDIAG_MPI_INCLUDE_DIRS")
+    if env is not None:
+        return [d for d in env.split(":") if d]
+    dirs = [d for v in ("CPATH", "C_INCLUDE_PATH") for d in os.environ.get(v, "").split(":") if d]
+    mach = os.uname().machine
+    triplet = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}.get(mach, "")
+    dirs += [f"/usr/lib/{triplet}/openmpi/include", "/usr/include/openmpi", f"/usr/include/{triplet}/openmpi",
+             f"/usr/include/openmpi-{mach}", "/usr/lib64/openmpi/include", "/opt/hpcx/ompi/include", "/usr/local/mpi/include",
+             "/usr/include/mpich", f"/usr/include/{triplet}/mpich", "/usr/local/include", "/usr/include"]
+    return dirs
+
+
+@probe("mpi.toolchain")
+def toolchain(facts) -> dict:
+    import shutil
+
+    mpicc = os.environ.get("MPICC") if os.environ.get("MPICC") and os.path.isfile(os.environ["MPICC"]) else shutil.which("mpicc")
+    dirs = include_dirs()
+    mpi_h = next((os.path.join(d, "mpi.h") for d in dirs if os.path.isfile(os.path.join(d, "mpi.h"))), None)
+    cc = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc")
+    return {"mpicc": mpicc, "mpi_h": mpi_h, "include_dirs": dirs, "cc": cc, "PATH": os.environ.get("PATH", "")}
+
+
+ENV_FILE = "trtdiag.env"
+ALLOW_ROOT = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+
+
+def read_env_file(path: str) -> dict[str, str] | None:
+    """``NAME=value`` / ``export NAME=value`` lines of a small env file; None when absent."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(1 << 20)
+    except OSError:
+        return None
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip().strip("'\"")
+    return out
+
+
+@probe("mpi.launch")
+def launch(facts) -> dict:
+    path = os.path.abspath(ENV_FILE)
+    return {
+        "euid": os.geteuid(),
+        "env": {k: os.environ[k] for k in ALLOW_ROOT if k in os.environ},
+        "env_file": path,
+        "env_file_values": {k: v for k, v in (read_env_file(path) or {}).items() if k in ALLOW_ROOT},
+        "env_file_exists": os.path.exists(path),
+    }
+
+
+IMPORT_SNIPPET = r"""
+import json, sys
+out = {"python": sys.executable}
+try:
+    import mpi4py
+    mpi4py.rc.initialize = False
+    mpi4py.rc.finalize = False
+    from mpi4py import MPI
+    out["mpi4py"] = mpi4py.__version__
+    out["extension"] = MPI.__file__
+    out["library_version"] = MPI.Get_library_version().replace("\\x00", "").strip().splitlines()[0]
+    out["ok"] = True
+except BaseException as e:
+    out["ok"] = False
+    out["error"] = (type(e).__name__ + ": " + str(e))[-2000:]
+if out["ok"] and "--trtllm" in sys.argv:
+    try:
+        import tensorrt_llm
+        from tensorrt_llm import _utils
+        out["tensorrt_llm"] = getattr(tensorrt_llm, "__version__", "?")
+    except BaseException as e:
+        out["ok"] = False
+        out["error"] = ("tensorrt_llm: " + type(e).__name__ + ": " + str(e))[-2000:]
+print(json.dumps(out))
+"""
+
+
+@probe("mpi.import")
+def import_in_child(facts) -> dict:
+    """Import mpi4py's MPI extension (and tensorrt_llm when installed) in a child process of the
+    target interpreter: the loader's own verdict on the prediction."""
+    from .. import proc
+
+    rt = facts["mpi.runtime"]
+    args = ["--trtllm"] if rt.get("tensorrt_llm") else []
+    t0 = time.perf_counter()
+    data, res = proc.run_python_json(IMPORT_SNIPPET, python=rt.get("python"), timeout=60 if args else 20, args=args)
+    out = data if isinstance(data, dict) else {"ok": False, "error": (res.error or res.stderr.strip() or res.stdout.strip() or "no output")[-2000:]}
+    if res.timed_out:
+        out = {"ok": False, "error": "timed out", "timed_out": True}
+    out["argv"] = res.argv[:3] + (["<snippet>"] if len(res.argv) > 3 else [])
+    out["duration_s"] = round(time.perf_counter() - t0, 2)
+    return out
