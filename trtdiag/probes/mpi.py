@@ -227,6 +227,17 @@ def version_from_name(path: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def install_prefix(path: str) -> str:
+    """/opt/hpcx/ompi/lib/libmpi.so.40 -> /opt/hpcx/ompi; /usr/bin/mpirun -> /usr;
+    /usr/lib/x86_64-linux-gnu/libmpi.so.40 -> /usr (the installation a file belongs to)."""
+    real = os.path.realpath(path)
+    parts = real.split(os.sep)
+    for i in range(len(parts) - 1, 0, -1):
+        if parts[i] in ("lib", "lib64", "bin"):
+            return os.sep.join(parts[:i]) or os.sep
+    return os.path.dirname(real)
+
+
 # ------------------------------------------------------------------------ the probe
 @probe("mpi.runtime")
 def runtime(facts) -> dict:
@@ -283,7 +294,11 @@ def runtime(facts) -> dict:
             libmpi, how = candidates[0][1], "extra dirs"
         if libmpi:
             roots.append(libmpi)
-    out["libmpi"] = None if not libmpi else {"path": libmpi, "realpath": os.path.realpath(libmpi), "how": how, "file_version": version_from_name(libmpi)}
+    import shutil
+
+    mpirun = shutil.which("mpirun", path=env.get("PATH"))
+    out["mpirun"] = None if not mpirun else {"path": mpirun, "realpath": os.path.realpath(mpirun), "prefix": install_prefix(mpirun)}
+    out["libmpi"] = None if not libmpi else {"path": libmpi, "realpath": os.path.realpath(libmpi), "how": how, "file_version": version_from_name(libmpi), "prefix": install_prefix(libmpi)}
     if not roots:
         out["installed"] = False
         out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -371,7 +386,7 @@ try:
     from mpi4py import MPI
     out["mpi4py"] = mpi4py.__version__
     out["extension"] = MPI.__file__
-    out["library_version"] = MPI.Get_library_version().replace("\\x00", "").strip().splitlines()[0]
+    out["library_version"] = MPI.Get_library_version().replace(chr(0), "").strip().splitlines()[0]
     out["ok"] = True
 except BaseException as e:
     out["ok"] = False
