@@ -84,6 +84,13 @@ def _needs_dynamic(facts, predicted_problem: bool) -> bool:
     return predicted_problem or launch_plan(facts)["uses_mpirun"]
 
 
+def mpi_version_text(rt: dict) -> str:
+    lib = rt.get("libmpi") or {}
+    if rt.get("version"):
+        return f"{rt.get('implementation', 'MPI')} {rt['version']} (ompi_info: {rt.get('ompi_info')})"
+    return f"unknown (no ompi_info beside {lib.get('path')}; library file version {lib.get('file_version') or '?'})"
+
+
 def _short(paths: list[str], n: int = 5) -> list[str]:
     return paths[:n] + ([f"… and {len(paths) - n} more"] if len(paths) > n else [])
 
@@ -117,7 +124,7 @@ def hwloc_symbols(facts):
     libs = rt.get("libraries", {})
     ev = {
         "libmpi": f"{rt['libmpi']['path']} (via {rt['libmpi']['how']})",
-        "MPI": f"{rt.get('implementation', '?')} {rt.get('version') or rt['libmpi'].get('file_version') or '?'}",
+        "MPI": mpi_version_text(rt),
     }
     for k in ("libopen-pal", "libhwloc"):
         if k in libs:
@@ -214,17 +221,21 @@ def mpi4py_libmpi(facts):
                     evidence=ev, fix=command_fix("MPI002-rebuild-mpi4py", "rebuild mpi4py against the MPI on PATH", rebuild))
         return
     ev["libmpi"] = f"{sel['resolves_to']} (via {sel['how']})"
-    ev["MPI"] = f"{rt.get('implementation', '?')} {rt.get('version') or '?'}"
+    ev["MPI"] = mpi_version_text(rt)
     mr = rt.get("mpirun")
     lib_prefix = (rt.get("libmpi") or {}).get("prefix")
     if mr:
         ev["mpirun"] = f"{mr['path']} (installation {mr['prefix']})"
-    dyn = _fact(facts, "mpi.import") if _needs_dynamic(facts, False) else None
+    predicted = bool((rt.get("hwloc") or {}).get("unresolved")) or bool(rt.get("missing_libraries"))
+    dyn = _fact(facts, "mpi.import") if _needs_dynamic(facts, predicted) else None
     if dyn is not None:
         ev["import in a child"] = "ok: " + str(dyn.get("library_version", "")) if dyn.get("ok") else dyn.get("error", "failed")
         if not dyn.get("ok"):
-            yield error("mpi4py fails to import", f"`from mpi4py import MPI` failed in a child process of {py}: {dyn.get('error')}",
-                        evidence=ev, fix=command_fix("MPI002-rebuild-mpi4py", "rebuild mpi4py against the MPI on PATH", rebuild))
+            hw_cause = bool((rt.get("hwloc") or {}).get("unresolved"))
+            yield error("mpi4py fails to import", f"`from mpi4py import MPI` failed in a child process of {py}: {dyn.get('error')}"
+                        + (" The cause is the hwloc symbol conflict reported by MPI001; its fix applies." if hw_cause else ""),
+                        evidence=ev, fix=None if hw_cause else command_fix("MPI002-rebuild-mpi4py", "rebuild mpi4py against the MPI on PATH", rebuild),
+                        kb="mpi-hwloc-symbol-conflict" if hw_cause else None)
             return
     if mr and lib_prefix and mr["prefix"] != lib_prefix and launch_plan(facts)["uses_mpirun"]:
         yield warning(f"mpirun and mpi4py's libmpi come from different MPI installations ({mr['prefix']} vs {lib_prefix})",
@@ -233,7 +244,8 @@ def mpi4py_libmpi(facts):
                       "LD_LIBRARY_PATH, or rebuild mpi4py with that installation's mpicc.",
                       evidence=ev, fix=command_fix("MPI002-rebuild-mpi4py", f"rebuild mpi4py with {mpicc}", rebuild))
         return
-    yield ok(f"mpi4py {m4.get('version') or ''} loads {rt.get('implementation', 'MPI')} {rt.get('version') or ''} from {sel['resolves_to']}".replace("  ", " "), **ev)
+    what = f"{rt.get('implementation', 'MPI')} {rt['version']}" if rt.get("version") else "libmpi"
+    yield ok(f"mpi4py {m4.get('version') or ''} loads {what} from {sel['resolves_to']}".replace("  ", " "), **ev)
 
 
 # --------------------------------------------------------------------------------- MPI003

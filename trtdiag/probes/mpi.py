@@ -163,12 +163,16 @@ def hwloc_analysis(objs: list[dict]) -> dict:
 
 
 def plugin_dirs(objs: list[dict]) -> list[str]:
-    dirs = [d for d in os.environ.get("HWLOC_PLUGINS_PATH", "").split(":") if d]
-    for o in objs:
-        if os.path.basename(o.get("soname") or o["path"]).startswith("libhwloc.so"):
-            dirs.append(os.path.join(os.path.dirname(o.get("realpath") or o["path"]), "hwloc"))
-    for d in ldcache.default_dirs():
-        dirs.append(os.path.join(d, "hwloc"))
+    """Where the hwloc in this closure looks for plugins: HWLOC_PLUGINS_PATH when set, else the
+    ``hwloc`` directory beside the system libhwloc it loads (hwloc's compiled-in default,
+    ``$libdir/hwloc``).  Open MPI's embedded hwloc is built without plugin loading, so a closure
+    with only an embedded hwloc has no plugin directory."""
+    env = os.environ.get("HWLOC_PLUGINS_PATH")
+    if env is not None:
+        dirs = [d for d in env.split(":") if d]
+    else:
+        dirs = [os.path.join(os.path.dirname(o.get("realpath") or o["path"]), "hwloc") for o in objs
+                if os.path.basename(o.get("soname") or o["path"]).startswith("libhwloc.so")]
     out, seen = [], set()
     for d in dirs:
         r = os.path.realpath(d)
@@ -207,8 +211,8 @@ def ompi_info_version(libmpi: str | None) -> dict:
         for up in (os.path.dirname(real), os.path.dirname(os.path.dirname(real))):
             cands.append(os.path.join(os.path.dirname(up), "bin", "ompi_info"))
     w = shutil.which("ompi_info")
-    if w:
-        cands.append(w)
+    if w and (libmpi is None or install_prefix(w) == install_prefix(libmpi)):
+        cands.append(w)  # only the ompi_info of the same installation speaks for this libmpi
     for c in cands:
         if os.path.isfile(c) and os.access(c, os.X_OK):
             res = proc.run([c, "--version"], timeout=5)
@@ -312,7 +316,7 @@ def runtime(facts) -> dict:
     out["closure"] = objs
     out["missing_libraries"] = missing
     out["hwloc"] = hw
-    out["hwloc"]["plugin_dirs"] = plugin_analysis(objs, defined) if (hw["system_hwloc"] or hw["embedded_prefixes"]) else []
+    out["hwloc"]["plugin_dirs"] = plugin_analysis(objs, defined) if hw["system_hwloc"] or os.environ.get("HWLOC_PLUGINS_PATH") else []
     for name in ("libopen-pal", "libopen-rte", "libhwloc", "libpmix"):
         o = next((o for o in objs if os.path.basename(o.get("soname") or o["path"]).startswith(name + ".so")), None)
         if o:
@@ -379,6 +383,17 @@ def launch(facts) -> dict:
 IMPORT_SNIPPET = r"""
 import json, sys
 out = {"python": sys.executable}
+ext = [a for a in sys.argv[1:] if not a.startswith("--")]
+if ext:
+    # the loader's own verdict on the closure trtdiag predicted: load the extension the way any
+    # library that NEEDs libmpi is loaded (RTLD_NOW: every symbol bound now), without mpi4py's
+    # fallbacks
+    import ctypes, os
+    try:
+        ctypes.CDLL(ext[0], mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+        out["loader"] = "ok"
+    except OSError as e:
+        out["loader"] = str(e)[-2000:]
 try:
     import mpi4py
     mpi4py.rc.initialize = False
@@ -391,6 +406,9 @@ try:
 except BaseException as e:
     out["ok"] = False
     out["error"] = (type(e).__name__ + ": " + str(e))[-2000:]
+if out.get("loader", "ok") != "ok":
+    out["ok"] = False
+    out["error"] = out["loader"] + ("" if out.get("error") is None else " (and mpi4py: " + out["error"] + ")")
 if out["ok"] and "--trtllm" in sys.argv:
     try:
         import tensorrt_llm
@@ -411,8 +429,11 @@ def import_in_child(facts) -> dict:
 
     rt = facts["mpi.runtime"]
     args = ["--trtllm"] if rt.get("tensorrt_llm") else []
+    sel = (rt.get("mpi4py") or {}).get("selected") or {}
+    if sel.get("path") and sel.get("resolves_to"):
+        args.append(sel["path"])
     t0 = time.perf_counter()
-    data, res = proc.run_python_json(IMPORT_SNIPPET, python=rt.get("python"), timeout=60 if args else 20, args=args)
+    data, res = proc.run_python_json(IMPORT_SNIPPET, python=rt.get("python"), timeout=60 if "--trtllm" in args else 20, args=args)
     out = data if isinstance(data, dict) else {"ok": False, "error": (res.error or res.stderr.strip() or res.stdout.strip() or "no output")[-2000:]}
     if res.timed_out:
         out = {"ok": False, "error": "timed out", "timed_out": True}
