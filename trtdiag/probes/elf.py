@@ -68,8 +68,9 @@ class _Elf:
             raise ElfError(f"{path}: {exc.strerror or exc}") from None
         m = self.m
         if m[:4] != b"\x7fELF":
+            magic = bytes(m[:4])
             self.close()
-            raise ElfError(f"{path}: not an ELF file (magic {bytes(m[:4])!r})")
+            raise ElfError(f"{path}: not an ELF file (magic {magic!r})")
         cls, data = m[4], m[5]
         if cls not in (1, 2) or data not in (1, 2):
             self.close()
