@@ -413,3 +413,38 @@ def test_env_file_update_keeps_other_lines_and_is_idempotent(tmp_path):
     p.write_text(after)
     assert env_file_fix("F", "s", str(p), {"OMPI_ALLOW_RUN_AS_ROOT": "1"}) is None
     assert updated_text(None, {"A": "x y"}).endswith("export A='x y'\n")
+
+
+@needs_mpi4py
+def test_libmpi_whose_dependency_is_missing(tmp_path):
+    """Constructed with gcc: a libmpi.so.40 on LD_LIBRARY_PATH that NEEDs libopen-pal-missing.so.40,
+    which exists nowhere. MPI002 names the missing library; MPI001 does not blame hwloc packages."""
+    if not HAVE_GCC:
+        pytest.skip("needs gcc")
+    (tmp_path / "dep.c").write_text("int opal_hwloc201_hwloc_get_type_depth(void *t, int x) { return 0; }\n")
+    (tmp_path / "mpi.c").write_text(MPI_C)
+    build = tmp_path / "build"
+    lib = tmp_path / "lib"
+    build.mkdir()
+    lib.mkdir()
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(build / "libopen-pal-missing.so.40"), "-Wl,-soname,libopen-pal-missing.so.40", str(tmp_path / "dep.c")], check=True)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib / "libmpi.so.40"), "-Wl,-soname,libmpi.so.40", str(tmp_path / "mpi.c"),
+                    "-L" + str(build), "-l:libopen-pal-missing.so.40"], check=True)
+    code, rep = run_json("check", "--only", "MPI001,MPI002", env=base_env(LD_LIBRARY_PATH=str(lib)))
+    (m2,) = by_id(rep, "MPI002")
+    assert m2["severity"] == "error" and "libopen-pal-missing.so.40 not found" in m2["title"]
+    (m1,) = by_id(rep, "MPI001")
+    assert m1["fix"] is None and "libopen-pal-missing.so.40" in m1["message"]
+
+
+@needs_ompi
+@needs_mpi4py
+def test_snapshot_gives_the_same_mpi_findings(tmp_path):
+    """`collect` on this machine, `check --from` elsewhere: same findings."""
+    snap = tmp_path / "snap.json"
+    p = run_cli("collect", "--only", "mpi", "-o", str(snap), env=base_env())
+    assert snap.exists(), p.stdout + p.stderr
+    _, live = run_json("check", "--only", "mpi", env=base_env())
+    _, again = run_json("check", "--only", "mpi", "--from", str(snap), env=base_env())
+    strip = lambda r: [(f["id"], f["severity"], f["title"]) for f in r["findings"]]  # noqa: E731
+    assert strip(live) == strip(again)

@@ -148,13 +148,20 @@ def hwloc_symbols(facts):
     dyn = _fact(facts, "mpi.import")
     if dyn is not None:
         ev["import in a child"] = "ok (" + str(dyn.get("library_version", "")) + ")" if dyn.get("ok") else dyn.get("error", "failed")
+    missing = rt.get("missing_libraries") or []
+    if missing:
+        ev["not found"] = _short([f"{m['needs']} (needed by {m['library']})" for m in missing])
     if unresolved:
         syms = sorted({u["symbol"] for u in unresolved})
         by_lib = sorted({u["library"] for u in unresolved})
         wanted = sorted({m.group(1) for s in syms for m in [re.match(r"(opal_hwloc\d+_)", s)] if m})
         ev["needs"] = _short([f"{u['library']}: {u['symbol']}" for u in unresolved])
         ev["undefined symbols"] = len(syms)
-        if wanted:
+        if missing:
+            why = (f"{', '.join(os.path.basename(b) for b in by_lib)} needs {syms[0]}, and the library that would define it is not found: "
+                   + ", ".join(sorted({m['needs'] for m in missing})) + " (not on LD_LIBRARY_PATH, RUNPATH or in the ld.so cache).")
+            fix = None  # nothing to purge: the missing library must be installed or put on the path
+        elif wanted:
             why = (f"{', '.join(os.path.basename(b) for b in by_lib)} needs {syms[0]} from an Open MPI-embedded hwloc "
                    f"(prefix {', '.join(wanted)}), but no library the loader will load defines it")
             if hw["system_hwloc"]:
@@ -164,7 +171,8 @@ def hwloc_symbols(facts):
             why = f"{', '.join(os.path.basename(b) for b in by_lib)} needs {syms[0]}, which no library the loader will load defines."
         confirmed = dyn is not None and not dyn.get("ok") and "undefined symbol" in str(dyn.get("error", ""))
         yield error(f"Undefined hwloc symbol {syms[0]}" + (" (confirmed by a real import)" if confirmed else " (predicted before launch)"),
-                    why + " Importing mpi4py or tensorrt_llm will fail with `undefined symbol: " + syms[0] + "`.",
+                    why + (f" Importing mpi4py or tensorrt_llm will fail with `{missing[0]['needs']}: cannot open shared object file`."
+                           if missing else " Importing mpi4py or tensorrt_llm will fail with `undefined symbol: " + syms[0] + "`."),
                     evidence=ev, fix=fix)
     if bad_plugins:
         d, p = bad_plugins[0]
@@ -222,6 +230,15 @@ def mpi4py_libmpi(facts):
         return
     ev["libmpi"] = f"{sel['resolves_to']} (via {sel['how']})"
     ev["MPI"] = mpi_version_text(rt)
+    missing = rt.get("missing_libraries") or []
+    if missing:
+        ev["not found"] = _short([f"{m['needs']} (needed by {m['library']})" for m in missing])
+        yield error(f"mpi4py cannot load its MPI: {missing[0]['needs']} not found",
+                    f"{os.path.basename(missing[0]['library'])} needs {missing[0]['needs']}, which the loader finds on none of RPATH, "
+                    "LD_LIBRARY_PATH, RUNPATH, /etc/ld.so.cache or the default directories: the MPI installation is incomplete or "
+                    "its lib directory is not on the loader's path. Add it to LD_LIBRARY_PATH (e.g. /opt/hpcx/ompi/lib) or reinstall the MPI.",
+                    evidence=ev)
+        return
     mr = rt.get("mpirun")
     lib_prefix = (rt.get("libmpi") or {}).get("prefix")
     if mr:

@@ -165,8 +165,9 @@ def read(path: str | os.PathLike) -> ElfInfo:
 @dataclass
 class Symbols:
     defined: set[str]
-    undefined: set[str]
+    undefined: set[str]  # global undefined: the loader must find these
     count: int  # entries in .dynsym
+    weak_undefined: set[str] = field(default_factory=set)  # may stay unresolved
 
 
 def _prefix_filter(prefixes: Iterable[str] | None) -> Callable[[bytes], bool]:
@@ -212,7 +213,10 @@ def symbols(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -> S
             name = m[start : end if end >= 0 else strend]
             if not keep(name):
                 continue
-            (out.undefined if ent[ishndx] == 0 else out.defined).add(name.decode("utf-8", "replace"))
+            if ent[ishndx] != 0:
+                out.defined.add(name.decode("utf-8", "replace"))
+            else:
+                (out.weak_undefined if bind == 2 else out.undefined).add(name.decode("utf-8", "replace"))
         return out
     finally:
         elf.close()
@@ -237,7 +241,10 @@ def symbols_pyelftools(path: str | os.PathLike, prefixes: Iterable[str] | None =
                     continue
                 if not keep(s.name.encode()):
                     continue
-                (out.undefined if s["st_shndx"] == "SHN_UNDEF" else out.defined).add(s.name)
+                if s["st_shndx"] != "SHN_UNDEF":
+                    out.defined.add(s.name)
+                else:
+                    (out.weak_undefined if s["st_info"]["bind"] == "STB_WEAK" else out.undefined).add(s.name)
     except (OSError, _PyElfError) as exc:
         raise ElfError(f"{path}: {exc}") from None
     return out
