@@ -451,3 +451,13 @@ def test_snapshot_gives_the_same_mpi_findings(tmp_path):
     _, again = run_json("check", "--only", "mpi", "--from", str(snap), env=base_env())
     strip = lambda r: [(f["id"], f["severity"], f["title"]) for f in r["findings"]]  # noqa: E731
     assert strip(live) == strip(again)
+
+
+@needs_ompi
+@needs_mpi4py
+def test_multi_rank_launch_confirms_the_healthy_install_with_a_real_import():
+    """Real: with two ranks planned, the prediction is confirmed by loading mpi4py in a child."""
+    code, rep = run_json("check", "--only", "MPI001,MPI002", "--world-size", "2", env=base_env())
+    for cid in ("MPI001", "MPI002"):
+        (f,) = by_id(rep, cid)
+        assert f["severity"] == "ok" and f["evidence"]["import in a child"].startswith("ok: Open MPI v"), f

@@ -95,6 +95,14 @@ def _short(paths: list[str], n: int = 5) -> list[str]:
     return paths[:n] + ([f"… and {len(paths) - n} more"] if len(paths) > n else [])
 
 
+def _purge_fix():
+    from ..fixes.system_packages import package_fix
+
+    return package_fix("MPI001-purge-system-hwloc", "remove the system hwloc packages that conflict with Open MPI's own hwloc",
+                       "purge-system-hwloc",
+                       note="the package manager also removes packages that depend on these (e.g. libopenmpi-dev); reinstall those you need afterwards")
+
+
 # --------------------------------------------------------------------------------- MPI001
 @check("MPI001", area="mpi", title="hwloc symbols of the MPI libraries resolve", kb="mpi-hwloc-symbol-conflict")
 def hwloc_symbols(facts):
@@ -138,13 +146,21 @@ def hwloc_symbols(facts):
     if not unresolved and not bad_plugins:
         ev["libraries read"] = len(hw.get("read", []))
         ev["plugins checked"] = sum(len(d["plugins"]) for d in hw.get("plugin_dirs", []))
+        if _needs_dynamic(facts, False):  # a multi-rank launch: let the loader confirm
+            dyn = _fact(facts, "mpi.import")
+            if dyn is not None:
+                err = str(dyn.get("error", ""))
+                ev["import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else err
+                m = re.search(r"undefined symbol: ((?:opal_)?hwloc\w+)", err)
+                if m:
+                    yield error(f"Undefined hwloc symbol {m.group(1)} (found by a real import)",
+                                "The static analysis found no conflict, but loading mpi4py's MPI extension in a child failed on an hwloc "
+                                f"symbol: {err}", evidence=ev,
+                                fix=_purge_fix())
+                    return
         yield ok(f"hwloc symbols resolve ({ev['hwloc']})", **ev)
         return
-    from ..fixes.system_packages import package_fix
-
-    fix = package_fix("MPI001-purge-system-hwloc", "remove the system hwloc packages that conflict with Open MPI's own hwloc",
-                      "purge-system-hwloc",
-                      note="the package manager also removes packages that depend on these (e.g. libopenmpi-dev); reinstall those you need afterwards")
+    fix = _purge_fix()
     dyn = _fact(facts, "mpi.import")
     if dyn is not None:
         ev["import in a child"] = "ok (" + str(dyn.get("library_version", "")) + ")" if dyn.get("ok") else dyn.get("error", "failed")
@@ -222,6 +238,8 @@ def mpi4py_libmpi(facts):
         needs = sorted({e.get("needs") for e in exts if e.get("needs")})
         have = [c["path"] for c in rt.get("candidates", [])]
         ev["libmpi found"] = have or "none"
+        if have:
+            ev["hint"] = f"export LD_LIBRARY_PATH={os.path.dirname(have[0])}:$LD_LIBRARY_PATH"
         yield error(f"mpi4py cannot load its MPI: {' / '.join(needs)} not found",
                     f"mpi4py's extension needs {' or '.join(needs)}, and the loader finds none on RPATH, LD_LIBRARY_PATH, "
                     "RUNPATH, /etc/ld.so.cache or the default directories. `from mpi4py import MPI` will fail with "
@@ -247,6 +265,13 @@ def mpi4py_libmpi(facts):
     dyn = _fact(facts, "mpi.import") if _needs_dynamic(facts, predicted) else None
     if dyn is not None:
         ev["import in a child"] = "ok: " + str(dyn.get("library_version", "")) if dyn.get("ok") else dyn.get("error", "failed")
+        if dyn.get("timed_out"):
+            ev["import in a child"] = dyn.get("incomplete")
+        if dyn.get("timed_out") and not dyn.get("ok"):
+            yield warning("Importing mpi4py did not finish", f"A child process of {py} was killed after the timeout while importing "
+                          "mpi4py: it hangs instead of failing (a network/PMIx lookup, a stuck filesystem). Run "
+                          f"`{py} -c 'from mpi4py import MPI'` by hand to see where.", evidence=ev)
+            return
         if not dyn.get("ok"):
             hw_cause = bool((rt.get("hwloc") or {}).get("unresolved"))
             yield error("mpi4py fails to import", f"`from mpi4py import MPI` failed in a child process of {py}: {dyn.get('error')}"

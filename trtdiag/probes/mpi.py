@@ -29,6 +29,7 @@ directories searched for mpi.h).
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import sys
@@ -410,6 +411,7 @@ if out.get("loader", "ok") != "ok":
     out["ok"] = False
     out["error"] = out["loader"] + ("" if out.get("error") is None else " (and mpi4py: " + out["error"] + ")")
 if out["ok"] and "--trtllm" in sys.argv:
+    print(json.dumps(out), flush=True)  # the mpi4py verdict survives a tensorrt_llm import that hangs
     try:
         import tensorrt_llm
         from tensorrt_llm import _utils
@@ -433,10 +435,23 @@ def import_in_child(facts) -> dict:
     if sel.get("path") and sel.get("resolves_to"):
         args.append(sel["path"])
     t0 = time.perf_counter()
-    data, res = proc.run_python_json(IMPORT_SNIPPET, python=rt.get("python"), timeout=60 if "--trtllm" in args else 20, args=args)
+    timeout = 60 if "--trtllm" in args else 20
+    res = proc.run_python(IMPORT_SNIPPET, python=rt.get("python"), timeout=timeout, args=args)
+    data = None
+    for line in reversed(res.stdout.strip().splitlines()):
+        try:
+            data = json.loads(line)
+            break
+        except ValueError:
+            continue
     out = data if isinstance(data, dict) else {"ok": False, "error": (res.error or res.stderr.strip() or res.stdout.strip() or "no output")[-2000:]}
     if res.timed_out:
-        out = {"ok": False, "error": "timed out", "timed_out": True}
+        # a hang is not a load failure: say what finished and what did not
+        out["timed_out"] = True
+        out["ok"] = bool(out.get("ok"))
+        out["incomplete"] = f"{'import tensorrt_llm' if out.get('ok') else 'the import'} did not finish in {timeout} s (killed)"
+        if not out.get("ok") and "error" not in out:
+            out["error"] = out["incomplete"]
     out["argv"] = res.argv[:3] + (["<snippet>"] if len(res.argv) > 3 else [])
     out["duration_s"] = round(time.perf_counter() - t0, 2)
     return out
