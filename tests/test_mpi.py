@@ -461,3 +461,9 @@ def test_multi_rank_launch_confirms_the_healthy_install_with_a_real_import():
     for cid in ("MPI001", "MPI002"):
         (f,) = by_id(rep, cid)
         assert f["severity"] == "ok" and f["evidence"]["import in a child"].startswith("ok: Open MPI v"), f
+
+
+def test_bad_python_option_is_one_line_and_exit_2():
+    p = run_cli("check", "--only", "mpi", "--python", "/nonexistent/bin/python")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.strip() == "trtdiag: error: --python /nonexistent/bin/python: not an executable file"

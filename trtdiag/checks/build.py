@@ -117,6 +117,9 @@ def disk_space(facts):
 
     Fix: free space on that filesystem, or point --output-dir / the build at a larger one.
     """
+    sb = source_build(facts)
+    if not facts.opt("engine_dir") and sb is None:
+        return
     disk = facts["host.disk"]
     out = []
     eng = None
@@ -135,7 +138,6 @@ def disk_space(facts):
                              f"{_fmt(d['free'])} free. Free space there or build with --output-dir on another filesystem.", evidence=ev))
         elif size:
             out.append(ok(f"{_fmt(d['free'])} free beside the engine ({_fmt(size)})", **ev))
-    sb = source_build(facts)
     if sb and disk.get("cwd"):
         d = disk["cwd"]
         ev = {"build": sb["from"], "free": f"{_fmt(d['free'])} on {d['path']}", "needed": _fmt(SOURCE_BUILD_DISK)}

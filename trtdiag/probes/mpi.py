@@ -57,7 +57,10 @@ def _target_sys_path(facts) -> tuple[str, list[str]]:
     if not py:
         return sys.executable, [p for p in sys.path if p]
     from .. import proc
+    from ..errors import InputError
 
+    if not (os.path.isfile(py) and os.access(py, os.X_OK)):
+        raise InputError(f"--python {py}: not an executable file")
     data, res = proc.run_python_json("import sys, json; print(json.dumps(sys.path))", python=py, timeout=15)
     if not isinstance(data, list):
         raise RuntimeError(f"could not read sys.path of {py}: {(res.error or res.stderr or res.stdout).strip()[-300:]}")
