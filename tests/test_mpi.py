@@ -467,3 +467,17 @@ def test_bad_python_option_is_one_line_and_exit_2():
     p = run_cli("check", "--only", "mpi", "--python", "/nonexistent/bin/python")
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.strip() == "trtdiag: error: --python /nonexistent/bin/python: not an executable file"
+
+
+def test_own_kb_entry_is_complete_and_matches_the_real_message():
+    """knowledge_base/mpi-mpi4py-libmpi-mismatch.toml; the message as users posted it
+    (mpi4py/mpi4py#222)."""
+    import re
+
+    from trtdiag import kb
+
+    e = kb.get("mpi-mpi4py-libmpi-mismatch")
+    assert all(e.get(k) for k in kb.REQUIRED) and e["checks"] == ["MPI002"] and e["references"]
+    sig = e["signatures"][0]
+    line = "ImportError: libmpi.so.40: cannot open shared object file: No such file or directory"
+    assert sig["literal"] in line and re.search(sig["regex"], line).group("library") == "libmpi.so.40"

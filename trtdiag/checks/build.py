@@ -5,7 +5,7 @@ Building TensorRT-LLM's C++/CUDA code (``python3 scripts/build_wheel.py``) runs 
 linker per job; its default job count is the number of CPUs, and each nvcc job can take several
 GB.  Machines with many cores and little memory get the build killed by the OOM killer while
 compiling or linking (NVIDIA/TensorRT-LLM#186: 32 GB was not enough at the default; #1028: "over
-30G at compile time").  trtdiag budgets 2.5 GB per job.
+30G at compile time").  trtdiag budgets 2.5 GiB per job.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def recommended_jobs(mem_bytes: int, cores: int) -> int:
 def build_parallelism(facts):
     """When TensorRT-LLM is built from source (``scripts/build_wheel.py`` in the launch command,
     or the working directory is a TensorRT-LLM checkout), the job count (``-j``; default: the
-    number of CPUs) times ~2.5 GB per job must fit in memory (available RAM, or the cgroup limit in
+    number of CPUs) times ~2.5 GiB per job must fit in memory (available RAM, or the cgroup limit in
     a container, plus swap).  Otherwise the OOM killer ends the build ("Killed", exit 137),
     usually while nvcc compiles the attention kernels or the linker links libtensorrt_llm.so.
 
@@ -75,7 +75,7 @@ def build_parallelism(facts):
     rec = recommended_jobs(budget, cores)
     ev = {"build": sb["from"], "jobs": f"{jobs}" + ("" if sb["jobs"] else " (build_wheel.py default: one per CPU)"),
           "cores": cores, "memory available": _fmt(mem), "swap free": _fmt(swap),
-          "needed": f"{jobs} × {GB_PER_JOB} GB = {_fmt(need)}", "recommended -j": rec}
+          "needed": f"{jobs} × {GB_PER_JOB} GiB = {_fmt(need)}", "recommended -j": rec}
     if h.get("cgroup_memory_limit"):
         ev["cgroup memory limit"] = _fmt(h["cgroup_memory_limit"])
     if need <= budget:
@@ -102,7 +102,7 @@ def build_parallelism(facts):
     else:
         argv = ["python3", sb["script"], "-j", str(rec)]
     yield warning(f"Build with {jobs} jobs needs ~{_fmt(need)}, {_fmt(budget)} available: it will be OOM-killed",
-                  f"Each build job takes up to ~{GB_PER_JOB} GB while compiling TensorRT-LLM's CUDA kernels and linking; "
+                  f"Each build job takes up to ~{GB_PER_JOB} GiB while compiling TensorRT-LLM's CUDA kernels and linking; "
                   f"{jobs} jobs exceed the memory ({_fmt(mem)} available + {_fmt(swap)} swap). Build with -j {rec}, or add swap.",
                   evidence=ev, fix=command_fix("BLD001-build-jobs", f"build with -j {rec}", argv))
 
