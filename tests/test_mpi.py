@@ -481,3 +481,56 @@ def test_own_kb_entry_is_complete_and_matches_the_real_message():
     sig = e["signatures"][0]
     line = "ImportError: libmpi.so.40: cannot open shared object file: No such file or directory"
     assert sig["literal"] in line and re.search(sig["regex"], line).group("library") == "libmpi.so.40"
+
+
+@pytest.fixture
+def venv_with_mpi4py_and_trtllm(tmp_path):
+    """Constructed: a real venv whose .pth adds this venv's site-packages (the real mpi4py), plus a
+    tensorrt_llm package laid out like the wheel (.dist-info, tensorrt_llm/libs/) whose
+    libtensorrt_llm.so is compiled here with gcc and NEEDs libmpi.so.40."""
+    if not (HAVE_GCC and HAVE_MPI4PY):
+        pytest.skip("needs gcc and mpi4py")
+    d = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(d)], check=True, timeout=120)
+    py = d / "bin" / "python"
+    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip())
+    (site / "outer.pth").write_text(str(Path(mpi4py.__file__).parent.parent) + "\n")
+    di = site / "tensorrt_llm-0.9.0.dist-info"
+    di.mkdir()
+    (di / "METADATA").write_text("Metadata-Version: 2.1\nName: tensorrt_llm\nVersion: 0.9.0\nRequires-Dist: mpi4py\n\n")
+    pkg = site / "tensorrt_llm"
+    (pkg / "libs").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("__version__ = '0.9.0'\n")
+    (pkg / "_utils.py").write_text("from mpi4py import MPI\n")
+    (tmp_path / "trt.c").write_text("int trtllm_entry(void) { return 0; }\n")
+    (tmp_path / "other.c").write_text("int MPI_Init(int *argc, char ***argv) { return 0; }\n")
+
+    def build(runpath_to_other: bool):
+        other = pkg / "mpi"
+        if runpath_to_other:
+            other.mkdir(exist_ok=True)
+            subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(other / "libmpi.so.40"), "-Wl,-soname,libmpi.so.40", str(tmp_path / "other.c")], check=True)
+        extra = ["-Wl,-rpath,$ORIGIN/../mpi", "-Wl,--enable-new-dtags"] if runpath_to_other else []
+        link_dir = str(other) if runpath_to_other else str(LIBDIR)
+        subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(pkg / "libs" / "libtensorrt_llm.so"), str(tmp_path / "trt.c"),
+                        "-L" + link_dir, "-Wl,--no-as-needed", "-l:libmpi.so.40", *extra], check=True)
+        assert "libmpi.so.40" in elf.read(pkg / "libs" / "libtensorrt_llm.so").needed
+        return str(py)
+
+    return build
+
+
+@needs_ompi
+def test_tensorrt_llm_that_loads_another_libmpi_than_mpi4py(venv_with_mpi4py_and_trtllm):
+    py = venv_with_mpi4py_and_trtllm(runpath_to_other=True)
+    code, rep = run_json("check", "--only", "MPI002", "--python", py, env=base_env())
+    (f,) = by_id(rep, "MPI002")
+    assert f["severity"] == "warning" and "different libmpi files" in f["title"], f
+    assert "libtensorrt_llm.so needs libmpi.so.40" in f["evidence"]["tensorrt_llm"][0] and "RUNPATH" in f["evidence"]["tensorrt_llm"][0]
+
+
+@needs_ompi
+def test_tensorrt_llm_that_loads_the_same_libmpi_passes(venv_with_mpi4py_and_trtllm):
+    py = venv_with_mpi4py_and_trtllm(runpath_to_other=False)
+    code, rep = run_json("check", "--only", "MPI001,MPI002", "--python", py, env=base_env())
+    assert [f["severity"] for f in rep["findings"]] == ["ok", "ok"], rep["findings"]

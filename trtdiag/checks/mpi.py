@@ -257,6 +257,27 @@ def mpi4py_libmpi(facts):
                     "its lib directory is not on the loader's path. Add it to LD_LIBRARY_PATH (e.g. /opt/hpcx/ompi/lib) or reinstall the MPI.",
                     evidence=ev)
         return
+    from ..probes.mpi import same_library
+
+    trt = rt.get("tensorrt_llm") or {}
+    other = [link for link in trt.get("mpi_links", []) if not same_library(link.get("resolves_to"), sel["resolves_to"])]
+    if other:
+        o = other[0]
+        ev["tensorrt_llm"] = _short([f"{link['library']} needs {link['needs']} -> {link.get('resolves_to') or 'not found'}"
+                                     + (f" (via {link['how']})" if link.get("how") else "") for link in other])
+        if o.get("resolves_to") is None:
+            yield error(f"tensorrt_llm cannot load its MPI: {o['needs']} not found from {os.path.basename(o['library'])}",
+                        f"{o['library']} needs {o['needs']}, which the loader does not find from there (its RUNPATH/RPATH, "
+                        "LD_LIBRARY_PATH, the ld.so cache); `import tensorrt_llm` will fail.", evidence=ev)
+        else:
+            yield warning(f"mpi4py and tensorrt_llm load different libmpi files ({sel['resolves_to']} vs {o['resolves_to']})",
+                          f"mpi4py's extension resolves {sel.get('needs')} to {sel['resolves_to']}, tensorrt_llm's "
+                          f"{os.path.basename(o['library'])} resolves {o['needs']} to {o['resolves_to']}. Both have the same SONAME, so "
+                          "whichever is imported first is used for both; if they are different MPI builds, the other side gets "
+                          "missing symbols or a crash at MPI_Init. Make both resolve to one installation (LD_LIBRARY_PATH first "
+                          "entry, or rebuild mpi4py with that installation's mpicc).",
+                          evidence=ev, fix=command_fix("MPI002-rebuild-mpi4py", "rebuild mpi4py against the MPI on PATH", rebuild))
+        return
     mr = rt.get("mpirun")
     lib_prefix = (rt.get("libmpi") or {}).get("prefix")
     if mr:

@@ -235,6 +235,38 @@ def version_from_name(path: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def trtllm_mpi_links(pkg: str, env, cache) -> list[dict]:
+    """The libraries of an installed tensorrt_llm that NEED libmpi (libs/*.so, bindings*.so), and
+    where each one's libmpi resolves — read from .dynamic only (these libraries are large; their
+    symbol tables are not read)."""
+    out = []
+    files = sorted(glob.glob(os.path.join(glob.escape(pkg), "libs", "*.so*"))) + sorted(glob.glob(os.path.join(glob.escape(pkg), "bindings*.so")))
+    for f in files[:64]:
+        try:
+            info = elf.read(f)
+        except elf.ElfError:
+            continue
+        need = next((n for n in info.needed if n.startswith("libmpi.so")), None)
+        if need is None:
+            continue
+        where, how = ldcache.resolve_ex(need, rpath=info.rpath, runpath=info.runpath, origin=os.path.dirname(os.path.realpath(f)), env=env, cache=cache)
+        out.append({"library": f, "needs": need, "resolves_to": where, "how": how})
+    return out
+
+
+def same_library(a: str | None, b: str | None) -> bool:
+    """Two paths name the same library: one file, or copies (same size and file version)."""
+    if not a or not b:
+        return a == b
+    ra, rb = os.path.realpath(a), os.path.realpath(b)
+    if ra == rb:
+        return True
+    try:
+        return os.path.getsize(ra) == os.path.getsize(rb) and version_from_name(ra) == version_from_name(rb)
+    except OSError:
+        return False
+
+
 def install_prefix(path: str) -> str:
     """/opt/hpcx/ompi/lib/libmpi.so.40 -> /opt/hpcx/ompi; /usr/bin/mpirun -> /usr;
     /usr/lib/x86_64-linux-gnu/libmpi.so.40 -> /usr (the installation a file belongs to)."""
@@ -283,6 +315,10 @@ def runtime(facts) -> dict:
         "version": trt["version"], "dist_info": trt["dist_info"],
         "requires_mpi4py": any(re.match(r"mpi4py\b", r) for r in trt["requires"]),
     }
+    if trt is not None:
+        tpkg = _find_package(paths, "tensorrt_llm")
+        out["tensorrt_llm"]["path"] = tpkg
+        out["tensorrt_llm"]["mpi_links"] = trtllm_mpi_links(tpkg, env, cache) if tpkg else []
 
     # which libmpi will be used
     candidates = ldcache.find("libmpi.so.", env=env, extra_dirs=xdirs, cache=cache)
@@ -302,6 +338,13 @@ def runtime(facts) -> dict:
             libmpi, how = candidates[0][1], "extra dirs"
         if libmpi:
             roots.append(libmpi)
+    # the libmpi tensorrt_llm's own libraries load (their RUNPATH may point elsewhere): its MPI
+    # closure is part of the process too
+    for link in (out["tensorrt_llm"] or {}).get("mpi_links", []):
+        if link.get("resolves_to") and link["resolves_to"] not in roots:
+            roots.append(link["resolves_to"])
+            if libmpi is None:
+                libmpi, how = link["resolves_to"], link["how"]
     import shutil
 
     mpirun = shutil.which("mpirun", path=env.get("PATH"))
