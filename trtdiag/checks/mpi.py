@@ -210,7 +210,10 @@ def mpi4py_libmpi(facts):
     (``libmpi.so.40`` for Open MPI, ``libmpi.so.12`` for MPICH).  When no such library is on the
     loader's path, ``from mpi4py import MPI`` fails with ``libmpi.so.40: cannot open shared object
     file``.  When it loads one installation's libmpi while ``mpirun`` comes from another (the
-    HPC-X one in /opt/hpcx vs the distribution's in /usr), ranks fail at MPI_Init.  Where a
+    HPC-X one in /opt/hpcx vs the distribution's in /usr), ranks fail at MPI_Init.  When
+    tensorrt_llm is installed, the libraries of its wheel that NEED libmpi (``libs/*.so``,
+    ``bindings*.so``) are resolved too, through their own RUNPATH: if they get another libmpi file
+    than mpi4py, the two share one SONAME and whichever loads first serves both.  Where a
     multi-rank launch is planned, the import is also run for real in a child process.
 
     Fix: rebuild mpi4py against the MPI that will run: ``MPICC=<prefix>/bin/mpicc python -m pip
