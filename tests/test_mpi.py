@@ -232,7 +232,8 @@ def test_hwloc_plugin_that_needs_symbols_the_loaded_hwloc_lacks(tmp_path):
     (f,) = by_id(rep, "MPI001")
     assert f["severity"] == "warning", f
     assert len(f["evidence"]["plugins"]) == 1 and "hwloc_fake.so: needs hwloc_not_in_any_hwloc_symbol" in f["evidence"]["plugins"][0]
-    assert f["fix"]["requires"] == "--allow-system-changes"
+    # the plugins come from HWLOC_PLUGINS_PATH: the fix is the variable, not a package
+    assert f["fix"] is None and "unset it" in f["message"] and f["evidence"]["HWLOC_PLUGINS_PATH"] == str(plugdir)
 
 
 def test_fix_preview_shows_system_command_and_apply_needs_the_flag(conflict_libs, tmp_path):
@@ -347,12 +348,14 @@ def test_root_without_allow_settings_real_mpirun_and_env_file_fix(tmp_path):
 
 
 # ----------------------------------------------------------------------------- world size (MPI005)
-def _ws_facts(tp=None, pp=None, ews=None, world_size=None, argv=None, inventory=None):
+def _ws_facts(tp=None, pp=None, ews=None, world_size=None, argv=None, inventory=None, cvd=None):
     f = Facts({"launch_argv": argv or [], **({"world_size": world_size} if world_size else {})})
     if tp is not None:
         f.set("engine.info", {"path": "/e", "config_path": "/e/config.json", "ranks": [],
                               "normalized": {"tp": tp, "pp": pp, "world_size": ews}})
     f.set("gpu.inventory", inventory)
+    f.set("mpi.launch", {"euid": 1000, "env": {}, "env_file": "/x/trtdiag.env", "env_file_values": {}, "env_file_exists": False,
+                         "CUDA_VISIBLE_DEVICES": cvd})
     return f
 
 
@@ -369,10 +372,9 @@ def h100_reading() -> dict:
     pytest.skip("recorded H100 reading not found")
 
 
-def test_world_size_checks(h100_reading, monkeypatch):
+def test_world_size_checks(h100_reading):
     """Engine facts set directly; the GPU inventory is a recorded H100 NVML reading (test double
     for the GPU, which CI does not have)."""
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     assert run_check("MPI005", _ws_facts()) == []
     f = run_check("MPI005", _ws_facts(tp=2, pp=1, ews=2, world_size=1, inventory=h100_reading))[0]
     assert f.severity == Severity.ERROR and "tp × pp = 2" in f.title and f.kb == "world-size-mismatch"
@@ -384,8 +386,7 @@ def test_world_size_checks(h100_reading, monkeypatch):
     assert f.severity == Severity.ERROR and "inconsistent" in f.title
     f = run_check("MPI005", _ws_facts(world_size=4, argv=["mpirun", "-np", "2", "x"]))[0]
     assert f.severity == Severity.ERROR and "--world-size 4" in f.title
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    f = run_check("MPI005", _ws_facts(tp=1, pp=1, ews=1, world_size=1, inventory=h100_reading))[0]
+    f = run_check("MPI005", _ws_facts(tp=1, pp=1, ews=1, world_size=1, inventory=h100_reading, cvd=""))[0]
     assert f.severity == Severity.ERROR and "0 visible" in f.title
 
 

@@ -39,9 +39,9 @@ def source_build(facts) -> dict | None:
                 elif b.startswith("-j") and b[2:].isdigit():
                     jobs = int(b[2:])
             return {"argv": argv, "script": a, "index": i, "jobs": jobs, "from": "the launch command"}
-    cwd = os.getcwd()
-    if os.path.isfile(os.path.join(cwd, "scripts", "build_wheel.py")) and os.path.isdir(os.path.join(cwd, "cpp", "tensorrt_llm")):
-        return {"argv": None, "script": os.path.join("scripts", "build_wheel.py"), "jobs": None, "from": f"TensorRT-LLM checkout at {cwd}"}
+    tree = facts["host.source_tree"]
+    if tree.get("trtllm_checkout"):
+        return {"argv": None, "script": os.path.join("scripts", "build_wheel.py"), "jobs": None, "from": f"TensorRT-LLM checkout at {tree['cwd']}"}
     return None
 
 

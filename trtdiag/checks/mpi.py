@@ -139,8 +139,8 @@ def hwloc_symbols(facts):
             ev[k] = f"{libs[k]['path']} (via {libs[k]['how']})"
     ev["hwloc"] = ("embedded in Open MPI, prefix " + ", ".join(hw["embedded_prefixes"])) if hw["embedded_prefixes"] else (
         "system " + ", ".join(hw["system_hwloc"]) if hw["system_hwloc"] else "none in the load closure")
-    if os.environ.get("LD_LIBRARY_PATH") is not None:
-        ev["LD_LIBRARY_PATH"] = os.environ.get("LD_LIBRARY_PATH", "")
+    if rt.get("LD_LIBRARY_PATH") is not None:
+        ev["LD_LIBRARY_PATH"] = rt["LD_LIBRARY_PATH"]
     bad_plugins = [(d["dir"], p) for d in hw.get("plugin_dirs", []) for p in d["plugins"] if p.get("missing_count")]
     unresolved = hw.get("unresolved", [])
     if not unresolved and not bad_plugins:
@@ -163,7 +163,7 @@ def hwloc_symbols(facts):
     fix = _purge_fix()
     dyn = _fact(facts, "mpi.import")
     if dyn is not None:
-        ev["import in a child"] = "ok (" + str(dyn.get("library_version", "")) + ")" if dyn.get("ok") else dyn.get("error", "failed")
+        ev["import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else dyn.get("error", "failed")
     missing = rt.get("missing_libraries") or []
     if missing:
         ev["not found"] = _short([f"{m['needs']} (needed by {m['library']})" for m in missing])
@@ -193,10 +193,16 @@ def hwloc_symbols(facts):
     if bad_plugins:
         d, p = bad_plugins[0]
         ev["plugins"] = _short([f"{pp['path']}: needs {', '.join(pp['missing'])}" for _d, pp in bad_plugins])
+        env_path = rt.get("HWLOC_PLUGINS_PATH")
+        if env_path is not None:
+            ev["HWLOC_PLUGINS_PATH"] = env_path
+            fix = None  # the plugins come from the environment, not from a package
         yield warning(f"hwloc plugins in {d} do not fit the hwloc Open MPI uses",
                       f"{len(bad_plugins)} plugin(s) need hwloc symbols ({', '.join(p['missing'][:3])}) that the hwloc in "
                       f"Open MPI's load closure ({ev['hwloc']}) does not define; hwloc will print load errors or the process "
-                      "will fail when it loads them.",
+                      "will fail when it loads them."
+                      + (f" They come from HWLOC_PLUGINS_PATH={env_path}: unset it, or point it at the plugins of the hwloc that is loaded."
+                         if env_path is not None else ""),
                       evidence=ev, fix=fix)
 
 
@@ -412,7 +418,7 @@ def visible_gpus(facts) -> tuple[int | None, str]:
     if not inv or inv.get("gpus") is None:
         return None, "unknown (no GPU inventory)"
     n = len(inv["gpus"])
-    cvd = os.environ.get("CUDA_VISIBLE_DEVICES")
+    cvd = (_fact(facts, "mpi.launch") or {}).get("CUDA_VISIBLE_DEVICES")
     if cvd is not None:
         vis = [x for x in cvd.split(",") if x.strip() and x.strip() != "-1"]
         return min(n, len(vis)), f"{min(n, len(vis))} (CUDA_VISIBLE_DEVICES={cvd}, {n} in the machine)"

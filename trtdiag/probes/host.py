@@ -82,3 +82,12 @@ def disk(facts) -> dict:
         out["engine_dir"] = free_space(os.path.dirname(os.path.abspath(ed)) or ".")
     out["cwd"] = free_space(os.getcwd())
     return out
+
+
+@probe("host.source_tree")
+def source_tree(facts) -> dict:
+    """Is the working directory a TensorRT-LLM source checkout (scripts/build_wheel.py and
+    cpp/tensorrt_llm)?"""
+    cwd = os.getcwd()
+    return {"cwd": cwd, "trtllm_checkout": os.path.isfile(os.path.join(cwd, "scripts", "build_wheel.py"))
+            and os.path.isdir(os.path.join(cwd, "cpp", "tensorrt_llm"))}

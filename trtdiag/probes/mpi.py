@@ -286,7 +286,7 @@ def runtime(facts) -> dict:
     cache = ldcache.load_cache()
     xdirs = extra_dirs()
     python, paths = _target_sys_path(facts)
-    out: dict = {"python": python}
+    out: dict = {"python": python, "LD_LIBRARY_PATH": env.get("LD_LIBRARY_PATH"), "HWLOC_PLUGINS_PATH": env.get("HWLOC_PLUGINS_PATH")}
 
     # mpi4py and its MPI extension(s)
     pkg = _find_package(paths, "mpi4py")
@@ -424,6 +424,7 @@ def launch(facts) -> dict:
         "env_file": path,
         "env_file_values": {k: v for k, v in (read_env_file(path) or {}).items() if k in ALLOW_ROOT},
         "env_file_exists": os.path.exists(path),
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES"),
     }
 
 
