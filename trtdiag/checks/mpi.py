@@ -323,8 +323,8 @@ def mpi4py_libmpi(facts):
 # --------------------------------------------------------------------------------- MPI003
 @check("MPI003", area="mpi", title="mpicc and mpi.h present where mpi4py must be built", kb="mpi4py-build-failed")
 def mpi_toolchain(facts):
-    """When mpi4py is missing but needed (tensorrt_llm requires it, or a multi-rank launch is
-    planned), ``pip install mpi4py`` builds it from source and needs an MPI compiler wrapper
+    """When mpi4py is missing but needed (the installed tensorrt_llm requires it: ``import
+    tensorrt_llm`` imports it), ``pip install mpi4py`` builds it from source and needs an MPI compiler wrapper
     (``mpicc``) and the MPI headers (``mpi.h``); without them pip ends with ``ERROR: Could not build
     wheels for mpi4py``.
 
@@ -335,14 +335,11 @@ def mpi_toolchain(facts):
     if (rt.get("mpi4py") or {}).get("found"):
         return
     trt = rt.get("tensorrt_llm") or {}
-    plan = launch_plan(facts)
-    why = []
-    if trt.get("requires_mpi4py"):
-        why.append(f"tensorrt_llm {trt.get('version')} requires mpi4py")
-    if plan["uses_mpirun"]:
-        why.extend(plan["reasons"])
-    if not why:
+    # only Python needs mpi4py: Triton's TensorRT-LLM backend is C++ and links libmpi itself, so a
+    # multi-rank launch alone does not make mpi4py necessary
+    if not trt.get("requires_mpi4py"):
         return
+    why = [f"tensorrt_llm {trt.get('version')} requires mpi4py (`import tensorrt_llm` fails without it)"]
     tc = facts["mpi.toolchain"]
     py = rt.get("python") or "python3"
     ev = {"python": py, "needed because": "; ".join(why), "mpicc": tc.get("mpicc") or "not on PATH",
