@@ -136,3 +136,18 @@ def test_find_lists_ld_library_path_first_without_duplicates(tmp_path):
     cache = [("libmpi.so.40", str(tmp_path / "libmpi.so.40"))]
     got = ldcache.find("libmpi.so.", env={"LD_LIBRARY_PATH": str(tmp_path)}, cache=cache)
     assert got == [("libmpi.so.12", str(tmp_path / "libmpi.so.12")), ("libmpi.so.40", str(tmp_path / "libmpi.so.40"))]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400), st.integers(min_value=0, max_value=399))
+def test_any_bytes_after_the_magic_give_entries_or_cache_error(tail, cut):
+    """Fuzzed: a valid header followed by random bytes, truncated anywhere."""
+    data = (_cache_bytes([(0x0303, "libfoo.so.1", "/x/libfoo.so.1", 0)]) + tail)[: 48 + cut]
+    try:
+        out = ldcache.parse_cache(data, machine="x86_64")
+    except ldcache.CacheError:
+        return
+    assert all(isinstance(a, str) and isinstance(b, str) for a, b in out)

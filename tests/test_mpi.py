@@ -536,3 +536,31 @@ def test_tensorrt_llm_that_loads_the_same_libmpi_passes(venv_with_mpi4py_and_trt
     py = venv_with_mpi4py_and_trtllm(runpath_to_other=False)
     code, rep = run_json("check", "--only", "MPI001,MPI002", "--python", py, env=base_env())
     assert [f["severity"] for f in rep["findings"]] == ["ok", "ok"], rep["findings"]
+
+
+@needs_ompi
+def test_elf_reader_on_corrupted_real_library_never_crashes(tmp_path):
+    """Fuzzed: Debian's libhwloc with bytes of its header and section table overwritten."""
+    from hypothesis import given, settings, strategies as st
+
+    data = (LIBDIR / "libhwloc.so.15").read_bytes()
+    p = tmp_path / "libhwloc.so.15"
+    shoff = int.from_bytes(data[0x28:0x30], "little")  # ELF64 e_shoff: patch the section table too
+
+    @settings(max_examples=120, deadline=None)
+    @given(st.lists(st.tuples(st.one_of(st.integers(min_value=0, max_value=63), st.integers(min_value=shoff, max_value=len(data) - 1)),
+                              st.integers(min_value=0, max_value=255)), min_size=1, max_size=12),
+           st.integers(min_value=64, max_value=len(data)))
+    def run(patches, cut):
+        b = bytearray(data)
+        for off, val in patches:
+            b[off] = val
+        b = b[:cut]
+        p.write_bytes(bytes(b))
+        for fn in (elf.read, elf.symbols):
+            try:
+                fn(p)
+            except elf.ElfError:
+                pass
+
+    run()

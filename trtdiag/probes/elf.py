@@ -90,13 +90,20 @@ class _Elf:
         if shoff == 0 or shnum == 0:
             self.close()
             raise ElfError(f"{path}: no section header table (stripped with --strip-sections?)")
+        if shentsize < (64 if self.is64 else 40):
+            self.close()
+            raise ElfError(f"{path}: section header entries of {shentsize} bytes (malformed)")
         if shoff + shnum * shentsize > len(m):
             self.close()
             raise ElfError(f"{path}: section header table past the end of the file (truncated?)")
         fmt = self.e + ("IIQQQQIIQQ" if self.is64 else "IIIIIIIIII")
-        for i in range(shnum):
-            _name, typ, _flags, _addr, off, sz, link, _info, _align, entsize = struct.unpack_from(fmt, m, shoff + i * shentsize)
-            self.sections.append((typ, off, sz, link, entsize))
+        try:
+            for i in range(shnum):
+                _name, typ, _flags, _addr, off, sz, link, _info, _align, entsize = struct.unpack_from(fmt, m, shoff + i * shentsize)
+                self.sections.append((typ, off, sz, link, entsize))
+        except struct.error:
+            self.close()
+            raise ElfError(f"{path}: section header table truncated") from None
 
     def close(self) -> None:
         try:
@@ -132,6 +139,13 @@ def _open(path: str | os.PathLike) -> _Elf:
 
 def read(path: str | os.PathLike) -> ElfInfo:
     """SONAME, NEEDED, RPATH and RUNPATH of one ELF file (from ``.dynamic``)."""
+    try:
+        return _read(path)
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:
+        raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+
+
+def _read(path: str | os.PathLike) -> ElfInfo:
     elf = _open(path)
     try:
         info = ElfInfo(elf.path, 64 if elf.is64 else 32, elf.machine)
@@ -180,6 +194,13 @@ def _prefix_filter(prefixes: Iterable[str] | None) -> Callable[[bytes], bool]:
 def symbols(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -> Symbols:
     """The global/weak dynamic symbols a library defines and those it leaves undefined, keeping
     only names that start with one of ``prefixes`` (all when None)."""
+    try:
+        return _symbols(path, prefixes)
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:
+        raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+
+
+def _symbols(path: str | os.PathLike, prefixes: Iterable[str] | None) -> Symbols:
     keep = _prefix_filter(prefixes)
     elf = _open(path)
     try:
@@ -196,6 +217,8 @@ def symbols(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -> S
         else:
             fmt, esz, iname, iinfo, ishndx = elf.e + "IIIBBH", 16, 0, 3, 5
         entsize = entsize or esz
+        if entsize < esz:
+            raise ElfError(f"{elf.path}: .dynsym entries of {entsize} bytes (malformed)")
         m = elf.m
         strs, strend = tab[0], tab[0] + tab[1]
         n = sz // entsize
