@@ -564,3 +564,40 @@ def test_elf_reader_on_corrupted_real_library_never_crashes(tmp_path):
                 pass
 
     run()
+
+
+COMPONENT_C = """
+extern int opal_hwloc201_hwloc_get_type_depth(void *topology, int type);
+/* the component's table points at the function: the loader binds it when Open MPI opens the file */
+void *mca_rmaps_fake_component[] = { (void *) &opal_hwloc201_hwloc_get_type_depth };
+"""
+
+
+@needs_ompi
+@needs_mpi4py
+def test_mca_component_built_for_another_open_mpi(tmp_path):
+    """Constructed: a component compiled here (mca_rmaps_fake.so) that needs the embedded-hwloc
+    symbol, next to copies of Debian's real components, on OMPI_MCA_mca_base_component_path.
+    Real: mpirun opens the directory and prints the very line the finding quotes."""
+    comps = tmp_path / "components"
+    comps.mkdir()
+    (tmp_path / "comp.c").write_text(COMPONENT_C)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(comps / "mca_rmaps_fake.so"), str(tmp_path / "comp.c")], check=True)
+    real_dir = next(d for d in (LIBDIR / "openmpi/lib/openmpi3", LIBDIR / "openmpi/lib/openmpi", LIBDIR / "openmpi") if d.is_dir())
+    for c in real_dir.glob("mca_*.so"):
+        shutil.copy(c, comps / c.name)
+    env = base_env(OMPI_MCA_mca_base_component_path=str(comps))
+    code, rep = run_json("check", "--only", "MPI001", "--world-size", "2", env=env)
+    (f,) = by_id(rep, "MPI001")
+    assert f["severity"] == "warning" and "mca_rmaps_fake" in f["title"], f
+    assert f["evidence"]["components"] == [f"{comps}/mca_rmaps_fake.so: opal_hwloc201_hwloc_get_type_depth"]
+    quoted = f"unable to open mca_rmaps_fake: {comps}/mca_rmaps_fake.so: undefined symbol: opal_hwloc201_hwloc_get_type_depth (ignored)"
+    assert quoted in f["message"]
+    argv = ["mpirun", "-n", "1"] + (["--allow-run-as-root"] if os.geteuid() == 0 else []) + ["true"]
+    p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert quoted in p.stdout + p.stderr
+    # without the stranger, the real components all fit: ok, with the count as evidence
+    (comps / "mca_rmaps_fake.so").unlink()
+    code, rep = run_json("check", "--only", "MPI001", "--world-size", "2", env=env)
+    (f,) = by_id(rep, "MPI001")
+    assert f["severity"] == "ok" and f["evidence"]["components checked"].startswith(f"{len(list(real_dir.glob('mca_*.so')))} in {comps}")

@@ -146,6 +146,27 @@ def hwloc_symbols(facts):
     if not unresolved and not bad_plugins:
         ev["libraries read"] = len(hw.get("read", []))
         ev["plugins checked"] = sum(len(d["plugins"]) for d in hw.get("plugin_dirs", []))
+        if _needs_dynamic(facts, False) or rt.get("tensorrt_llm"):
+            # MPI_Init will run (mpirun ranks; `import tensorrt_llm` initialises MPI): the MCA
+            # components it loads must fit the loaded Open MPI too
+            comps = _fact(facts, "mpi.components")
+            if comps:
+                ev["components checked"] = f"{comps['checked']} in {', '.join(comps['dirs']) or 'no directory'} ({comps.get('source')})"
+                bad = [c for c in comps["unresolved"] if c.get("symbol")]
+                if bad:
+                    ev["components"] = _short([f"{c['component']}: {c['symbol']}" for c in bad])
+                    srcvar = comps.get("source") == "OMPI_MCA_mca_base_component_path"
+                    name = os.path.basename(bad[0]["component"])[:-3]
+                    yield warning(f"Open MPI component {name} needs {bad[0]['symbol']}, which the loaded Open MPI lacks",
+                                  f"{len({c['component'] for c in bad})} MCA component(s) in {os.path.dirname(bad[0]['component'])} were built "
+                                  f"for another Open MPI/hwloc than the one loaded ({ev['hwloc']}). At startup (mpirun, MPI_Init in each "
+                                  f"rank, `import tensorrt_llm`) Open MPI prints `mca_base_component_repository_open: unable to open {name}: "
+                                  f"{bad[0]['component']}: undefined symbol: {bad[0]['symbol']} (ignored)` and runs without them; when "
+                                  "they are components the job needs (its pml, btl, rmaps), it fails. "
+                                  + ("They come from OMPI_MCA_mca_base_component_path: unset it or point it at the loaded installation's components."
+                                     if srcvar else "Use one installation: its lib first on LD_LIBRARY_PATH and its bin first on PATH (OPAL_PREFIX if it was moved)."),
+                                  evidence=ev)
+                    return
         if _needs_dynamic(facts, False):  # a multi-rank launch: let the loader confirm
             dyn = _fact(facts, "mpi.import")
             if dyn is not None:

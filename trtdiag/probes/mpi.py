@@ -372,6 +372,76 @@ def runtime(facts) -> dict:
     return out
 
 
+def component_dirs(rt: dict, env) -> tuple[list[str], str]:
+    """Where Open MPI will load its MCA components from: ``OMPI_MCA_mca_base_component_path``
+    when set, else its pkglibdir (``${libdir}/openmpi``; Debian: ``${libdir}/openmpi3`` with
+    libdir ``…/openmpi/lib``), found beside the libopen-pal that is loaded — not through
+    ``ompi_info --path pkglibdir``, which opens every component and costs ~230 ms — plus
+    ``~/.openmpi/components``, Open MPI's default user directory."""
+    v = env.get("OMPI_MCA_mca_base_component_path") or env.get("OMPI_MCA_mca_component_path")
+    if v:
+        return [d for d in v.split(":") if d], "OMPI_MCA_mca_base_component_path"
+    dirs: list[str] = []
+    pal = rt.get("libraries", {}).get("libopen-pal")
+    if pal:
+        base = os.path.dirname(os.path.realpath(pal["path"]))
+        for rel in ("openmpi", "openmpi3", "openmpi/lib/openmpi3", "openmpi/lib/openmpi"):
+            d = os.path.join(base, rel)
+            if glob.glob(os.path.join(glob.escape(d), "mca_*.so")):
+                dirs.append(d)
+                break
+    dirs.append(os.path.join(os.path.expanduser("~"), ".openmpi", "components"))
+    return dirs, "pkglibdir beside libopen-pal"
+
+
+@probe("mpi.components")
+def components(facts) -> dict:
+    """The MCA components Open MPI loads at MPI_Init (``mca_*.so``): which hwloc symbols each
+    needs that neither the MPI load closure nor the component's own libraries define."""
+    t0 = time.perf_counter()
+    rt = facts["mpi.runtime"]
+    env = os.environ
+    out: dict = {"dirs": [], "checked": 0, "unresolved": []}
+    if not rt.get("installed") or "closure" not in rt:
+        return out
+    dirs, source = component_dirs(rt, env)
+    out["dirs"], out["source"] = [d for d in dirs if os.path.isdir(d)], source
+    cache = ldcache.load_cache()
+    defined: set[str] = set()
+    for o in rt["closure"]:
+        if "error" not in o and _relevant(o):
+            try:
+                defined |= elf.symbols(o["path"], HWLOC_PREFIXES).defined
+            except elf.ElfError:
+                pass
+    own_cache: dict[str, set[str]] = {}
+    for d in out["dirs"]:
+        for comp in sorted(glob.glob(os.path.join(glob.escape(d), "mca_*.so"))):
+            out["checked"] += 1
+            try:
+                s = elf.symbols(comp, HWLOC_PREFIXES)
+            except elf.ElfError as exc:
+                out["unresolved"].append({"component": comp, "error": str(exc)})
+                continue
+            missing = s.undefined - defined
+            if missing:  # the component's own NEEDED libraries may define them
+                info = elf.read(comp)
+                for n in info.needed:
+                    if not RELEVANT_RE.match(n):
+                        continue
+                    p = ldcache.resolve(n, rpath=info.rpath, runpath=info.runpath, origin=os.path.dirname(os.path.realpath(comp)), env=env, cache=cache)
+                    if p and p not in own_cache:
+                        try:
+                            own_cache[p] = elf.symbols(p, HWLOC_PREFIXES).defined
+                        except elf.ElfError:
+                            own_cache[p] = set()
+                    missing -= own_cache.get(p, set())
+            for sym in sorted(missing):
+                out["unresolved"].append({"component": comp, "symbol": sym})
+    out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    return out
+
+
 def include_dirs() -> list[str]:
     env = os.environ.get("TRTDIAG_MPI_INCLUDE_DIRS")
     if env is not None:
