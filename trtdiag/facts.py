@@ -46,7 +46,7 @@ class Facts:
             self._errors.update(snapshot.get("errors", {}))
             # options recorded on the machine win, except those given here explicitly
             merged = dict(snapshot.get("options", {}))
-            merged.update({k: v for k, v in self.options.items() if v not in (None, [], False)})
+            merged.update({k: v for k, v in self.options.items() if v is not None and v is not False and v != []})
             self.options = merged
 
     def opt(self, name: str, default: Any = None) -> Any:

@@ -37,7 +37,9 @@ class CheckSpec:
 
     @property
     def doc(self) -> str:
-        return (self.func.__doc__ or "").strip()
+        import inspect
+
+        return inspect.cleandoc(self.func.__doc__ or "")
 
 
 CHECKS: dict[str, CheckSpec] = {}
