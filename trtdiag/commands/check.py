@@ -22,6 +22,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_select_options(p)
     add_output_options(p)
     p.add_argument("--mpi", action="store_true", help="run as one rank of `mpirun -n N trtdiag check --mpi`; rank 0 reports for all")
+    p.add_argument("--reachability", action="store_true", help="with --mpi: each rank resolves every other rank's host name and opens a TCP connection to it (2 s limit each)")
     return p
 
 
