@@ -488,5 +488,5 @@ def other_ranks(facts):
                 f.evidence = {"rank": r.label, **f.evidence}
                 out.append(f)
     if not out:
-        out.append(ok(f"no findings on ranks 1–{len(ranks) - 1} that rank 0 does not have"))
+        out.append(ok(f"no findings on {'rank 1' if len(ranks) == 2 else f'ranks 1–{len(ranks) - 1}'} that rank 0 does not have"))
     return out

@@ -1,4 +1,9 @@
-"""trtdiag collect: record what the checks read on this machine into a snapshot (no weights)."""
+"""trtdiag collect: record what the checks read on this machine into a snapshot (no weights).
+
+The snapshot holds the facts the checks asked for (versions, library paths, GPU inventory, engine
+headers and configs, the model repository) plus the environment summary, launch variables and rank
+identity the fleet checks compare.  `trtdiag check --from snap.json` runs every check on it
+elsewhere; several `--from` files (one per node or rank) add the cross-rank checks."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ EXAMPLES = """\
 examples:
   trtdiag collect -o node1.json --engine-dir /engines/llama-70b
   trtdiag check --from node1.json               same findings, on any machine
+  trtdiag check --from node0.json --from node1.json   ... and the cross-rank checks (FLT)
 """
 
 
@@ -25,7 +31,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    from ..fleet import gather_local
+
     _, facts = run_checks(args, "collect")
+    gather_local(facts)  # what the fleet checks and `report --from` compare, even if no check asked
     text = json.dumps(facts.snapshot(), indent=1, default=str, sort_keys=True) + "\n"
     if args.output == "-":
         sys.stdout.write(text)

@@ -34,6 +34,10 @@ IMAGE_VARS = ("NVIDIA_TRITON_SERVER_VERSION", "TRITON_SERVER_VERSION", "NVIDIA_P
               "TENSORRT_VERSION", "TRT_VERSION", "CUDA_VERSION", "CUDA_DRIVER_VERSION", "NVIDIA_BUILD_ID", "NVIDIA_PRODUCT_NAME")
 
 
+# Where NGC's Triton + TensorRT-LLM images put the tensorrtllm backend.
+BACKEND_PATHS = ("/opt/tritonserver/backends/tensorrtllm/libtriton_tensorrtllm.so", "/opt/tritonserver/backends/tensorrtllm")
+
+
 def _os_release() -> str | None:
     for path in ("/etc/os-release", "/usr/lib/os-release"):
         try:
@@ -116,6 +120,7 @@ def env_summary(facts) -> dict:
         "python_executable": sys.executable,
         "cwd": os.getcwd(),
         "container": _container(),
+        "trtllm_backend": next((p for p in BACKEND_PATHS if os.path.exists(p)), None),
         "libraries": _libraries(),
     }
 

@@ -1,0 +1,183 @@
+"""Redaction: one function over a whole JSON-able report (or snapshot) before it is rendered.
+
+:func:`redact` replaces, everywhere (dict keys too: paths are often keys), the things that name a
+person or a machine, with stable placeholders:
+
+- this machine's host name(s) and the host names recorded in fleet snapshots → ``<host>``
+- user names (``getpass``, ``$USER``/``$LOGNAME``, the owner of ``$HOME``, this uid's name, names
+  recorded in snapshots) → ``<user>``; home directories → ``~`` (other ``/home/NAME`` → ``/home/<user>``)
+- this machine's IP addresses, any IPv6 address, and IPv4 addresses in an address context
+  (``10.0.0.5:8001``, ``inet 10.0.0.5``, ``@10.0.0.5``, ``//10.0.0.5``, a value under a key named
+  like ``addr``/``ip``/``host``) → ``<ip>``; loopback addresses are kept (they name nothing)
+- MAC addresses → ``<mac>``; GPU UUIDs (``GPU-…``, ``MIG-…``) → ``<gpu-uuid>``; values under a
+  ``serial`` key → ``<serial>``
+
+A bare dotted quad elsewhere is kept: ``TensorRT 10.0.1.6`` is a version, not an address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from typing import Any, Iterable
+
+HOST, USER, IP, MAC, GPU_UUID, SERIAL = "<host>", "<user>", "<ip>", "<mac>", "<gpu-uuid>", "<serial>"
+
+_IPV4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
+# an IPv4 address where the text says it is one: before a port, after inet/addr/ip/host/@ or //, or alone
+_IPV4_CTX = re.compile(
+    rf"(?:(?<=[@/=])|(?<=inet )|(?<=addr )|(?<=addr: )|(?<=address )|(?<=host )|(?<=ip )|(?<=from )|(?<=to ))({_IPV4})(?![\d.])"
+    rf"|(?<![\w.-])({_IPV4})(?=:\d)"
+)
+_IPV4_WHOLE = re.compile(rf"^{_IPV4}(?:/\d+)?$")
+_H4 = r"[0-9A-Fa-f]{1,4}"
+_IPV6 = re.compile(
+    rf"(?<![\w:.])(?:(?:{_H4}:){{7}}{_H4}|(?:{_H4}:){{1,7}}:(?:{_H4}(?::{_H4}){{0,6}})?|::(?:{_H4}:){{0,6}}{_H4})(?:%\w+)?(?![\w:])"
+)
+_MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-])")
+_GPU_UUID = re.compile(r"\b(?:GPU|MIG)-[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b")
+_OTHER_HOME = re.compile(r"(?<![\w.-])/(?:home|Users)/(?!<user>)[^/\s'\"`:;,)\]}]+")
+_ADDR_KEYS = ("addr", "address", "ip", "hostname", "host", "fqdn")
+
+
+def _loopback(addr: str) -> bool:
+    try:
+        a = ipaddress.ip_address(addr.split("%")[0])
+    except ValueError:
+        return False
+    return a.is_loopback or a.is_unspecified
+
+
+class Redactor:
+    """Holds what to hide; :meth:`__call__` returns a redacted deep copy of JSON-able data."""
+
+    def __init__(self, hosts: Iterable[str] = (), users: Iterable[str] = (), homes: Iterable[str] = (), addrs: Iterable[str] = ()):
+        self.hosts = sorted({h for h in hosts if h and h not in ("localhost", "?") and len(h) > 1}, key=len, reverse=True)
+        self.users = sorted({u for u in users if u and len(u) > 1}, key=len, reverse=True)
+        self.homes = sorted({h.rstrip("/") for h in homes if h and h.rstrip("/") not in ("", "/")}, key=len, reverse=True)
+        self.addrs = sorted({a for a in addrs if a and not _loopback(a)}, key=len, reverse=True)
+        self._exact = []
+        for h in self.homes:
+            self._exact.append((re.compile(re.escape(h) + r"(?![\w.-])"), "~"))
+        for a in self.addrs:
+            self._exact.append((re.compile(rf"(?<![\w.:]){re.escape(a)}(?![\w.:]|:[0-9a-fA-F]*:)"), IP))
+        for h in self.hosts:
+            self._exact.append((re.compile(rf"(?<![\w-]){re.escape(h)}(?![\w-])", re.IGNORECASE), HOST))
+        for u in self.users:
+            self._exact.append((re.compile(rf"(?<![\w-]){re.escape(u)}(?![\w-])"), USER))
+
+    def text(self, s: str, key: str = "") -> str:
+        k = key.lower()
+        if "serial" in k and s:
+            return SERIAL
+        for rx, rep in self._exact:
+            s = rx.sub(rep, s)
+        s = _GPU_UUID.sub(GPU_UUID, s)
+        s = _MAC.sub(MAC, s)
+        s = _IPV6.sub(lambda m: m.group(0) if _loopback(m.group(0)) or not _plausible_v6(m.group(0)) else IP, s)
+        s = _IPV4_CTX.sub(lambda m: m.group(0) if _loopback(m.group(0)) else IP, s)
+        if any(w == k or k.endswith(w) or k.endswith("_" + w) for w in _ADDR_KEYS) and _IPV4_WHOLE.match(s) and not _loopback(s.split("/")[0]):
+            s = IP
+        s = _OTHER_HOME.sub(lambda m: m.group(0).rsplit("/", 1)[0] + "/" + USER, s)
+        if k in ("user", "username", "owner", "login") and s not in ("", USER):
+            s = USER
+        return s
+
+    def __call__(self, data: Any, key: str = "") -> Any:
+        if isinstance(data, str):
+            return self.text(data, key)
+        if isinstance(data, dict):
+            return {self.text(str(k)) if isinstance(k, str) else k: self(v, str(k)) for k, v in data.items()}
+        if isinstance(data, (list, tuple)):
+            return [self(v, key) for v in data]
+        return data
+
+
+def _plausible_v6(s: str) -> bool:
+    try:
+        ipaddress.ip_address(s.split("%")[0])
+        return True
+    except ValueError:
+        return False
+
+
+def machine_identity() -> dict[str, set[str]]:
+    """This machine's host names, user names, home directories and addresses (cheap, no DNS)."""
+    import socket
+
+    hosts, users, homes, addrs = set(), set(), set(), set()
+    try:
+        hn = socket.gethostname()
+        hosts.update({hn, hn.split(".")[0]})
+    except OSError:
+        pass
+    try:
+        with open("/etc/hostname", encoding="utf-8") as fh:
+            h = fh.read(256).strip()
+            if h:
+                hosts.update({h, h.split(".")[0]})
+    except OSError:
+        pass
+    for var in ("USER", "LOGNAME", "USERNAME", "SUDO_USER"):
+        if os.environ.get(var):
+            users.add(os.environ[var])
+    try:
+        import getpass
+
+        users.add(getpass.getuser())
+    except Exception:
+        pass
+    home = os.environ.get("HOME") or os.path.expanduser("~")
+    if home:
+        homes.add(home)
+    try:
+        import pwd
+
+        for uid in {os.getuid(), os.geteuid()} | ({os.stat(home).st_uid} if home and os.path.exists(home) else set()):
+            try:
+                pw = pwd.getpwuid(uid)
+                users.add(pw.pw_name)
+                homes.add(pw.pw_dir)
+            except KeyError:
+                pass
+    except ImportError:  # pragma: no cover - not POSIX
+        pass
+    try:
+        import psutil
+
+        for nics in psutil.net_if_addrs().values():
+            for a in nics:
+                if a.family in (socket.AF_INET, socket.AF_INET6) and a.address:
+                    addrs.add(a.address.split("%")[0])
+    except Exception:
+        pass
+    return {"hosts": hosts, "users": users, "homes": homes, "addrs": addrs}
+
+
+def _recorded(data: Any, ident: dict[str, set[str]]) -> None:
+    """Host/user names recorded in a report's context or fleet snapshots (another machine's)."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            lk = str(k).lower()
+            if isinstance(v, str):
+                if lk in ("hostname", "host", "fqdn"):
+                    ident["hosts"].update({v, v.split(".")[0]})
+                elif lk in ("user", "username"):
+                    ident["users"].add(v)
+                elif lk == "home":
+                    ident["homes"].add(v)
+                elif lk in ("addr", "resolved") and not _loopback(v):
+                    ident["addrs"].add(v)
+            else:
+                _recorded(v, ident)
+    elif isinstance(data, list):
+        for v in data:
+            _recorded(v, ident)
+
+
+def redact(data: Any, identity: dict[str, set[str]] | None = None) -> Any:
+    """A copy of ``data`` with host, user, home, addresses, MACs and GPU UUIDs/serials replaced."""
+    ident = {k: set(v) for k, v in (identity or machine_identity()).items()}
+    _recorded(data, ident)
+    return Redactor(ident.get("hosts", ()), ident.get("users", ()), ident.get("homes", ()), ident.get("addrs", ()))(data)
