@@ -102,7 +102,7 @@ def _skew(ranks: list[Rank], what: str, value_of, severity=Severity.ERROR, fix_s
            f"{'have' if len(same) != 1 else 'has'} {_fmt(value)}. Every rank of one TensorRT-LLM deployment loads the same "
            "engine build and talks to the others through NCCL/MPI; a rank that differs fails to deserialize its engine, "
            "hangs in the first collective, or produces different results.")
-    f = Finding("", severity, f"{what} differs on {_names(odd_ranks)}: {head} (others: {_fmt(value)})", msg, evidence=ev)
+    f = Finding("", severity, f"{what} differs on {head} (others: {_fmt(value)})", msg, evidence=ev)
     if fix_summary:
         f.fix = Fix(id=fix_id, summary=fix_summary.format(value=_fmt(value), odd=_names(odd_ranks),
                                                           hosts=", ".join(sorted({r.host for r in odd_ranks}))))
