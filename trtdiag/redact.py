@@ -160,7 +160,9 @@ def _recorded(data: Any, ident: dict[str, set[str]]) -> None:
     if isinstance(data, dict):
         for k, v in data.items():
             lk = str(k).lower()
-            if isinstance(v, str):
+            if lk == "hosts" and isinstance(v, list):
+                ident["hosts"].update(h for x in v if isinstance(x, str) for h in (x, x.split(".")[0]))
+            elif isinstance(v, str):
                 if lk in ("hostname", "host", "fqdn"):
                     ident["hosts"].update({v, v.split(".")[0]})
                 elif lk in ("user", "username"):
@@ -176,8 +178,12 @@ def _recorded(data: Any, ident: dict[str, set[str]]) -> None:
             _recorded(v, ident)
 
 
-def redact(data: Any, identity: dict[str, set[str]] | None = None) -> Any:
-    """A copy of ``data`` with host, user, home, addresses, MACs and GPU UUIDs/serials replaced."""
+def redact(data: Any, identity: dict[str, set[str]] | None = None, also: Any = None) -> Any:
+    """A copy of ``data`` with host, user, home, addresses, MACs and GPU UUIDs/serials replaced.
+
+    ``identity`` defaults to this machine's (:func:`machine_identity`); names recorded in ``data``
+    and in ``also`` (e.g. the fleet snapshots the report was made from) are hidden too."""
     ident = {k: set(v) for k, v in (identity or machine_identity()).items()}
     _recorded(data, ident)
+    _recorded(also, ident)
     return Redactor(ident.get("hosts", ()), ident.get("users", ()), ident.get("homes", ()), ident.get("addrs", ()))(data)

@@ -409,10 +409,6 @@ def reachability(facts):
     yield f
 
 
-# Variables that are per rank by design are recorded but never compared.
-from ..probes.env import PER_RANK_VARS  # noqa: E402
-
-
 @check("FLT008", area="fleet", title="Same launch environment on every rank", kb="fleet-rank-env-differs")
 def same_env(facts):
     """Compares the environment variables that decide what a rank loads and how it talks to the
@@ -430,6 +426,8 @@ def same_env(facts):
     have = [r for r in ranks if isinstance(r.facts.get("env.vars"), dict)]
     if len(have) < 2:
         return
+    from ..probes.env import PER_RANK_VARS  # recorded, but per rank by design: never compared
+
     names = sorted({k for r in have for k in r.facts["env.vars"] if k not in PER_RANK_VARS})
     out = []
     for name in names:

@@ -122,7 +122,7 @@ def build(args) -> dict[str, Any]:
     if getattr(args, "redact", False):
         from ..redact import redact
 
-        data = redact(data)
+        data = redact(data, also=_get(facts, "fleet.snapshots"))
         data["context"]["redacted"] = True
     return data
 

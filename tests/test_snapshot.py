@@ -1,0 +1,96 @@
+"""Snapshots: `trtdiag collect -o snap.json` then `trtdiag check --from snap.json` gives the findings
+the live check gives on the same machine; malformed snapshots end with one line and exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import run_cli
+from .fleet_helpers import snapshot
+
+
+def small_deployment(tmp_path):
+    """A small real engine directory (trtllm-build layout, tp=1) and a Triton model repository tree."""
+    eng = tmp_path / "engines" / "tiny"
+    eng.mkdir(parents=True)
+    cfg = {"version": "0.9.0", "pretrained_config": {"architecture": "LlamaForCausalLM", "dtype": "float16", "num_hidden_layers": 2,
+                                                     "num_attention_heads": 4, "hidden_size": 64, "vocab_size": 320,
+                                                     "mapping": {"world_size": 1, "tp_size": 1, "pp_size": 1}},
+           "build_config": {"max_batch_size": 4, "max_input_len": 64, "max_output_len": 64, "plugin_config": {"paged_kv_cache": True}}}
+    (eng / "config.json").write_text(json.dumps(cfg))
+    (eng / "rank0.engine").write_bytes(b"ftrt" + bytes(252))
+    repo = tmp_path / "model_repo"
+    (repo / "tensorrt_llm" / "1").mkdir(parents=True)
+    (repo / "tensorrt_llm" / "config.pbtxt").write_text(
+        'name: "tensorrt_llm"\nbackend: "tensorrtllm"\nmax_batch_size: 4\n'
+        f'parameters: {{ key: "gpt_model_path" value: {{ string_value: "{eng}" }} }}\n')
+    return eng, repo
+
+
+def ids_and_severities(report: dict) -> list[tuple[str, str]]:
+    return sorted((f["id"], f["severity"]) for f in report["findings"])
+
+
+def test_check_from_snapshot_gives_the_live_findings(tmp_path):
+    eng, repo = small_deployment(tmp_path)
+    target = ["--engine-dir", str(eng), "--model-repo", str(repo)]
+    live = run_cli("check", *target, "--json")
+    assert "Traceback" not in live.stderr, live.stderr
+    snap = tmp_path / "snap.json"
+    c = run_cli("collect", *target, "-o", str(snap))
+    assert c.returncode == 0, c.stderr
+    replay = run_cli("check", "--from", str(snap), "--json")
+    assert "Traceback" not in replay.stderr, replay.stderr
+    a, b = json.loads(live.stdout), json.loads(replay.stdout)
+    assert ids_and_severities(a) == ids_and_severities(b)
+    assert live.returncode == replay.returncode
+    assert b["context"].get("snapshot") is True and b["context"]["engine_dir"] == str(eng)
+
+
+def test_collect_records_environment_launch_variables_and_rank(tmp_path):
+    snap = tmp_path / "snap.json"
+    p = run_cli("collect", "-o", str(snap), env={"NCCL_SOCKET_IFNAME": "eth0", "MY_API_TOKEN": "s3cret"})
+    assert p.returncode == 0, p.stderr
+    d = json.loads(snap.read_text())
+    assert d["schema"] == "trtdiag.snapshot/1"
+    assert d["facts"]["env.summary"]["python"] and d["facts"]["env.summary"]["hostname"]
+    assert d["facts"]["env.vars"]["NCCL_SOCKET_IFNAME"] == "eth0"
+    assert "MY_API_TOKEN" not in d["facts"]["env.vars"] and "s3cret" not in snap.read_text()
+    assert set(d["facts"]["fleet.rank"]) == {"launcher", "rank", "local_rank", "size"}
+
+
+BAD = {
+    "not-json": "{\"schema\": ",
+    "not-an-object": "[1, 2]",
+    "wrong-schema": json.dumps({"schema": "trtdiag.report/1", "facts": {}}),
+    "facts-a-list": json.dumps({"schema": "trtdiag.snapshot/1", "facts": []}),
+    "inventory-a-string": json.dumps({"schema": "trtdiag.snapshot/1", "facts": {"gpu.inventory": "H100"}}),
+    "error-not-text": json.dumps({"schema": "trtdiag.snapshot/1", "errors": {"gpu.inventory": 5}}),
+    "world-size-text": json.dumps({"schema": "trtdiag.snapshot/1", "options": {"world_size": "4"}}),
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_malformed_snapshot_is_one_line_and_exit_2(tmp_path, cli, name):
+    p = tmp_path / f"{name}.json"
+    p.write_text(BAD[name])
+    code, out, err = cli("check", "--from", str(p))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("trtdiag: error: ") and str(p) in err
+
+
+def test_missing_snapshot_file(cli, tmp_path):
+    code, _, err = cli("check", "--from", str(tmp_path / "nope.json"))
+    assert code == 2 and "no such file" in err
+
+
+def test_second_snapshot_is_validated_too(tmp_path, cli):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(snapshot(0)))
+    badf = tmp_path / "bad.json"
+    badf.write_text(json.dumps({"schema": "trtdiag.snapshot/1", "facts": {"engine.info": [1]}}))
+    code, _, err = cli("check", "--from", str(good), "--from", str(badf))
+    assert code == 2 and "bad.json: malformed snapshot (facts['engine.info'] is a list" in err
