@@ -94,3 +94,13 @@ def test_second_snapshot_is_validated_too(tmp_path, cli):
     badf.write_text(json.dumps({"schema": "trtdiag.snapshot/1", "facts": {"engine.info": [1]}}))
     code, _, err = cli("check", "--from", str(good), "--from", str(badf))
     assert code == 2 and "bad.json: malformed snapshot (facts['engine.info'] is a list" in err
+
+
+def test_collect_per_rank_file_names_and_gpu_of_the_local_rank(tmp_path):
+    """What `mpirun -n N trtdiag collect -o snap-{rank}.json` does on rank 3 (launcher variables set by hand)."""
+    p = run_cli("collect", "-o", str(tmp_path / "snap-{rank}.json"),
+                env={"OMPI_COMM_WORLD_RANK": "3", "OMPI_COMM_WORLD_LOCAL_RANK": "1", "OMPI_COMM_WORLD_SIZE": "4"})
+    assert p.returncode == 0, p.stderr
+    d = json.loads((tmp_path / "snap-3.json").read_text())
+    assert d["facts"]["fleet.rank"] == {"launcher": "openmpi", "rank": 3, "local_rank": 1, "size": 4}
+    assert d["options"]["gpu_index"] == 1
