@@ -157,7 +157,7 @@ def same_tensorrt(facts):
     the odd node (``pip install tensorrt==VERSION``)."""
     ranks = ranks_of(facts)
     return _skew(ranks, "TensorRT", lambda r: _get(r.facts, "trt.installed", "version"),
-                 fix_summary="install TensorRT {value} on {hosts} ({odd}) — `pip install tensorrt=={value}` there, or run it from the image the other ranks use",
+                 fix_summary="install TensorRT {value} on {odd} — `pip install tensorrt=={value}` there, or run it from the image the other ranks use",
                  fix_id="FLT001-align-tensorrt")
 
 
@@ -178,7 +178,7 @@ def same_trtllm(facts):
         return None if v is None else (f"{v} ({c[:12]})" if c else v)
 
     return _skew(ranks, "TensorRT-LLM", value,
-                 fix_summary="install TensorRT-LLM {value} on {hosts} ({odd}), or run it from the image the other ranks use",
+                 fix_summary="install TensorRT-LLM {value} on {odd}, or run it from the image the other ranks use",
                  fix_id="FLT002-align-trtllm")
 
 
@@ -202,7 +202,7 @@ def same_driver(facts):
         return f"{inv['driver']} (CUDA {cd // 1000}.{cd % 1000 // 10})" if isinstance(cd, int) else inv["driver"]
 
     return _skew(ranks, "NVIDIA driver", value, severity=Severity.WARNING,
-                 fix_summary="install NVIDIA driver {value} on {hosts} ({odd}), the one the other ranks run",
+                 fix_summary="install NVIDIA driver {value} on {odd}, the one the other ranks run",
                  fix_id="FLT003-align-driver")
 
 
@@ -254,9 +254,9 @@ def rank_engines(facts):
                         f"(e.g. `rsync -a {src.facts['engine.info'].get('path')}/ {hosts.split(', ')[0]}:{src.facts['engine.info'].get('path')}/`)")
         out.append(f)
     out += _skew(with_engine, "Engine build (config.json)", lambda r: _stable(_get(r.facts, "engine.info", "normalized")),
-                 fix_summary="copy the engine directory the other ranks use to {hosts} ({odd})", fix_id="FLT004-same-build")
+                 fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build")
     out += _skew(with_engine, "Engine header", _header_of, severity=Severity.ERROR,
-                 fix_summary="copy the engine directory the other ranks use to {hosts} ({odd})", fix_id="FLT004-same-build")
+                 fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build")
     if not missing and not any(f.severity != Severity.OK for f in out):
         out = [ok(f"rank<N>.engine present on all {len(ranks)} ranks, same build", ranks=[r.label for r in ranks])]
     return out
