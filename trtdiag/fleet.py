@@ -16,6 +16,7 @@ Output comes from rank 0 only; every rank exits with rank 0's exit code.
 
 from __future__ import annotations
 
+import argparse
 import json
 import socket
 import sys
@@ -129,7 +130,8 @@ def _local(args, ident: dict, comm, rank: int, size: int):
     facts.set("fleet.rank", {"launcher": ident.get("launcher"), "rank": rank, "local_rank": local, "size": size})
     facts.set("fleet.snapshots", None)
     facts.set("fleet.mpi", None)
-    run_checks(args, "check", facts)
+    quiet = argparse.Namespace(**{**vars(args), "json": True})  # no progress line from every rank on a shared terminal
+    run_checks(quiet, "check", facts)
     gather_local(facts)
     return facts
 
