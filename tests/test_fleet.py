@@ -3,6 +3,7 @@ real `mpirun -n 2..4` on localhost (Open MPI + mpi4py), one rank given a differe
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -233,6 +234,22 @@ def test_mpirun_4_ranks_names_the_rank_launched_with_another_library_path(tmp_pa
     skew = [f for f in d["findings"] if f["id"] == "FLT008" and f["severity"] == "warning"]
     assert len(skew) == 1 and skew[0]["title"].startswith("LD_LIBRARY_PATH differs on rank 2 (")
     assert skew[0]["evidence"][skew[0]["title"].split(" on ", 1)[1]] == "/opt/TensorRT-9.3.0.1/lib"
+
+
+@needs_mpi
+@pytest.mark.skipif(importlib.util.find_spec("trtdiag.probes.gpu") is None, reason="needs the gpu.inventory probe (GPU area)")
+def test_mpirun_4_ranks_recorded_h100_inventory_names_the_rank_with_less_free_memory(tmp_path):
+    """TRTDIAG_GPU_INVENTORY replaces NVML (no GPU on CI) with the recorded H100 readings: every rank
+    sees 4 idle GPUs, except rank 2, whose node profile points at a recording where its GPU 2 is held."""
+    (tmp_path / "idle.json").write_text(json.dumps(inventory(4)))
+    (tmp_path / "busy.json").write_text(json.dumps(inventory(4, busy_index=2)))
+    script = wrapper(tmp_path, f'export TRTDIAG_GPU_INVENTORY="{tmp_path}/idle.json"\n'
+                               f'if [ "$OMPI_COMM_WORLD_RANK" = 2 ]; then export TRTDIAG_GPU_INVENTORY="{tmp_path}/busy.json"; fi')
+    p = mpirun(4, [script, "check", "--mpi", "--only", "fleet", "--json"])
+    assert "Traceback" not in p.stderr, p.stderr
+    d = json.loads(p.stdout)
+    low = [f for f in d["findings"] if f["id"] == "FLT006" and f["severity"] == "warning"]
+    assert len(low) == 1 and low[0]["title"].startswith("rank 2 (") and "GPU 2 has 68.7 GiB free" in low[0]["title"]
 
 
 @needs_mpi

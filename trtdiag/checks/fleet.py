@@ -313,6 +313,8 @@ def _gpu_of(r: Rank) -> dict | None:
     inv = r.facts.get("gpu.inventory")
     if not isinstance(inv, dict) or not isinstance(inv.get("gpus"), list) or not inv["gpus"]:
         return None
+    if len(inv["gpus"]) == 1:  # CUDA_VISIBLE_DEVICES left this rank one GPU: that is the one it uses
+        return inv["gpus"][0] if isinstance(inv["gpus"][0], dict) else None
     gi = r.gpu_index if r.gpu_index is not None else 0
     for g in inv["gpus"]:
         if isinstance(g, dict) and g.get("index") == gi:
