@@ -11,7 +11,7 @@ import socket
 from trtdiag.redact import Redactor, redact
 
 from .conftest import run_cli
-from .fleet_helpers import inventory, snapshot, write
+from .fleet_helpers import inventory, small_deployment, snapshot, write
 
 ROWS = ("os", "kernel", "python", "nvidia driver", "gpus", "tensorrt", "tensorrt-llm", "tensorrtllm_backend",
         "transformers", "mpi4py", "mpi library", "hwloc library", "container")
@@ -45,10 +45,9 @@ def test_report_json_context_says_not_found_for_what_is_missing(tmp_path):
 
 def test_report_redact_hides_this_machine(tmp_path):
     host, user, home = socket.gethostname(), getpass.getuser(), os.path.expanduser("~")
-    eng = tmp_path / "engines"
-    eng.mkdir()
+    eng, repo = small_deployment(tmp_path)
     for args in (["report", "--redact"], ["report", "--redact", "--json"]):
-        p = run_cli(*args, "--engine-dir", str(eng))
+        p = run_cli(*args, "--engine-dir", str(eng), "--model-repo", str(repo))
         assert "Traceback" not in p.stderr, p.stderr
         out = p.stdout
         assert not word(host).search(out), f"host name {host!r} in: {out}"

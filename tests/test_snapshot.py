@@ -8,25 +8,7 @@ import json
 import pytest
 
 from .conftest import run_cli
-from .fleet_helpers import snapshot
-
-
-def small_deployment(tmp_path):
-    """A small real engine directory (trtllm-build layout, tp=1) and a Triton model repository tree."""
-    eng = tmp_path / "engines" / "tiny"
-    eng.mkdir(parents=True)
-    cfg = {"version": "0.9.0", "pretrained_config": {"architecture": "LlamaForCausalLM", "dtype": "float16", "num_hidden_layers": 2,
-                                                     "num_attention_heads": 4, "hidden_size": 64, "vocab_size": 320,
-                                                     "mapping": {"world_size": 1, "tp_size": 1, "pp_size": 1}},
-           "build_config": {"max_batch_size": 4, "max_input_len": 64, "max_output_len": 64, "plugin_config": {"paged_kv_cache": True}}}
-    (eng / "config.json").write_text(json.dumps(cfg))
-    (eng / "rank0.engine").write_bytes(b"ftrt" + bytes(252))
-    repo = tmp_path / "model_repo"
-    (repo / "tensorrt_llm" / "1").mkdir(parents=True)
-    (repo / "tensorrt_llm" / "config.pbtxt").write_text(
-        'name: "tensorrt_llm"\nbackend: "tensorrtllm"\nmax_batch_size: 4\n'
-        f'parameters: {{ key: "gpt_model_path" value: {{ string_value: "{eng}" }} }}\n')
-    return eng, repo
+from .fleet_helpers import small_deployment, snapshot
 
 
 def ids_and_severities(report: dict) -> list[tuple[str, str]]:
