@@ -31,6 +31,24 @@ def test_check_from_snapshot_gives_the_live_findings(tmp_path):
     assert b["context"].get("snapshot") is True and b["context"]["engine_dir"] == str(eng)
 
 
+def test_check_from_snapshot_elsewhere_reads_nothing_of_that_machine(tmp_path):
+    """The replay runs where the recorded engine directory and model repository no longer exist,
+    from another directory, with other CUDA_VISIBLE_DEVICES / LD_LIBRARY_PATH: a check that reads the
+    machine instead of the facts gives other findings here."""
+    eng, repo = small_deployment(tmp_path / "node")
+    target = ["--engine-dir", str(eng), "--model-repo", str(repo)]
+    live = run_cli("check", *target, "--json")
+    snap = tmp_path / "snap.json"
+    assert run_cli("collect", *target, "-o", str(snap)).returncode == 0
+    (tmp_path / "node").rename(tmp_path / "gone")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    replay = run_cli("check", "--from", str(snap), "--json", cwd=str(elsewhere),
+                     env={"CUDA_VISIBLE_DEVICES": "7", "LD_LIBRARY_PATH": str(elsewhere)})
+    assert "Traceback" not in replay.stderr, replay.stderr
+    assert ids_and_severities(json.loads(live.stdout)) == ids_and_severities(json.loads(replay.stdout))
+
+
 def test_collect_records_environment_launch_variables_and_rank(tmp_path):
     snap = tmp_path / "snap.json"
     p = run_cli("collect", "-o", str(snap), env={"NCCL_SOCKET_IFNAME": "eth0", "MY_API_TOKEN": "s3cret"})
