@@ -171,17 +171,28 @@ def run_mpi(args) -> int:
     gathered = comm.gather(payload, root=0)
     code = 0
     if rank == 0:
-        failed = [(r, p) for r, p in enumerate(gathered) if "error" in p]
-        if failed:
-            for r, p in failed:
-                print(f"trtdiag: error: rank {r} ({p.get('host')}): {p['error']}", file=sys.stderr)
-            code = max(p.get("code", 2) for _, p in failed)
-        else:
-            snaps = [p["snapshot"] for p in gathered]
-            facts.set("fleet.snapshots", snaps)
-            facts.set("fleet.mpi", {"ranks": size, "launcher": ident.get("launcher"),
-                                    "hosts": sorted({(s["facts"].get("env.summary") or {}).get("hostname") or "?" for s in snaps})})
-            report, _ = run_checks(args, "check", facts)
-            print_report(report, args)
-            code = report.exit_code(getattr(args, "strict", False))
+        try:
+            code = _report(args, facts, gathered, ident, size)
+        except TrtdiagError as exc:  # say it, and still release the ranks waiting in bcast
+            print(f"trtdiag: error: {exc}", file=sys.stderr)
+            code = exc.exit_code
+        except Exception as exc:
+            print(f"trtdiag: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)", file=sys.stderr)
+            code = 3
     return int(comm.bcast(code, root=0))
+
+
+def _report(args, facts, gathered: list[dict], ident: dict, size: int) -> int:
+    """On rank 0: name the ranks that failed, or run the checks with every rank's snapshot."""
+    from .cli import print_report, run_checks
+
+    failed = [(r, p) for r, p in enumerate(gathered) if "error" in p]
+    if failed:
+        for r, p in failed:
+            print(f"trtdiag: error: rank {r} ({p.get('host')}): {p['error']}", file=sys.stderr)
+        return max(p.get("code", 2) for _, p in failed)
+    facts.set("fleet.snapshots", [p["snapshot"] for p in gathered])
+    facts.set("fleet.mpi", {"ranks": size, "launcher": ident.get("launcher")})
+    report, _ = run_checks(args, "check", facts)
+    print_report(report, args)
+    return report.exit_code(getattr(args, "strict", False))
