@@ -41,6 +41,15 @@ def test_flt000_counts_ranks_and_hosts():
     assert "rank 3 (node-b) gpu 3" in f.evidence["per rank"]
 
 
+def test_ranks_follow_the_order_of_the_snapshots_when_recorded_ranks_collide():
+    snaps = [snapshot(0, host=f"pod-{i}", engine_ranks=[0, 1]) for i in range(2)]  # each pod collected alone, as rank 0
+    for s in snaps:
+        s["options"] = {}
+    (f,) = fleet_findings(snaps, "FLT000")
+    assert f.evidence["per rank"] == ["rank 0 (pod-0)", "rank 1 (pod-1)"]
+    assert [x.severity for x in fleet_findings(snaps, "FLT004")] == [Severity.OK]
+
+
 def test_flt000_silent_on_one_machine():
     assert registry.run_one(registry.load_all()["FLT000"], Facts({})) == []
 

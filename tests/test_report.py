@@ -100,3 +100,10 @@ def test_redact_walks_keys_and_values_of_the_whole_report():
     assert "alice" not in s and "n1" not in s and "1652823055407" not in s and "172.16.0.4" not in s
     assert out["findings"][0]["evidence"]["~/tok"] == "missing"
     assert out["findings"][0]["fix"]["preview"] == "$ ssh <host> rm -rf ~/cache"
+
+
+def test_redactor_hides_addresses_in_nccl_lines_and_keeps_version_assignments():
+    out = Redactor()("trt_version=10.0.1.6, upgrade from 9.2.0.5 to 9.3.0.1; NCCL WARN Connect to 10.38.10.112<21724> failed : "
+                     "Connection refused; Bootstrap : Using eth0:10.38.10.4<0>; init_method tcp://162.105.146.176:22222")
+    assert out == ("trt_version=10.0.1.6, upgrade from 9.2.0.5 to 9.3.0.1; NCCL WARN Connect to <ip><21724> failed : "
+                   "Connection refused; Bootstrap : Using eth0:<ip><0>; init_method tcp://<ip>:22222")

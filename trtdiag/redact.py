@@ -7,7 +7,7 @@ person or a machine, with stable placeholders:
 - user names (``getpass``, ``$USER``/``$LOGNAME``, the owner of ``$HOME``, this uid's name, names
   recorded in snapshots) → ``<user>``; home directories → ``~`` (other ``/home/NAME`` → ``/home/<user>``)
 - this machine's IP addresses, any IPv6 address, and IPv4 addresses in an address context
-  (``10.0.0.5:8001``, ``inet 10.0.0.5``, ``@10.0.0.5``, ``//10.0.0.5``, a value under a key named
+  (``10.0.0.5:8001``, NCCL's ``10.0.0.5<41234>``, ``inet 10.0.0.5``, ``host 10.0.0.5``, ``@10.0.0.5``, ``//10.0.0.5``, a value under a key named
   like ``addr``/``ip``/``host``) → ``<ip>``; loopback addresses are kept (they name nothing)
 - MAC addresses → ``<mac>``; GPU UUIDs (``GPU-…``, ``MIG-…``) → ``<gpu-uuid>``; values under a
   ``serial`` key → ``<serial>``
@@ -25,10 +25,10 @@ from typing import Any, Iterable
 HOST, USER, IP, MAC, GPU_UUID, SERIAL = "<host>", "<user>", "<ip>", "<mac>", "<gpu-uuid>", "<serial>"
 
 _IPV4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
-# an IPv4 address where the text says it is one: before a port, after inet/addr/ip/host/@ or //, or alone
+# an IPv4 address where the text says it is one: before :port or NCCL's <port>, after inet/addr/ip/host/@ or //
 _IPV4_CTX = re.compile(
-    rf"(?:(?<=[@/=])|(?<=inet )|(?<=addr )|(?<=addr: )|(?<=address )|(?<=host )|(?<=ip )|(?<=from )|(?<=to ))({_IPV4})(?![\d.])"
-    rf"|(?<![\w.-])({_IPV4})(?=:\d)"
+    rf"(?:(?<=[@/])|(?<=inet )|(?<=addr )|(?<=addr: )|(?<=address )|(?<=host )|(?<=ip ))({_IPV4})(?![\d.])"
+    rf"|(?<![\w.-])({_IPV4})(?=:\d|<\d+>)"
 )
 _IPV4_WHOLE = re.compile(rf"^{_IPV4}(?:/\d+)?$")
 _H4 = r"[0-9A-Fa-f]{1,4}"

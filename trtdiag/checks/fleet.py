@@ -50,6 +50,9 @@ def ranks_of(facts) -> list[Rank]:
         gi = opts.get("gpu_index")
         out.append(Rank(i, r, str(env.get("hostname") or "?"), f, s.get("errors") or {}, s.get("_path"),
                         gi if isinstance(gi, int) else None))
+    if len({r.rank for r in out}) != len(out):  # recorded ranks collide (snapshots taken one by one): the order given is the rank order
+        for r in out:
+            r.rank = r.index
     return out
 
 
