@@ -132,13 +132,13 @@ def run(args) -> int:
     from ..model import Finding, Report
 
     data = build(args)
+    rep = Report(command="report", findings=[Finding.from_dict(f) for f in data["findings"]], context=data["context"],
+                 not_applicable=data["not_applicable"], duration_s=data["duration_s"])
     if args.json:
         import json
 
         text = json.dumps(data, indent=2, default=str) + "\n"
     else:
-        rep = Report(command="report", findings=[Finding.from_dict(f) for f in data["findings"]], context=data["context"],
-                     not_applicable=data["not_applicable"], duration_s=data["duration_s"])
         text = render.markdown(rep)
     if args.output == "-":
         sys.stdout.write(text)
@@ -148,5 +148,4 @@ def run(args) -> int:
 
         atomic_write_text(args.output, text)
         print(f"report written to {args.output}", file=sys.stderr)
-    worst = max((Finding.from_dict(f).severity.rank for f in data["findings"]), default=0)
-    return 1 if worst >= 3 or (getattr(args, "strict", False) and worst >= 2) else 0
+    return rep.exit_code(getattr(args, "strict", False))
