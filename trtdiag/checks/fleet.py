@@ -84,12 +84,14 @@ def _fmt(v: Any) -> str:
     return v if isinstance(v, str) else str(v)
 
 
-def _skew(ranks: list[Rank], what: str, value_of, severity=Severity.ERROR, fix_summary: str = "", fix_id: str = "") -> list[Finding]:
+def _skew(ranks: list[Rank], what: str, value_of, severity=Severity.ERROR, fix_summary: str = "", fix_id: str = "",
+          value_in_title: bool = True) -> list[Finding]:
     value, same, odd, unknown = _split(ranks, value_of)
     if value is None:
         return []
     if not odd:
-        out = [ok(f"{what} {_fmt(value)} on all {len(same)} ranks" if not unknown else f"{what} {_fmt(value)} on {len(same)} ranks")]
+        head = f"{what} {_fmt(value)}" if value_in_title else f"Same {what}"
+        out = [ok(f"{head} on all {len(same)} ranks" if not unknown else f"{head} on {len(same)} ranks")]
         out[0].evidence = {"value": value, "ranks": [r.label for r in same]}
         if unknown:
             out[0].evidence["not recorded on"] = [r.label for r in unknown]
@@ -107,8 +109,7 @@ def _skew(ranks: list[Rank], what: str, value_of, severity=Severity.ERROR, fix_s
            "hangs in the first collective, or produces different results.")
     f = Finding("", severity, f"{what} differs on {head} (others: {_fmt(value)})", msg, evidence=ev)
     if fix_summary:
-        f.fix = Fix(id=fix_id, summary=fix_summary.format(value=_fmt(value), odd=_names(odd_ranks),
-                                                          hosts=", ".join(sorted({r.host for r in odd_ranks}))))
+        f.fix = Fix(id=fix_id, summary=fix_summary.format(value=_fmt(value), odd=_names(odd_ranks)))
     return [f]
 
 
@@ -247,19 +248,24 @@ def rank_engines(facts):
     out = []
     if missing:
         ev = {r.label: why for r, why, _ in missing}
-        hosts = ", ".join(sorted({r.host for r, _, _ in missing}))
         src = next((r for r in with_engine if r not in [m[0] for m in missing]), None)
         f = error(f"Engine file missing on {_names([m[0] for m in missing])}",
                   "TensorRT-LLM rank N loads rankN.engine from the engine directory on its own node; these ranks would "
                   "fail at start while the others wait for them in the first collective.", evidence=ev)
         if src is not None:
-            f.fix = Fix(id="FLT004-copy-engine", summary=f"copy {src.facts['engine.info'].get('path')} from {src.host} to the same path on {hosts} "
-                        f"(e.g. `rsync -a {src.facts['engine.info'].get('path')}/ {hosts.split(', ')[0]}:{src.facts['engine.info'].get('path')}/`)")
+            spath = src.facts["engine.info"].get("path")
+            steps = []
+            for r, _, tpath in missing:
+                dest = tpath or spath
+                steps.append(f"`rsync -a {spath}/ {dest}/` on {src.host}" if r.host == src.host
+                             else f"`rsync -a {spath}/ {r.host}:{dest}/` from {src.host}")
+            f.fix = Fix(id="FLT004-copy-engine", summary=f"copy the complete engine directory of {src.label} to {_names([m[0] for m in missing])}: "
+                        + "; ".join(dict.fromkeys(steps)))
         out.append(f)
-    out += _skew(with_engine, "Engine build (config.json)", lambda r: _stable(_get(r.facts, "engine.info", "normalized")),
-                 fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build")
-    out += _skew(with_engine, "Engine header", _header_of, severity=Severity.ERROR,
-                 fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build")
+    out += _skew(with_engine, "engine build (config.json)", lambda r: _stable(_get(r.facts, "engine.info", "normalized")),
+                 fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build", value_in_title=False)
+    out += _skew(with_engine, "engine header", _header_of, severity=Severity.ERROR,
+                 fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build", value_in_title=False)
     if not missing and not any(f.severity != Severity.OK for f in out):
         out = [ok(f"rank<N>.engine present on all {len(ranks)} ranks, same build", ranks=[r.label for r in ranks])]
     return out
