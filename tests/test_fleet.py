@@ -302,3 +302,8 @@ def test_mpirun_without_mpi4py_says_so_once(tmp_path):
         pytest.skip("/usr/bin/python3 has mpi4py")
     p = mpirun(2, ["/usr/bin/python3", "-m", "trtdiag", "check", "--mpi", "--only", "fleet", "--no-color"])
     assert p.returncode == 0 and p.stdout.count("Checked as one rank") == 1 and "mpi4py cannot be imported" in p.stdout
+
+
+def test_reachability_without_mpi_is_a_usage_error(cli):
+    code, out, err = cli("check", "--reachability")
+    assert code == 2 and out == "" and "add --mpi" in err

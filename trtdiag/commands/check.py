@@ -27,6 +27,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    if getattr(args, "reachability", False) and not getattr(args, "mpi", False):
+        from ..errors import UsageError
+
+        raise UsageError("--reachability tests the network between the ranks of `mpirun -n N trtdiag check --mpi`: add --mpi")
     if getattr(args, "mpi", False):
         from ..fleet import run_mpi
 
