@@ -307,3 +307,15 @@ def test_mpirun_without_mpi4py_says_so_once(tmp_path):
 def test_reachability_without_mpi_is_a_usage_error(cli):
     code, out, err = cli("check", "--reachability")
     assert code == 2 and out == "" and "add --mpi" in err
+
+
+def test_rank_identity_from_each_launcher():
+    from trtdiag.probes.fleet import rank_from_env
+
+    assert rank_from_env({"OMPI_COMM_WORLD_RANK": "5", "OMPI_COMM_WORLD_LOCAL_RANK": "1", "OMPI_COMM_WORLD_SIZE": "8"}) == \
+        {"launcher": "openmpi", "rank": 5, "local_rank": 1, "size": 8}
+    assert rank_from_env({"SLURM_PROCID": "3", "SLURM_LOCALID": "3", "SLURM_NTASKS": "4"}) == \
+        {"launcher": "slurm", "rank": 3, "local_rank": 3, "size": 4}
+    assert rank_from_env({"PMI_RANK": "2", "MPI_LOCALRANKID": "0", "PMI_SIZE": "4"})["launcher"] == "pmi"
+    assert rank_from_env({"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2"})["launcher"] == "env"
+    assert rank_from_env({"SLURM_PROCID": "x"}) == {"launcher": None, "rank": None, "local_rank": None, "size": None}
