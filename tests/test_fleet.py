@@ -319,3 +319,13 @@ def test_rank_identity_from_each_launcher():
     assert rank_from_env({"PMI_RANK": "2", "MPI_LOCALRANKID": "0", "PMI_SIZE": "4"})["launcher"] == "pmi"
     assert rank_from_env({"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2"})["launcher"] == "env"
     assert rank_from_env({"SLURM_PROCID": "x"}) == {"launcher": None, "rank": None, "local_rank": None, "size": None}
+
+
+def test_flt006_one_visible_gpu_per_rank_is_not_sharing():
+    """CUDA_VISIBLE_DEVICES=N per rank: each sees one GPU, numbered 0; without UUIDs that proves nothing."""
+    snaps = []
+    for r in range(2):
+        inv = inventory(1)
+        del inv["gpus"][0]["uuid"]
+        snaps.append(snapshot(r, host="node-a", inv=inv))
+    assert [f.severity for f in fleet_findings(snaps, "FLT006")] == [Severity.OK]

@@ -352,8 +352,11 @@ def free_memory(facts):
     out = []
     by_gpu: dict[tuple, list[Rank]] = {}
     for r, g in seen:
-        key = (r.host, g.get("uuid") or g.get("index"))
-        by_gpu.setdefault(key, []).append(r)
+        # the same GPU: the same UUID, or (no UUID recorded) the same index among all of the host's GPUs
+        n_seen = len((r.facts.get("gpu.inventory") or {}).get("gpus") or [])
+        gpu = g.get("uuid") or (f"GPU {g.get('index')}" if n_seen > 1 else None)
+        if gpu is not None:
+            by_gpu.setdefault((r.host, gpu), []).append(r)
     for (host, gpu), rs in by_gpu.items():
         if len(rs) > 1:
             f = error(f"{_names(rs)} share one GPU on {host}",
