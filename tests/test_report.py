@@ -75,6 +75,7 @@ def test_report_redact_hides_recorded_hosts_users_and_addresses(tmp_path):
         assert secret not in out, secret
     d = json.loads(out)
     assert d["context"]["host"] == "<host>" and d["context"]["redacted"] is True
+    assert d["context"]["ranks"] == ["rank 0 (<host>)", "rank 1 (<host>)"]
     flt7 = [f for f in d["findings"] if f["id"] == "FLT007"][0]
     assert "<ip>:41234" in json.dumps(flt7)
     assert "mlx5_0:1" in out  # a device name, not an address

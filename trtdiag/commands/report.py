@@ -106,6 +106,11 @@ def environment(facts) -> dict[str, Any]:
     libs = env.get("libraries") or {}
     ctx["mpi library"] = libs.get("mpi") or NOT_FOUND
     ctx["hwloc library"] = libs.get("hwloc") or NOT_FOUND
+    from ..checks.fleet import ranks_of
+
+    ranks = ranks_of(facts)
+    if ranks:  # several --from snapshots: the environment above is the first one's
+        ctx["ranks"] = [r.label for r in ranks]
     for k in ("engine_dir", "model_repo", "tokenizer_dir"):
         if facts.options.get(k):
             ctx[k] = facts.options[k]
