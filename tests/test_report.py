@@ -74,8 +74,9 @@ def test_report_redact_hides_recorded_hosts_users_and_addresses(tmp_path):
     for secret in ("gpu-node-17", "gpu-node-18", "alice", "/home/alice", "10.40.3.18", "GPU-5b0e8c1d"):
         assert secret not in out, secret
     d = json.loads(out)
-    assert d["context"]["host"] == "<host>" and d["context"]["redacted"] is True
-    assert d["context"]["ranks"] == ["rank 0 (<host>)", "rank 1 (<host>)"]
+    # other machines' names get numbered placeholders, in rank order: the ranks stay apart
+    assert d["context"]["host"] == "<host-1>" and d["context"]["redacted"] is True
+    assert d["context"]["ranks"] == ["rank 0 (<host-1>)", "rank 1 (<host-2>)"]
     flt7 = [f for f in d["findings"] if f["id"] == "FLT007"][0]
     assert "<ip>:41234" in json.dumps(flt7)
     assert "mlx5_0:1" in out  # a device name, not an address
@@ -100,7 +101,7 @@ def test_redact_walks_keys_and_values_of_the_whole_report():
     s = json.dumps(out)
     assert "alice" not in s and "n1" not in s and "1652823055407" not in s and "172.16.0.4" not in s
     assert out["findings"][0]["evidence"]["~/tok"] == "missing"
-    assert out["findings"][0]["fix"]["preview"] == "$ ssh <host> rm -rf ~/cache"
+    assert out["findings"][0]["fix"]["preview"] == "$ ssh <host-1> rm -rf ~/cache"
 
 
 def test_redactor_hides_addresses_in_nccl_lines_and_keeps_version_assignments():

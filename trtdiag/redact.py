@@ -3,7 +3,8 @@
 :func:`redact` replaces, everywhere (dict keys too: paths are often keys), the things that name a
 person or a machine, with stable placeholders:
 
-- this machine's host name(s) and the host names recorded in fleet snapshots → ``<host>``
+- this machine's host name(s) → ``<host>``; other machines' names recorded in the report or the
+  fleet snapshots → ``<host-1>``, ``<host-2>`` … (in rank order, so the ranks' hosts stay apart)
 - user names (``getpass``, ``$USER``/``$LOGNAME``, the owner of ``$HOME``, this uid's name, names
   recorded in snapshots) → ``<user>``; home directories → ``~`` (other ``/home/NAME`` → ``/home/<user>``)
 - this machine's IP addresses, any IPv6 address, and IPv4 addresses in an address context
@@ -41,6 +42,10 @@ _OTHER_HOME = re.compile(r"(?<![\w.-])/(?:home|Users)/(?!<user>)[^/\s'\"`:;,)\]}
 _ADDR_KEYS = ("addr", "address", "ip", "hostname", "host", "fqdn")
 
 
+def _hostlike(h: str) -> bool:
+    return bool(h) and h not in ("localhost", "?") and len(h) > 1
+
+
 def _loopback(addr: str) -> bool:
     try:
         a = ipaddress.ip_address(addr.split("%")[0])
@@ -52,8 +57,25 @@ def _loopback(addr: str) -> bool:
 class Redactor:
     """Holds what to hide; :meth:`__call__` returns a redacted deep copy of JSON-able data."""
 
-    def __init__(self, hosts: Iterable[str] = (), users: Iterable[str] = (), homes: Iterable[str] = (), addrs: Iterable[str] = ()):
-        self.hosts = sorted({h for h in hosts if h and h not in ("localhost", "?") and len(h) > 1}, key=len, reverse=True)
+    def __init__(self, hosts: Iterable[str] = (), users: Iterable[str] = (), homes: Iterable[str] = (), addrs: Iterable[str] = (),
+                 other_hosts: Iterable[str] = ()):
+        # this machine's names → <host>; other machines' (fleet snapshots) → <host-1>, <host-2> … in order of appearance,
+        # so a fleet report still tells the ranks' hosts apart
+        self.host_map: dict[str, str] = {}
+        for h in hosts:
+            if _hostlike(h):
+                self.host_map[h] = HOST
+        n = 0
+        for h in other_hosts:
+            short = h.split(".")[0]
+            if not _hostlike(h) or h in self.host_map:
+                continue
+            if short in self.host_map:
+                self.host_map[h] = self.host_map[short]
+                continue
+            n += 1
+            self.host_map[h] = self.host_map[short] = f"<host-{n}>"
+        self.hosts = sorted(self.host_map, key=len, reverse=True)
         self.users = sorted({u for u in users if u and len(u) > 1}, key=len, reverse=True)
         self.homes = sorted({h.rstrip("/") for h in homes if h and h.rstrip("/") not in ("", "/")}, key=len, reverse=True)
         self.addrs = sorted({a for a in addrs if a and not _loopback(a)}, key=len, reverse=True)
@@ -63,7 +85,7 @@ class Redactor:
         for a in self.addrs:
             self._exact.append((re.compile(rf"(?<![\w.:]){re.escape(a)}(?![\w.:]|:[0-9a-fA-F]*:)"), IP))
         for h in self.hosts:
-            self._exact.append((re.compile(rf"(?<![\w-]){re.escape(h)}(?![\w-])", re.IGNORECASE), HOST))
+            self._exact.append((re.compile(rf"(?<![\w-]){re.escape(h)}(?![\w-])", re.IGNORECASE), self.host_map[h]))
         for u in self.users:
             self._exact.append((re.compile(rf"(?<![\w-]){re.escape(u)}(?![\w-])"), USER))
 
@@ -161,10 +183,10 @@ def _recorded(data: Any, ident: dict[str, set[str]]) -> None:
         for k, v in data.items():
             lk = str(k).lower()
             if lk == "hosts" and isinstance(v, list):
-                ident["hosts"].update(h for x in v if isinstance(x, str) for h in (x, x.split(".")[0]))
+                ident["other_hosts"].extend(x for x in v if isinstance(x, str))
             elif isinstance(v, str):
                 if lk in ("hostname", "host", "fqdn"):
-                    ident["hosts"].update({v, v.split(".")[0]})
+                    ident["other_hosts"].append(v)
                 elif lk in ("user", "username"):
                     ident["users"].add(v)
                 elif lk == "home":
@@ -183,7 +205,13 @@ def redact(data: Any, identity: dict[str, set[str]] | None = None, also: Any = N
 
     ``identity`` defaults to this machine's (:func:`machine_identity`); names recorded in ``data``
     and in ``also`` (e.g. the fleet snapshots the report was made from) are hidden too."""
-    ident = {k: set(v) for k, v in (identity or machine_identity()).items()}
-    _recorded(data, ident)
+    ident: dict[str, Any] = {k: set(v) for k, v in (identity or machine_identity()).items()}
+    ident["other_hosts"] = []
+    for snap in also if isinstance(also, list) else []:  # fleet snapshots: their order is the rank order
+        host = ((snap.get("facts") or {}).get("env.summary") or {}).get("hostname") if isinstance(snap, dict) else None
+        if isinstance(host, str):
+            ident["other_hosts"].append(host)
     _recorded(also, ident)
-    return Redactor(ident.get("hosts", ()), ident.get("users", ()), ident.get("homes", ()), ident.get("addrs", ()))(data)
+    _recorded(data, ident)
+    return Redactor(ident.get("hosts", ()), ident.get("users", ()), ident.get("homes", ()), ident.get("addrs", ()),
+                    other_hosts=ident["other_hosts"])(data)
