@@ -80,36 +80,48 @@ def _split(ranks: list[Rank], value_of: Callable[[Rank], Any]):
     return value, same, {k: g for k, g in groups.items()}, unknown
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, keys: list[str] | None = None) -> str:
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={v.get(k)}" for k in (keys if keys is not None else sorted(v)))
     return v if isinstance(v, str) else str(v)
+
+
+def _differing(values: list[Any]) -> list[str] | None:
+    """For dict values (a config, a header): the keys whose values differ between them."""
+    if not all(isinstance(v, dict) for v in values):
+        return None
+    keys = sorted({k for v in values for k in v})
+    return [k for k in keys if len({repr(v.get(k)) for v in values}) > 1]
 
 
 def _skew(ranks: list[Rank], what: str, value_of, severity=Severity.ERROR, fix_summary: str = "", fix_id: str = "",
           value_in_title: bool = True) -> list[Finding]:
+    """One finding: ok when every rank that recorded ``value_of`` agrees, else the odd ranks named."""
     value, same, odd, unknown = _split(ranks, value_of)
     if value is None:
         return []
     if not odd:
-        head = f"{what} {_fmt(value)}" if value_in_title else f"Same {what}"
+        head = f"{what} {_fmt(value)}" if value_in_title else f"Same {what[0].lower()}{what[1:]}"
         out = [ok(f"{head} on all {len(same)} ranks" if not unknown else f"{head} on {len(same)} ranks")]
         out[0].evidence = {"value": value, "ranks": [r.label for r in same]}
         if unknown:
             out[0].evidence["not recorded on"] = [r.label for r in unknown]
         return out
     odd_ranks = [r for _, rs in odd.values() for r in rs]
-    head = "; ".join(f"{_names(rs)}: {_fmt(v)}" for v, rs in odd.values())
-    ev: dict[str, Any] = {r.label: value_of(r) for r in odd_ranks}
-    ev[f"the other {len(same)} rank{'s' if len(same) != 1 else ''}"] = value
-    ev["ranks with " + _fmt(value)] = [r.label for r in same]
+    keys = _differing([value] + [v for v, _ in odd.values()])  # a dict: show only what differs
+    head = "; ".join(f"{_names(rs)}: {_fmt(v, keys)}" for v, rs in odd.values())
+    others = f"{len(same)} other rank{'s' if len(same) != 1 else ''}"
+    ev: dict[str, Any] = {r.label: _fmt(value_of(r), keys) for r in odd_ranks}
+    ev[f"the {others}"] = _fmt(value, keys)
+    ev["agreeing ranks"] = [r.label for r in same]
     if unknown:
         ev["not recorded on"] = [r.label for r in unknown]
-    msg = (f"{what} differs between ranks: {head}, while {len(same)} other rank{'s' if len(same) != 1 else ''} "
-           f"{'have' if len(same) != 1 else 'has'} {_fmt(value)}. Every rank of one TensorRT-LLM deployment loads the same "
-           "engine build and talks to the others through NCCL/MPI; a rank that differs fails to deserialize its engine, "
-           "hangs in the first collective, or produces different results.")
-    f = Finding("", severity, f"{what} differs on {head} (others: {_fmt(value)})", msg, evidence=ev)
+    msg = (f"{what} differs between ranks: {head}, while {others} {'have' if len(same) != 1 else 'has'} {_fmt(value, keys)}. "
+           "Every rank of one TensorRT-LLM deployment loads the same engine build and talks to the others through NCCL/MPI; "
+           "a rank that differs fails to deserialize its engine, hangs in the first collective, or produces different results.")
+    f = Finding("", severity, f"{what} differs on {head} (others: {_fmt(value, keys)})", msg, evidence=ev)
     if fix_summary:
-        f.fix = Fix(id=fix_id, summary=fix_summary.format(value=_fmt(value), odd=_names(odd_ranks)))
+        f.fix = Fix(id=fix_id, summary=fix_summary.format(value=_fmt(value, keys), odd=_names(odd_ranks)))
     return [f]
 
 
@@ -262,9 +274,9 @@ def rank_engines(facts):
             f.fix = Fix(id="FLT004-copy-engine", summary=f"copy the complete engine directory of {src.label} to {_names([m[0] for m in missing])}: "
                         + "; ".join(dict.fromkeys(steps)))
         out.append(f)
-    out += _skew(with_engine, "engine build (config.json)", lambda r: _stable(_get(r.facts, "engine.info", "normalized")),
+    out += _skew(with_engine, "Engine build (config.json)", lambda r: _get(r.facts, "engine.info", "normalized"),
                  fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build", value_in_title=False)
-    out += _skew(with_engine, "engine header", _header_of, severity=Severity.ERROR,
+    out += _skew(with_engine, "Engine header", _header_of, severity=Severity.ERROR,
                  fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build", value_in_title=False)
     if not missing and not any(f.severity != Severity.OK for f in out):
         out = [ok(f"rank<N>.engine present on all {len(ranks)} ranks, same build", ranks=[r.label for r in ranks])]
@@ -282,14 +294,8 @@ def _header_of(r: Rank):
     for e in info_.get("ranks") or []:
         if isinstance(e, dict) and isinstance(e.get("header"), dict):
             h = {k: v for k, v in e["header"].items() if not any(p in k.lower() for p in _PER_FILE)}
-            return _stable(h) if h else None
+            return h or None
     return None
-
-
-def _stable(d: Any) -> Any:
-    if isinstance(d, dict):
-        return ", ".join(f"{k}={d[k]}" for k in sorted(d) if d[k] is not None) or None
-    return d
 
 
 @check("FLT005", area="fleet", title="Ranks launched = tensor parallel × pipeline parallel", kb="world-size-mismatch")
