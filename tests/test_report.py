@@ -8,7 +8,7 @@ import os
 import re
 import socket
 
-from trtdiag.redact import Redactor, redact
+from trtdiag.redact import SYSTEM_USERS, Redactor, redact
 
 from .conftest import run_cli
 from .fleet_helpers import inventory, small_deployment, snapshot, write
@@ -52,6 +52,8 @@ def test_report_redact_hides_this_machine(tmp_path):
         out = p.stdout
         assert not word(host).search(out), f"host name {host!r} in: {out}"
         assert not word(user).search(out), f"user name {user!r} in: {out}"
+        if user not in SYSTEM_USERS:  # root stays readable in --allow-run-as-root; any other name goes, even inside words
+            assert not re.search(rf"(?<!\w){re.escape(user)}(?!\w)", out), f"user name {user!r} in: {out}"
         if len(host) >= 4:
             assert host not in out
         assert home not in out

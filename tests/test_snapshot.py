@@ -104,3 +104,20 @@ def test_collect_per_rank_file_names_and_gpu_of_the_local_rank(tmp_path):
     d = json.loads((tmp_path / "snap-3.json").read_text())
     assert d["facts"]["fleet.rank"] == {"launcher": "openmpi", "rank": 3, "local_rank": 1, "size": 4}
     assert d["options"]["gpu_index"] == 1
+
+
+def test_collect_redact_hides_this_machine_and_still_replays(tmp_path):
+    import getpass
+    import os
+    import re
+    import socket
+
+    eng, repo = small_deployment(tmp_path)
+    snap = tmp_path / "public.json"
+    assert run_cli("collect", "--redact", "--engine-dir", str(eng), "-o", str(snap)).returncode == 0
+    text = snap.read_text()
+    for name in (socket.gethostname(), getpass.getuser()):
+        assert not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text), name
+    assert os.path.expanduser("~") not in text
+    replay = run_cli("check", "--from", str(snap), "--json")
+    assert replay.returncode in (0, 1) and "Traceback" not in replay.stderr, replay.stderr

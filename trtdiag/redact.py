@@ -39,6 +39,7 @@ _IPV6 = re.compile(
 _MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-])")
 _GPU_UUID = re.compile(r"\b(?:GPU|MIG)-[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b")
 _OTHER_HOME = re.compile(r"(?<![\w.-])/(?:home|Users)/(?!<user>)[^/\s'\"`:;,)\]}]+")
+SYSTEM_USERS = ("root", "nobody", "daemon", "ubuntu", "admin")
 _ADDR_KEYS = ("addr", "address", "ip", "hostname", "host", "fqdn")
 
 
@@ -87,7 +88,10 @@ class Redactor:
         for h in self.hosts:
             self._exact.append((re.compile(rf"(?<![\w-]){re.escape(h)}(?![\w-])", re.IGNORECASE), self.host_map[h]))
         for u in self.users:
-            self._exact.append((re.compile(rf"(?<![\w-]){re.escape(u)}(?![\w-])"), USER))
+            # a name inside a path or a word joined by '-' is hidden too (/tmp/pytest-of-alice), except the
+            # system accounts, which name nobody and are part of flags (--allow-run-as-root)
+            edge = r"[\w-]" if u in SYSTEM_USERS else r"\w"
+            self._exact.append((re.compile(rf"(?<!{edge}){re.escape(u)}(?!{edge})"), USER))
 
     def text(self, s: str, key: str = "") -> str:
         k = key.lower()

@@ -30,6 +30,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", default="-",
                    help="where to write the snapshot (default: standard output); {rank} and {host} are replaced, "
                         "e.g. `mpirun -n 8 trtdiag collect -o /shared/snap-{rank}.json`")
+    p.add_argument("--redact", action="store_true",
+                   help="hide user and host names, home paths, IP/MAC addresses and GPU UUIDs/serials (to attach to a public issue)")
     return p
 
 
@@ -43,7 +45,12 @@ def run(args) -> int:
         facts.options["gpu_index"] = ident["local_rank"]  # the GPU this rank will use, as under `check --mpi`
     _, facts = run_checks(args, "collect", facts)
     gather_local(facts)  # what the fleet checks and `report --from` compare, even if no check asked
-    text = json.dumps(facts.snapshot(), indent=1, default=str, sort_keys=True) + "\n"
+    snap = facts.snapshot()
+    if args.redact:
+        from ..redact import redact
+
+        snap = redact(json.loads(json.dumps(snap, default=str)))
+    text = json.dumps(snap, indent=1, default=str, sort_keys=True) + "\n"
     if args.output != "-" and ("{rank}" in args.output or "{host}" in args.output):
         import socket
 
