@@ -74,12 +74,22 @@ def environment(facts) -> dict[str, Any]:
     ctx["user"] = env.get("user") or (f"uid {env['uid']}" if env.get("uid") is not None else NOT_FOUND)
     pk = _get(facts, "python.packages") or {}
     ctx["python"] = f"{pk.get('version') or env.get('python') or NOT_FOUND} ({pk.get('python') or env.get('python_executable')})"
+    cinfo = _get(facts, "container.info")  # the container area's fact, when this build has it
     cont = env.get("container") or {}
-    if cont.get("detected"):
-        ctx["container"] = "yes (" + ", ".join(cont.get("markers") or []) + ")"
+    rt = cinfo.get("runtime") if isinstance(cinfo, dict) and isinstance(cinfo.get("runtime"), dict) else None
+    if rt is not None:
+        ctx["container"] = (f"{rt.get('runtime') or 'yes'} ({', '.join(rt.get('markers') or [])})" if rt.get("in_container") else "not detected")
+        shm = cinfo.get("shm") or {}
+        if isinstance(shm.get("size"), int):
+            ctx["/dev/shm"] = f"{_gib(shm['size'])} ({_gib(shm.get('free'))} free)"
+        memlock = (cinfo.get("ulimits") or {}).get("memlock") or {}
+        if "soft" in memlock:
+            ctx["ulimit memlock"] = "unlimited" if memlock["soft"] is None else f"{memlock['soft']} bytes"
+        images = cinfo.get("versions") if isinstance(cinfo.get("versions"), dict) else {}
     else:
-        ctx["container"] = "not detected" if env else NOT_FOUND
-    for k, v in (cont.get("image") or {}).items():
+        ctx["container"] = ("yes (" + ", ".join(cont.get("markers") or []) + ")") if cont.get("detected") else ("not detected" if env else NOT_FOUND)
+        images = cont.get("image") or {}
+    for k, v in images.items():
         ctx[f"image {k}"] = v
 
     inv = _get(facts, "gpu.inventory")
@@ -104,7 +114,15 @@ def environment(facts) -> dict[str, Any]:
         v = pkgs.get(dist) if pkgs is not None else (None if facts.from_snapshot else _local_version(dist))
         ctx[label] = v or NOT_FOUND
     libs = env.get("libraries") or {}
-    ctx["mpi library"] = libs.get("mpi") or NOT_FOUND
+    mpi = _get(facts, "mpi.runtime")  # the MPI area's fact: the libmpi the loader will really pick
+    if isinstance(mpi, dict) and isinstance(mpi.get("libmpi"), dict):
+        lib = mpi["libmpi"]
+        ctx["mpi"] = (f"{mpi.get('implementation') or 'MPI'} {mpi.get('version') or '?'} "
+                      f"({lib.get('realpath') or lib.get('path')} via {lib.get('how')})")
+        if isinstance(mpi.get("mpirun"), dict):
+            ctx["mpirun"] = mpi["mpirun"].get("path")
+    else:
+        ctx["mpi library"] = libs.get("mpi") or NOT_FOUND
     ctx["hwloc library"] = libs.get("hwloc") or NOT_FOUND
     from ..checks.fleet import ranks_of
 
