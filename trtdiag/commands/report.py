@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import add_select_options, add_target_options, run_checks
+from ..cli import add_select_options, add_target_options, context_of, run_checks
 
 EXAMPLES = """\
 examples:
@@ -129,11 +129,9 @@ def environment(facts) -> dict[str, Any]:
     ranks = ranks_of(facts)
     if ranks:  # several --from snapshots: the environment above is the first one's
         ctx["ranks"] = [r.label for r in ranks]
-    for k in ("engine_dir", "model_repo", "tokenizer_dir"):
-        if facts.options.get(k):
-            ctx[k] = facts.options[k]
-    if facts.from_snapshot:
-        ctx["snapshot"] = True
+    ctx.update(context_of(facts))  # the target: engine_dir, model_repo, python, snapshot
+    if facts.options.get("tokenizer_dir"):
+        ctx["tokenizer_dir"] = facts.options["tokenizer_dir"]
     return ctx
 
 
