@@ -22,10 +22,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_select_options(p)
     add_output_options(p)
     p.add_argument("--mpi", action="store_true", help="run as one rank of `mpirun -n N trtdiag check --mpi`; rank 0 reports for all")
+    p.add_argument("--reachability", action="store_true", help="with --mpi: each rank resolves every other rank's host name and opens a TCP connection to it (2 s limit each)")
     return p
 
 
 def run(args) -> int:
+    if getattr(args, "reachability", False) and not getattr(args, "mpi", False):
+        from ..errors import UsageError
+
+        raise UsageError("--reachability tests the network between the ranks of `mpirun -n N trtdiag check --mpi`: add --mpi")
     if getattr(args, "mpi", False):
         from ..fleet import run_mpi
 
