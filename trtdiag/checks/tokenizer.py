@@ -198,7 +198,8 @@ def tokenizer_dir_present(facts):
                         evidence=_ev(t, config=t.get("config_path")), kb="triton-config-placeholder")
             continue
         d = t["dir"]
-        rel = "" if os.path.isabs(tdir) else f" (relative: resolved against the current directory {os.getcwd()}; tritonserver resolves it against its own)"
+        cwd = (facts.get("paths.options") or {}).get("cwd", "the current directory")
+        rel = "" if os.path.isabs(tdir) else f" (relative: resolved against {cwd}; tritonserver resolves it against its own working directory)"
         if not d["exists"]:
             yield error(f"{_name(t)}: tokenizer_dir {tdir} does not exist",
                         f"from_pretrained will fail with OSError: Can't load tokenizer for '{tdir}'.{rel}", evidence=_ev(t))
@@ -208,7 +209,7 @@ def tokenizer_dir_present(facts):
         elif not d["files"] and not (d.get("custom") or {}).get("source_exists"):
             yield error(f"{_name(t)}: {tdir} holds no tokenizer files",
                         "None of tokenizer.json, tokenizer.model, tokenizer_config.json, vocab.json/merges.txt, vocab.txt, *.tiktoken is there.",
-                        evidence=_ev(t, files=sorted(os.listdir(d["path"]))[:20] if os.path.isdir(d["path"]) else []))
+                        evidence=_ev(t, files=(d.get("entries") or [])[:20]))
         else:
             yield ok(f"{_name(t)}: tokenizer files in {tdir}", files=d["files"], **_ev(t))
         for p in d.get("problems") or []:

@@ -240,7 +240,8 @@ def engine_dir(facts):
                     evidence=ev)
         return
     opt_dir = facts.opt("engine_dir")
-    if opt_dir and os.path.realpath(opt_dir if os.path.isdir(opt_dir) else os.path.dirname(opt_dir)) != os.path.realpath(path):
+    opt_info = (facts.get("paths.options") or {}).get("engine_dir") or {}
+    if opt_dir and opt_info.get("dir_realpath") and opt_info["dir_realpath"] != (pi.get("realpath") or path):
         yield warning(f"--engine-dir {opt_dir} is not the engine the repository serves",
                       f"{m['config_path']} sets {key} to {path}; the server will load that engine, not {opt_dir}. "
                       f"The engine checks looked at {opt_dir}.", evidence=dict(ev, engine_dir_option=opt_dir))

@@ -148,6 +148,7 @@ def analyze_dir(path: str) -> dict:
     except OSError as exc:
         d["problems"].append(f"{path}: {exc.strerror or exc}")
         return d
+    d["entries"] = names[:50]
     d["files"] = [n for n in names if n in TOKENIZER_FILES or n.endswith(".tiktoken")]
     d["py_files"] = [n for n in names if n.endswith(".py")]
     d["engines"] = [n for n in names if n.endswith((".engine", ".plan"))][:8]

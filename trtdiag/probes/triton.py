@@ -69,7 +69,8 @@ PATH_PARAMS = ("gpt_model_path", "engine_dir", "tokenizer_dir", "encoder_engine_
 
 def path_info(path: str) -> dict[str, Any]:
     """What a path parameter points at, recorded as a fact (so ``check --from`` sees the same)."""
-    out: dict[str, Any] = {"exists": os.path.exists(path), "is_dir": os.path.isdir(path), "entries": None, "error": None}
+    out: dict[str, Any] = {"exists": os.path.exists(path), "is_dir": os.path.isdir(path), "entries": None, "error": None,
+                           "realpath": os.path.realpath(path)}
     if out["is_dir"]:
         try:
             out["entries"] = sorted(os.listdir(path))[:500]
