@@ -21,6 +21,8 @@ Malformed input raises :class:`ElfError` (one line), never an ``IndexError`` or 
 
 from __future__ import annotations
 
+from ..errors import InputError
+
 import mmap
 import os
 import struct
@@ -34,7 +36,7 @@ STB_NAMES = {0: "local", 1: "global", 2: "weak", 10: "unique"}
 MACHINES = {3: "x86", 62: "x86_64", 183: "aarch64", 21: "ppc64", 20: "ppc"}
 
 
-class ElfError(Exception):
+class ElfError(InputError):
     """The file is not an ELF shared object this reader understands."""
 
 

@@ -44,6 +44,8 @@ entries are skipped: they only win on CPUs that ``ld.so`` has checked at run tim
 
 from __future__ import annotations
 
+from ..errors import InputError
+
 import os
 
 import struct
@@ -67,7 +69,7 @@ def default_dirs(machine: str | None = None) -> list[str]:
     return out + ["/lib", "/usr/lib"]
 
 
-class CacheError(Exception):
+class CacheError(InputError):
     pass
 
 
