@@ -429,12 +429,12 @@ def answers(model: ModelShape, build: BuildShape, free: int, serving: Serving | 
     }
 
 
-def table(ans: dict[str, Any], build: BuildShape) -> str:
+def table(ans: dict[str, Any], build: BuildShape, current: str = "built") -> str:
     """The answers as a small fixed-width table (finding evidence; the renderer indents it)."""
     head = f"{'precision':<34}{'weights/rank':>13}{'KV tokens':>11}{'full seqs':>10}{'max batch':>10}  fits batch {build.max_batch_size}"
     lines = [head]
     for r in ans["precisions"]:
-        label = r["precision"] + (" (built)" if r["built"] else "")
+        label = r["precision"] + (f" ({current})" if r["built"] else "")
         lines.append(f"{label:<34}{r['weights'] / GiB:>9.2f} GiB{r['kv_tokens']:>11,}{r['kv_sequences']:>10}{r['max_batch_size']:>10}  {'yes' if r['fits'] else 'no'}")
     lt = ans["lengths_at_built_batch"]
     lines.append(f"at max_batch_size {build.max_batch_size} (seq {build.seq_len}): "

@@ -1,0 +1,96 @@
+"""GPU0xx: the NVIDIA driver, NVML and the GPUs this process can see (fact ``gpu.inventory``)."""
+
+from __future__ import annotations
+
+from ..memory import GiB
+from ..model import error, info, ok, warning
+from ..registry import check
+
+
+def cuda_version_text(v: int | None) -> str | None:
+    """NVML's CUDA driver version (12040) as CUDA writes it (12.4)."""
+    if not isinstance(v, int) or v <= 0:
+        return None
+    return f"{v // 1000}.{(v % 1000) // 10}"
+
+
+def _gpu_line(g: dict) -> str:
+    cc = g.get("cc")
+    parts = [f"GPU {g.get('index')}: {g.get('name')}"]
+    if g.get("total") is not None:
+        parts.append(f"{g['total'] / GiB:.2f} GiB")
+    if cc:
+        parts.append(f"compute capability {cc[0]}.{cc[1]}")
+    return ", ".join(parts)
+
+
+@check("GPU001", area="gpu", title="NVIDIA driver and NVML present", kb="gpu-no-driver")
+def driver_present(facts):
+    """Checks that the NVIDIA driver answers through NVML (libnvidia-ml.so.1) and reports its
+    version, the CUDA version it supports and how many GPUs this process sees.
+
+    Why: without the driver (or with it not mounted into the container: `docker run` without
+    `--gpus all` / the NVIDIA container toolkit) TensorRT cannot create a CUDA context and every
+    engine load fails; with CUDA_VISIBLE_DEVICES naming no GPU the server sees none either.
+
+    Fix: install the NVIDIA driver on the host (`nvidia-smi` must work there), start the container
+    with `--gpus all` (or `--runtime=nvidia`), and check CUDA_VISIBLE_DEVICES.
+    """
+    inv = facts["gpu.inventory"]
+    src = inv.get("source", "nvml")
+    if inv.get("nvml_error"):
+        ev = {"nvml": inv["nvml_error"]}
+        if inv.get("driver"):
+            ev["kernel module"] = inv["driver"]
+        severity = error if facts.opt("engine_dir") else warning
+        yield severity(
+            "No NVIDIA driver here: NVML cannot be used",
+            "trtdiag could not reach the NVIDIA driver through NVML, so no GPU can run an engine from this "
+            "process. Inside a container this usually means it was started without --gpus.",
+            evidence=ev,
+        )
+        return
+    gpus = inv.get("gpus") or []
+    ev = {"driver": inv.get("driver"), "CUDA (driver API)": cuda_version_text(inv.get("cuda_driver")), "GPUs": len(gpus)}
+    if inv.get("visible"):
+        ev.update(inv["visible"])
+    if not src.startswith("nvml"):
+        ev["source"] = src
+    if not gpus:
+        yield error(
+            "The NVIDIA driver answers but no GPU is visible",
+            "NVML works, but after CUDA_VISIBLE_DEVICES / NVIDIA_VISIBLE_DEVICES no GPU is left for this process.",
+            evidence=ev,
+        )
+        return
+    yield ok(f"NVIDIA driver {inv.get('driver')} (CUDA {cuda_version_text(inv.get('cuda_driver')) or '?'}), {len(gpus)} GPU{'s' if len(gpus) != 1 else ''}", **ev)
+
+
+@check("GPU002", area="gpu", title="GPUs: name, memory, compute capability")
+def gpu_list(facts):
+    """Lists each visible GPU with its name, UUID, total and free memory and compute capability
+    (what an engine was built for must match: see ENG checks), and warns about a GPU whose
+    memory is mostly taken before the server starts.
+
+    Why: a TensorRT engine runs only on the compute capability it was built for, and every memory
+    estimate starts from the free memory shown here.
+
+    Fix: nothing, unless a GPU is mostly used: see MEM003 for who holds it.
+    """
+    inv = facts.get("gpu.inventory") or {}
+    if inv.get("nvml_error"):
+        return
+    for g in inv.get("gpus") or []:
+        ev = {"name": g.get("name"), "uuid": g.get("uuid"),
+              "compute capability": ".".join(map(str, g["cc"])) if g.get("cc") else "unknown",
+              "total": f"{g['total'] / GiB:.2f} GiB ({g['total']:,} B)" if g.get("total") is not None else None,
+              "free": f"{g['free'] / GiB:.2f} GiB ({g['free']:,} B)" if g.get("free") is not None else None}
+        if g.get("nvml_index") not in (None, g.get("index")):
+            ev["NVML index"] = g["nvml_index"]
+        ev = {k: v for k, v in ev.items() if v is not None}
+        total, free = g.get("total"), g.get("free")
+        if total and free is not None and free < 0.5 * total:
+            yield warning(f"{_gpu_line(g)}: only {free / GiB:.2f} GiB free", "More than half of this GPU's memory is in use before the server starts.",
+                          evidence=ev, kb="gpu-memory-held-by-other-process")
+        else:
+            yield info(_gpu_line(g), evidence=ev)
