@@ -127,19 +127,21 @@ def test_missing_recorded_inventory_is_exit_2(tmp_path):
 FOUR = [{"index": i, "name": f"G{i}", "uuid": f"GPU-{i}aaa-bbbb", "free": i} for i in range(4)]
 
 
-@pytest.mark.parametrize("cvd, nvd, want", [
-    (None, None, [0, 1, 2, 3]),
-    ("2,0", None, [2, 0]),
-    ("1,7,2", None, [1]),  # CUDA stops at the first invalid entry
-    ("", None, []),
-    ("GPU-3aaa", None, [3]),
-    (None, "none", []),
-    (None, "GPU-2aaa-bbbb,GPU-3aaa-bbbb", [2, 3]),
-    (None, "5,6", [0, 1, 2, 3]),  # host indices: the container runtime already filtered
-    ("1", "GPU-2aaa-bbbb,GPU-3aaa-bbbb", [3]),
+@pytest.mark.parametrize("cvd, nvd, container, want", [
+    (None, None, False, [0, 1, 2, 3]),
+    ("2,0", None, False, [2, 0]),
+    ("1,7,2", None, False, [1]),  # CUDA stops at the first invalid entry
+    ("", None, False, []),
+    ("GPU-3aaa", None, False, [3]),
+    (None, "none", False, []),
+    (None, "all", False, [0, 1, 2, 3]),
+    (None, "GPU-2aaa-bbbb,GPU-3aaa-bbbb", False, [2, 3]),
+    (None, "1,3", False, [1, 3]),  # on the host: the GPUs a container started with it gets
+    (None, "1,3", True, [0, 1, 2, 3]),  # in a container the runtime already filtered NVML's list
+    ("1", "GPU-2aaa-bbbb,GPU-3aaa-bbbb", False, [3]),
 ])
-def test_select_visible(cvd, nvd, want):
-    got = gpuprobe.select_visible(FOUR, cvd, nvd)
+def test_select_visible(cvd, nvd, container, want):
+    got = gpuprobe.select_visible(FOUR, cvd, nvd, container=container)
     assert [g["nvml_index"] for g in got] == want
     assert [g["index"] for g in got] == list(range(len(want)))
 
@@ -173,3 +175,90 @@ def test_gpu002_warns_when_most_memory_is_taken():
     f.set("gpu.inventory", inv)
     out = run_checks(f, ["GPU002"])
     assert out[0].severity == Severity.WARNING and "only 10.00 GiB free" in out[0].title
+
+
+# ------------------------------------------------------------------ the NVML path, replayed
+
+def test_proc_driver_version_formats():
+    """Both /proc/driver/nvidia/version formats: the open kernel module's (seen on the H100 machine) and the proprietary one's."""
+    assert gpuprobe.parse_proc_driver_version("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)  \n") == "580.159.04"
+    assert gpuprobe.parse_proc_driver_version("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\n") == "535.104.05"
+    assert gpuprobe.parse_proc_driver_version("garbage") is None
+
+
+class ReplayedNVML:
+    """Test double for the GPU behind NVML: a stand-in for the pynvml module that answers what the
+    real pynvml (nvidia-ml-py) answered on the H100 machine while a PyTorch process held 10 GiB
+    (same Python types: str names, a (9, 0) tuple, a memory struct, process objects)."""
+
+    class NVMLError(Exception):
+        pass
+
+    class _Mem:
+        total, free, used = 85520809984, 73727672320, 11793137664
+
+    class _Proc:
+        def __init__(self, pid, used):
+            self.pid, self.usedGpuMemory = pid, used
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.shutdown = False
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlShutdown(self):
+        self.shutdown = True
+
+    def nvmlSystemGetDriverVersion(self):
+        return "580.159.04"
+
+    def nvmlSystemGetCudaDriverVersion(self):
+        return 13000
+
+    def nvmlDeviceGetCount(self):
+        return 1
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        return object()
+
+    def nvmlDeviceGetName(self, h):
+        return "NVIDIA H100 80GB HBM3"
+
+    def nvmlDeviceGetUUID(self, h):
+        return "GPU-41002523-7dab-548e-540d-4445dd037985"
+
+    def nvmlDeviceGetCudaComputeCapability(self, h):
+        return (9, 0)
+
+    def nvmlDeviceGetMemoryInfo(self, h):
+        return self._Mem()
+
+    def nvmlDeviceGetComputeRunningProcesses(self, h):
+        return [self._Proc(self.pid, 11280580608)]
+
+    def nvmlSystemGetProcessName(self, pid):
+        return "/opt/torch/.venv/bin/python3"
+
+
+def test_read_nvml_shapes_the_replayed_h100(monkeypatch):
+    """Test double: ReplayedNVML instead of the live driver; the process is this test's real parent
+    PID so psutil's name lookup is real."""
+    import os
+    import sys
+
+    fake = ReplayedNVML(os.getppid())
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setattr(gpuprobe, "_nvml_present", lambda: None)
+    inv = gpuprobe.read_nvml()
+    assert inv["nvml_error"] is None and inv["driver"] == "580.159.04" and inv["cuda_driver"] == 13000
+    g = inv["gpus"][0]
+    assert g == {"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-41002523-7dab-548e-540d-4445dd037985", "cc": [9, 0],
+                 "total": 85520809984, "free": 73727672320, "used": 11793137664,
+                 "procs": [{"pid": os.getppid(), "used": 11280580608, "name": g["procs"][0]["name"]}]}
+    import psutil
+
+    assert g["procs"][0]["name"] == psutil.Process(os.getppid()).name()
+    assert fake.shutdown
+    json.dumps(inv)  # plain JSON data, ready for a snapshot

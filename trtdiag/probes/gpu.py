@@ -62,12 +62,18 @@ def _nvml_present() -> str | None:
     return None
 
 
+def parse_proc_driver_version(text: str) -> str | None:
+    """The version in /proc/driver/nvidia/version: "NVRM version: NVIDIA UNIX Open Kernel Module for
+    x86_64  580.159.04  Release Build …" or "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  …"."""
+    m = re.search(r"Kernel Module\s+(?:for \S+\s+)?(\d+\.\d+(?:\.\d+)?)", text)
+    return m.group(1) if m else None
+
+
 def _driver_from_proc() -> str | None:
-    """The kernel module's version from /proc/driver/nvidia/version, when the driver is loaded."""
+    """The kernel module's version, when the driver is loaded (even where NVML cannot be used)."""
     try:
         with open("/proc/driver/nvidia/version", encoding="utf-8", errors="replace") as fh:
-            m = re.search(r"Kernel Module\s+(?:for \S+\s+)?([\d.]+)", fh.read(4096))
-            return m.group(1) if m else None
+            return parse_proc_driver_version(fh.read(4096))
     except OSError:
         return None
 
@@ -147,26 +153,30 @@ def _match(entry: str, gpu: dict[str, Any], position: int | None) -> bool:
     return False
 
 
-def select_visible(gpus: list[dict[str, Any]], cuda_visible: str | None, nvidia_visible: str | None = None) -> list[dict[str, Any]]:
+def in_container() -> bool:
+    return os.path.exists("/.dockerenv") or os.path.exists("/run/.containerenv")
+
+
+def select_visible(gpus: list[dict[str, Any]], cuda_visible: str | None, nvidia_visible: str | None = None,
+                   container: bool = False) -> list[dict[str, Any]]:
     """The GPUs a CUDA process will see, in its order, re-indexed from 0 (``nvml_index`` keeps NVML's).
 
-    ``NVIDIA_VISIBLE_DEVICES`` is applied by the container runtime before NVML sees anything, so
-    inside a container NVML already lists only those GPUs; it is applied here only where it names
-    GPUs this NVML lists by UUID, or by an index NVML has ("all" and unset: every GPU; "none" /
-    "void": none).  ``CUDA_VISIBLE_DEVICES`` then selects, like CUDA does: indices or UUID
-    prefixes, in the given order, up to the first entry that matches no GPU.
+    ``NVIDIA_VISIBLE_DEVICES`` is read by the NVIDIA container runtime when a container starts:
+    inside a container NVML already lists only those GPUs, numbered from 0 (measured on an H100
+    container with NVIDIA_VISIBLE_DEVICES=0), so it is not applied again there.  On the host it
+    has no effect on CUDA, but says which GPUs a container started with it will get: it is
+    applied (indices, UUIDs, "all", "none"/"void").  ``CUDA_VISIBLE_DEVICES`` then selects, like
+    CUDA does: indices or UUID prefixes, in the given order, up to the first entry that matches no
+    GPU.
     """
     out = list(gpus)
-    if nvidia_visible is not None and nvidia_visible.strip() not in ("", "all"):
+    if nvidia_visible is not None and not container and nvidia_visible.strip() not in ("", "all"):
         nv = nvidia_visible.strip()
         if nv in ("none", "void"):
             out = []
         else:
             entries = [e for e in nv.split(",") if e.strip()]
-            if all(e.strip().isdigit() for e in entries) and max(int(e) for e in entries) >= len(out):
-                pass  # indices of the host; NVML here already shows only the container's GPUs
-            else:
-                out = [g for g in out if any(_match(e, g, None) for e in entries)] or out
+            out = [g for g in out if any(_match(e, g, None) for e in entries)]
     if cuda_visible is not None:
         chosen: list[dict[str, Any]] = []
         for e in cuda_visible.split(","):
@@ -257,5 +267,5 @@ def gpu_inventory(facts) -> dict[str, Any]:
     visible = {k: v for k, v in (("CUDA_VISIBLE_DEVICES", cvd), ("NVIDIA_VISIBLE_DEVICES", nvd)) if v is not None}
     if visible:
         inv["visible"] = visible
-        inv["gpus"] = select_visible(inv["gpus"], cvd, nvd)
+        inv["gpus"] = select_visible(inv["gpus"], cvd, nvd, container=in_container())
     return inv
