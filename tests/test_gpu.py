@@ -262,3 +262,30 @@ def test_read_nvml_shapes_the_replayed_h100(monkeypatch):
     assert g["procs"][0]["name"] == psutil.Process(os.getppid()).name()
     assert fake.shutdown
     json.dumps(inv)  # plain JSON data, ready for a snapshot
+
+
+# ------------------------------------------------------------------ GPU003
+
+@pytest.mark.parametrize("packages, severity", [
+    ({"nvidia-cuda-runtime-cu12": "12.4.127"}, Severity.OK),  # driver 580 supports CUDA 13.0
+    ({"nvidia-cuda-runtime-cu13": "13.1.80"}, Severity.WARNING),
+    ({"nvidia-cuda-runtime-cu14": "14.0.1"}, Severity.ERROR),
+    ({"torch": "2.11.0+cu130"}, Severity.OK),
+    ({"torch": "2.11.0+cu132"}, Severity.WARNING),
+])
+def test_gpu003_driver_against_runtime(packages, severity):
+    """Test double: the recorded H100 inventory (driver 580.159.04, CUDA 13.0); the packages fact set directly."""
+    f = Facts()
+    f.set("gpu.inventory", recorded(IDLE))
+    f.set("python.packages", {"python": "/usr/bin/python3", "version": "3.12.3", "packages": packages})
+    out = run_checks(f, ["GPU003"])
+    assert [x.severity for x in out] == [severity]
+    if severity == Severity.ERROR:
+        assert "insufficient for CUDA runtime version" in out[0].message and out[0].kb == "cuda-driver-too-old"
+
+
+def test_gpu003_not_applicable_without_a_cuda_runtime_package():
+    f = Facts()
+    f.set("gpu.inventory", recorded(IDLE))
+    f.set("python.packages", {"packages": {"numpy": "1.26.4"}})
+    assert run_checks(f, ["GPU003"]) == []
