@@ -384,3 +384,22 @@ def test_rebuild_commands_follow_the_trtllm_release():
     fix = kvfix.rebuild_fix(QWEN_ENGINE, weight_only="int4")
     assert [c.argv[:2] for c in fix.changes] == [["python3", "convert_checkpoint.py"], ["trtllm-build", "--checkpoint_dir"]]
     assert "--use_weight_only --weight_only_precision int4" in fix.preview and not fix.safe
+
+
+def test_check_from_snapshot_end_to_end():
+    """`trtdiag check --from` a snapshot (tests/data/memory/, its _note says what it holds: a test-double
+    24 GiB GPU derived from the H100 recording, with an old tritonserver holding 2.5 GiB)."""
+    from .conftest import run_json
+
+    code, rep = run_json("check", "--from", str(DATA / "memory" / "snapshot_qwen7b_fp16_24gib.json"), "--only", "gpu,memory")
+    assert code == 0
+    by = {}
+    for f in rep["findings"]:
+        by.setdefault(f["id"], []).append(f)
+    assert by["MEM001"][0]["severity"] == "ok"
+    m2 = by["MEM002"][0]
+    assert m2["severity"] == "warning" and m2["title"] == "KV cache holds 2 of 4 full-length sequences"
+    assert "without them it would hold 3 sequences" in m2["message"]
+    assert m2["evidence"]["per_rank"][0]["kv_tokens"] == 9856
+    m3 = by["MEM003"][0]
+    assert m3["title"] == "PID 31337 (tritonserver) holds 2.51 GiB on GPU 0" and m3["fix"] is None

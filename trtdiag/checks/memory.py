@@ -125,6 +125,15 @@ class Plan:
     def arithmetic(self) -> str:
         return "\n".join(f"rank {rp.rank} on GPU {rp.gpu.get('index')}: {mm.summary(rp.estimate)}" for rp in self.ranks)
 
+    def without_others(self, rp: mm.RankPlan) -> tuple[int, dict[str, Any]] | None:
+        """(bytes other processes hold on the rank's GPU, the estimate if they were stopped)."""
+        held = sum(p.get("used") or 0 for p in rp.gpu.get("procs") or [] if p.get("pid") != os.getpid())
+        if not held:
+            return None
+        e = rp.estimate
+        return held, mm.estimate(self.model, self.build, e["free_before_load"] + held, self.serving,
+                                 weights=e["weights"] if e["weights_source"] == "engine file" else None)
+
     def others_on(self, g: dict) -> list[str]:
         return [f"PID {p.get('pid')} ({p.get('name') or 'unknown'}) {p['used'] / mm.GiB:.2f} GiB"
                 for p in g.get("procs") or [] if p.get("pid") != os.getpid() and p.get("used")]
@@ -191,6 +200,9 @@ def engine_loads(facts):
         msg += " Nothing would be left for a single KV-cache block."
     if others:
         msg += " Other processes hold memory on it: " + "; ".join(others) + "."
+        wo = plan.without_others(rp)
+        if wo and wo[1]["fits_load"]:
+            msg += f" Without them the engine would load ({wo[1]['kv_sequences']} full-length sequences in the KV cache)."
     yield error(f"Engine does not fit on GPU {g.get('index')}: {short:.2f} GiB short" if short > 0 else f"Engine leaves no room for the KV cache on GPU {g.get('index')}",
                 msg, evidence=ev, fix=_best_rebuild(plan))
 
@@ -232,6 +244,10 @@ def kv_capacity(facts):
     msg = (f"On rank {rp.rank} the KV cache holds {e['kv_tokens']:,} tokens ({e['kv_bytes'] / mm.GiB:.2f} GiB at {e['kv_bytes_per_token']:,} B per token)"
            f" = {e['kv_sequences']} sequences of {e['kv_tokens_per_sequence']} tokens, but the engine is built for max_batch_size {b}."
            + (f" The cache is capped by max_tokens_in_paged_kv_cache = {plan.serving.max_tokens}." if capped else ""))
+    wo = plan.without_others(rp)
+    if wo:
+        msg += (f" Other processes hold {wo[0] / mm.GiB:.2f} GiB on GPU {rp.gpu.get('index')} ({'; '.join(plan.others_on(rp.gpu))}):"
+                f" without them it would hold {wo[1]['kv_sequences']} sequences (MEM003).")
     if policy == "guaranteed_no_evict":
         msg += f" With the {policy} scheduler at most {e['kv_sequences']} full-length requests run at once; the others wait."
     else:
