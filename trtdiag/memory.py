@@ -445,8 +445,9 @@ def table(ans: dict[str, Any], build: BuildShape, current: str = "built") -> str
 def breakdown(e: dict[str, Any]) -> dict[str, Any]:
     """The evidence of an estimate, GiB where humans read it, bytes kept for arithmetic."""
     keys = ("rule", "precision", "free_before_load", "weights", "weights_source", "activations", "context_tokens", "overhead",
-            "free_after_load", "kv_fraction", "kv_bytes_per_token", "tokens_per_block", "kv_tokens", "kv_bytes",
-            "kv_sequences", "seq_len", "max_batch_size", "kv_capped_by", "deficit")
+            "free_after_load", "kv_fraction", "kv_dtype", "kv_bytes_per_token", "tokens_per_block", "kv_blocks", "blocks_per_sequence",
+            "kv_tokens", "kv_bytes", "kv_sequences", "kv_tokens_per_sequence", "kv_tokens_needed", "seq_len", "max_batch_size",
+            "max_beam_width", "kv_capped_by", "deficit", "fits_load", "fits")
     return {k: e.get(k) for k in keys if e.get(k) is not None}
 
 

@@ -230,7 +230,7 @@ def run(args) -> int:
     ans = mm.answers(model, build, free, serving, weights=weights, cc=cc)
     what = (f"{build.precision_label()}, max_batch_size {build.max_batch_size}, {build.max_input_len} + {build.max_output_len} tokens"
             + (f", tp {build.tp}" if build.tp > 1 else "") + (f", pp {build.pp}" if build.pp > 1 else "") + f" on {target['gpu']}")
-    per_rank = dict(rank="each of %d" % world if world > 1 else 0, **mm.breakdown(e))
+    per_rank = dict(rank=0, ranks=world, **mm.breakdown(e))  # every rank alike: the largest one
     ev = {**source, "target": target, "model": {**model.to_dict(), "param_count": int(model.param_count())},
           "arithmetic": mm.summary(e), "per_rank": [per_rank], "answers": ans}
     if e["fits"]:
