@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ..errors import ProbeError
-from ..memory import GiB
 from ..model import error, info, ok, warning
 from ..registry import check
+
+GiB = 1 << 30
 
 
 def cuda_version_text(v: int | None) -> str | None:

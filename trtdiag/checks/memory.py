@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .. import memory as mm
 from ..errors import ProbeError
-from ..fixes import kv_cache as kvfix
 from ..model import error, info, ok, warning
 from ..registry import check
+
+GiB = 1 << 30
+DEFAULT_KV_FRACTION = 0.9  # = trtdiag.memory.DEFAULT_KV_FRACTION (the model is imported only when an engine is checked)
 
 KV_KEYS = ("kv_cache_free_gpu_mem_fraction", "max_tokens_in_paged_kv_cache", "max_attention_window_size")
 
@@ -58,9 +59,11 @@ def _int(s: str | None) -> int | None:
         return None
 
 
-def serving_of(model_cfg: dict | None) -> tuple[mm.Serving, dict[str, str]]:
-    """The KV settings the backend will use (invalid values fall back to the defaults here; MEM004
-    reports them), and the raw values found."""
+def serving_of(model_cfg: dict | None):
+    """The KV settings the backend will use (a :class:`trtdiag.memory.Serving`; invalid values fall
+    back to the defaults here, MEM004 reports them), and the raw values found."""
+    from .. import memory as mm
+
     params = (model_cfg or {}).get("parameters") or {}
     raw = {k: _filled(params.get(k)) for k in KV_KEYS}
     frac = _float(raw["kv_cache_free_gpu_mem_fraction"])
@@ -81,6 +84,8 @@ class Plan:
         inv = _fact(facts, "gpu.inventory")
         if not isinstance(eng, dict) or not isinstance(inv, dict) or inv.get("nvml_error") or not inv.get("gpus"):
             return
+        from .. import memory as mm
+
         n = eng.get("normalized") or {}
         model = mm.model_from_engine(n)
         if model is None or not n.get("max_batch_size"):
@@ -96,7 +101,7 @@ class Plan:
         sizes = [r.get("size") for r in ranks.values() if isinstance(r.get("size"), int)]
         self.world = n.get("world_size") or self.build.tp * self.build.pp
         self.checked = min(self.world, len(self.gpus))
-        self.ranks: list[mm.RankPlan] = []
+        self.ranks: list = []
         for r in range(self.checked):
             g = self.gpus[r]
             size = (ranks.get(r) or {}).get("size")
@@ -107,6 +112,8 @@ class Plan:
         self.ok = True
 
     def answers(self) -> dict[str, Any]:
+        from .. import memory as mm
+
         if not hasattr(self, "_answers"):
             rp = self.worst
             self._answers = mm.answers(self.model, self.build, int(rp.gpu.get("free") or 0), self.serving,
@@ -115,6 +122,8 @@ class Plan:
         return self._answers
 
     def per_rank(self) -> list[dict[str, Any]]:
+        from .. import memory as mm
+
         out = []
         for rp in self.ranks:
             d = {"rank": rp.rank, "gpu": rp.gpu.get("index"), "gpu_name": rp.gpu.get("name")}
@@ -123,10 +132,14 @@ class Plan:
         return out
 
     def arithmetic(self) -> str:
+        from .. import memory as mm
+
         return "\n".join(f"rank {rp.rank} on GPU {rp.gpu.get('index')}: {mm.summary(rp.estimate)}" for rp in self.ranks)
 
-    def without_others(self, rp: mm.RankPlan) -> tuple[int, dict[str, Any]] | None:
+    def without_others(self, rp) -> tuple[int, dict[str, Any]] | None:
         """(bytes other processes hold on the rank's GPU, the estimate if they were stopped)."""
+        from .. import memory as mm
+
         held = sum(p.get("used") or 0 for p in rp.gpu.get("procs") or [] if p.get("pid") != os.getpid())
         if not held:
             return None
@@ -135,7 +148,7 @@ class Plan:
                                  weights=e["weights"] if e["weights_source"] == "engine file" else None)
 
     def others_on(self, g: dict) -> list[str]:
-        return [f"PID {p.get('pid')} ({p.get('name') or 'unknown'}) {p['used'] / mm.GiB:.2f} GiB"
+        return [f"PID {p.get('pid')} ({p.get('name') or 'unknown'}) {p['used'] / GiB:.2f} GiB"
                 for p in g.get("procs") or [] if p.get("pid") != os.getpid() and p.get("used")]
 
 
@@ -149,6 +162,8 @@ def plan_of(facts) -> Plan:
 
 def _best_rebuild(plan: Plan):
     """The smallest rebuild that fits: weight-only first (keeps the batch), else a smaller batch."""
+    from ..fixes import kv_cache as kvfix
+
     ans = plan.answers()
     for row in ans["precisions"][1:]:
         if row["fits"] and "KV" not in row["precision"] and "weight-only" in row["precision"]:
@@ -175,9 +190,13 @@ def engine_loads(facts):
     max_batch_size or shorter max_input_len / max_output_len, or more tensor-parallel ranks.
     The finding's table says which of these fit.
     """
+
     plan = plan_of(facts)
     if not plan.ok:
         return
+    from .. import memory as mm
+    from ..fixes import kv_cache as kvfix
+
     rp = plan.worst
     e = rp.estimate
     g = rp.gpu
@@ -223,9 +242,13 @@ def kv_capacity(facts):
     max_tokens_in_paged_kv_cache in the tensorrt_llm model's config.pbtxt; else rebuild with
     int8/int4 weight-only quantization, an fp8/int8 KV cache, or a smaller max_batch_size.
     """
+
     plan = plan_of(facts)
     if not plan.ok:
         return
+    from .. import memory as mm
+    from ..fixes import kv_cache as kvfix
+
     loaded = [rp for rp in plan.ranks if rp.estimate["fits_load"]]
     if not loaded:
         return  # MEM001 reports it
@@ -278,6 +301,7 @@ def other_processes(facts):
     Fix: stop the process (`kill PID`; `trtdiag fix --apply --kill` does it, never for PID 1 or
     another user's process) or use another GPU (CUDA_VISIBLE_DEVICES).
     """
+
     inv = _fact(facts, "gpu.inventory")
     if not isinstance(inv, dict) or inv.get("nvml_error"):
         return
@@ -292,10 +316,10 @@ def other_processes(facts):
             name = p.get("name") or "unknown"
             used = p.get("used")
             ev = {"pid": pid, "name": name, "gpu": g.get("index"), "gpu name": g.get("name"),
-                  "used": f"{used / mm.GiB:.2f} GiB ({used:,} B)" if used else "not visible (another container or user)",
-                  "gpu free": f"{g['free'] / mm.GiB:.2f} GiB" if g.get("free") is not None else None}
+                  "used": f"{used / GiB:.2f} GiB ({used:,} B)" if used else "not visible (another container or user)",
+                  "gpu free": f"{g['free'] / GiB:.2f} GiB" if g.get("free") is not None else None}
             ev = {k: v for k, v in ev.items() if v is not None}
-            title = f"PID {pid} ({name}) holds {used / mm.GiB:.2f} GiB on GPU {g.get('index')}" if used else f"PID {pid} ({name}) uses GPU {g.get('index')}"
+            title = f"PID {pid} ({name}) holds {used / GiB:.2f} GiB on GPU {g.get('index')}" if used else f"PID {pid} ({name}) uses GPU {g.get('index')}"
             msg = "This memory is not available to the engine or its KV cache."
             if "tritonserver" in name or "trtllm" in name:
                 msg = "An earlier server is still running and holds this memory: the new one will load short of memory or not at all."
@@ -303,7 +327,9 @@ def other_processes(facts):
             if recorded:
                 msg += " (Recorded on another machine: stop it there.)"
             elif isinstance(pid, int) and pid > 1:
-                fix = kvfix.kill_fix(pid, p.get("name"), used / mm.GiB if used else None, g.get("index"))
+                from ..fixes import kv_cache as kvfix
+
+                fix = kvfix.kill_fix(pid, p.get("name"), used / GiB if used else None, g.get("index"))
             yield warning(title, msg, evidence=ev, fix=fix)
     if not seen and inv.get("gpus"):
         yield ok("No other process holds memory on the visible GPUs")
@@ -323,9 +349,13 @@ def kv_settings(facts):
     Fix: set the value in config.pbtxt (the fix edits only that string): the fraction to 0.9,
     the token cap to max_batch_size × max_seq_len or leave it unset.
     """
+
     name, m = trtllm_model(facts)
     if m is None:
         return
+    from .. import memory as mm
+    from ..fixes import kv_cache as kvfix
+
     params = m.get("parameters") or {}
     cfg_path = m.get("config_path")
     eng = _fact(facts, "engine.info")
