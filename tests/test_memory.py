@@ -403,3 +403,19 @@ def test_check_from_snapshot_end_to_end():
     assert m2["evidence"]["per_rank"][0]["kv_tokens"] == 9856
     m3 = by["MEM003"][0]
     assert m3["title"] == "PID 31337 (tritonserver) holds 2.51 GiB on GPU 0" and m3["fix"] is None
+
+
+def test_smaller_batch_rebuild_uses_the_checkpoint_dir(tmp_path):
+    """Test double: a 9 GiB card (the H100 recording resized) under an engine that is already int4
+    weight-only: no weight-only rebuild is left, so the fix is a smaller max_batch_size built from
+    --checkpoint-dir."""
+    n = dict(QWEN_ENGINE, quant_algo="W4A16")  # already int4: no weight-only rebuild left to offer
+    f = facts_for(inventory(total=9 * GiB), n, engine_bytes=5_700_000_000)
+    f.options["checkpoint_dir"] = str(tmp_path / "ckpt")
+    out = run(f, "MEM002")
+    assert out[0].severity == Severity.WARNING
+    fix = out[0].fix
+    assert fix.id == "rebuild-smaller-batch"
+    argv = fix.changes[-1].argv
+    assert argv[argv.index("--checkpoint_dir") + 1] == str(tmp_path / "ckpt")
+    assert int(argv[argv.index("--max_batch_size") + 1]) < 4

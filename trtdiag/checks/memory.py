@@ -91,6 +91,7 @@ class Plan:
         if model is None or not n.get("max_batch_size"):
             return
         self.n = n
+        self.checkpoint_dir = facts.opt("checkpoint_dir")
         self.model = model
         self.build = mm.build_from_engine(n)
         self.gpus = inv["gpus"]
@@ -167,12 +168,12 @@ def _best_rebuild(plan: Plan):
     ans = plan.answers()
     for row in ans["precisions"][1:]:
         if row["fits"] and "KV" not in row["precision"] and "weight-only" in row["precision"]:
-            return kvfix.rebuild_fix(plan.n, weight_only=row["precision"].split()[0], checkpoint_dir=None)
+            return kvfix.rebuild_fix(plan.n, weight_only=row["precision"].split()[0])
     if ans["max_batch_size_at_built_lengths"] >= 1:
-        return kvfix.rebuild_fix(plan.n, max_batch_size=ans["max_batch_size_at_built_lengths"])
+        return kvfix.rebuild_fix(plan.n, max_batch_size=ans["max_batch_size_at_built_lengths"], checkpoint_dir=plan.checkpoint_dir)
     lt = ans["lengths_at_built_batch"]
     if lt:
-        return kvfix.rebuild_fix(plan.n, max_input_len=lt["max_input_len"], max_output_len=lt["max_output_len"])
+        return kvfix.rebuild_fix(plan.n, max_input_len=lt["max_input_len"], max_output_len=lt["max_output_len"], checkpoint_dir=plan.checkpoint_dir)
     return None
 
 
