@@ -419,3 +419,36 @@ def test_smaller_batch_rebuild_uses_the_checkpoint_dir(tmp_path):
     argv = fix.changes[-1].argv
     assert argv[argv.index("--checkpoint_dir") + 1] == str(tmp_path / "ckpt")
     assert int(argv[argv.index("--max_batch_size") + 1]) < 4
+
+
+# ------------------------------------------------------------------ properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(free_gib=st.floats(4, 160), batch=st.integers(1, 64), inp=st.integers(16, 8192), out=st.integers(16, 8192),
+       wo=st.sampled_from([None, "int8", "int4"]), kv=st.sampled_from([None, "fp8"]), tp=st.sampled_from([1, 2, 4]),
+       frac=st.sampled_from([None, 0.5, 0.95]), paged=st.booleans())
+def test_answers_are_the_boundary(free_gib, batch, inp, out, wo, kv, tp, frac, paged):
+    """The largest batch that fits does fit and one more does not; the KV cache never takes more than its share."""
+    m = qwen()
+    b = mm.BuildShape(weight_only=wo, kv_dtype=kv, max_batch_size=batch, max_input_len=inp, max_output_len=out, tp=tp, paged_kv=paged)
+    free = int(free_gib * GiB)
+    sv = mm.Serving(kv_fraction=frac)
+    e = mm.estimate(m, b, free, sv)
+    if paged and e["fits_load"]:
+        share = (frac or 0.9) * e["free_after_load"]
+        assert e["kv_bytes"] <= share + e["tokens_per_block"] * e["kv_bytes_per_token"]
+    best = mm.max_batch_size(m, b, free, sv)
+    if best:
+        from dataclasses import replace
+
+        assert mm.estimate(m, replace(b, max_batch_size=best), free, sv)["fits"]
+        if best < 4096:
+            assert not mm.estimate(m, replace(b, max_batch_size=best + 1), free, sv)["fits"]
+        assert (best >= batch) == e["fits"]
+    lt = mm.max_lengths(m, b, free, sv)
+    if lt:
+        assert lt[0] + lt[1] <= b.seq_len

@@ -15,8 +15,10 @@ What one rank of ``tp × pp`` needs on its GPU (docs/memory.md has the derivatio
     ``max_num_tokens`` tokens with packed input (remove_input_padding), else ``max_batch_size ×
     max_input_len``; per token the largest tensors alive together in one layer (QKV, the residual
     and normalised hidden state, the MLP intermediates), plus fp32 logits.  An estimate: the real
-    figure is printed by TensorRT-LLM at load ("[MemUsageChange] Allocated … for execution
-    context memory").
+    figure is printed with verbose logging ("Total Activation Memory"), or read as the engine's
+    ``device_memory_size``.  Rules from TensorRT-LLM's docs/source/memory.md ("Memory Usage of
+    TensorRT-LLM"): activations ≈ max input tokens × a per-model constant, TensorRT reuses one
+    block's memory for all layers, the beam width is folded into the batch dimension.
 
 ``overhead``
     The CUDA context and library state of the process: 543,162,368 B measured on an H100 (a
@@ -33,7 +35,7 @@ What one rank of ``tp × pp`` needs on its GPU (docs/memory.md has the derivatio
     * paged (inflight batching; ``KVCacheManager::calculateMaxNumBlocks``): ``maxTokens =
       freeGpuMemoryFraction × free memory after the engine is loaded / bytes per token``, capped
       by ``max_tokens_in_paged_kv_cache`` (``KvCacheConfig::maxTokens``); the fraction defaults
-      to ``KvCacheConfig::kDefaultGpuMemFraction`` = 0.9 (0.85 in releases before 0.8) and must be
+      to ``KvCacheConfig::kDefaultGpuMemFraction`` = 0.9 (0.85 in early releases) and must be
       smaller than 1.0 ("Invalid freeMemFraction, freeMemFraction (%f) must be smaller than
       1.0f").  A sequence of ``max_seq_len`` tokens (or ``max_attention_window_size``, when
       smaller) holds ceil(len / tokens_per_block) blocks per beam.
@@ -51,7 +53,7 @@ KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
 DRIVER_RESERVE = 503_316_480  # NVML used on an idle H100 (../shared/docs/gpu_memory_facts.md)
 CONTEXT_OVERHEAD = 11_280_580_608 - 10_737_418_240  # = 543,162,368 B per process, measured there too
-DEFAULT_KV_FRACTION = 0.9  # TensorRT-LLM KvCacheConfig::kDefaultGpuMemFraction (0.85 before 0.8)
+DEFAULT_KV_FRACTION = 0.9  # TensorRT-LLM KvCacheConfig::kDefaultGpuMemFraction (0.85 in early releases)
 DEFAULT_TOKENS_PER_BLOCK = 64
 
 _BYTES = {
@@ -267,9 +269,9 @@ def kv_bytes_per_token(model: ModelShape, build: BuildShape) -> int:
 
 def context_tokens(build: BuildShape) -> int:
     """Tokens of the largest context step the engine is built for."""
-    if build.remove_input_padding and build.max_num_tokens:
-        return build.max_num_tokens
-    return build.max_batch_size * build.max_input_len
+    if build.remove_input_padding:  # packed: max_num_tokens, derived as batch × input when unset
+        return build.max_num_tokens or build.max_batch_size * build.max_input_len
+    return build.max_batch_size * (build.max_beam_width or 1) * build.max_input_len  # padded; beam folded into batch
 
 
 def activation_bytes(model: ModelShape, build: BuildShape) -> int:
@@ -367,18 +369,18 @@ def _scaled_num_tokens(build: BuildShape, batch: int) -> int | None:
 
 
 def max_lengths(model: ModelShape, build: BuildShape, free: int, serving: Serving | None = None, weights: int | None = None) -> tuple[int, int] | None:
-    """(max_input_len, max_output_len), in the built proportion, rounded to 64 tokens, that fit at the
-    built max_batch_size; None when not even 64 tokens fit."""
+    """(max_input_len, max_output_len), in the built proportion, in steps of 64 tokens (1 for sequences
+    under 128), that fit at the built max_batch_size; None when nothing fits."""
     seq = build.seq_len
     share = build.max_input_len / seq if seq else 0.5
-    step = 64
+    step = 64 if seq >= 128 else 1
 
     def at(total: int) -> BuildShape:
         i = max(1, int(total * share))
         return replace(build, max_input_len=i, max_output_len=total - i, max_seq_len=total,
                        max_num_tokens=min(build.max_num_tokens, build.max_batch_size * i) if build.max_num_tokens else None)
 
-    lo, hi = 0, max(seq // step, 1)
+    lo, hi = 0, seq // step
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if _fits(model, at(mid * step), free, serving, weights):
