@@ -88,7 +88,7 @@ def test_recorded_h100_inventory_through_env_var():
     assert by["GPU001"]["evidence"]["driver"] == "580.159.04"
     assert by["GPU001"]["evidence"]["CUDA (driver API)"] == "13.0"
     g = by["GPU002"]
-    assert g["title"] == "GPU 0: NVIDIA H100 80GB HBM3, 79.65 GiB, compute capability 9.0"
+    assert g["severity"] == "ok" and g["title"] == "GPU 0: NVIDIA H100 80GB HBM3, 79.65 GiB (79.18 GiB free), compute capability 9.0"
     assert "85,017,493,504 B" in g["evidence"]["free"]
 
 

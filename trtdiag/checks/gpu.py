@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ProbeError
-from ..model import error, info, ok, warning
+from ..model import error, ok, warning
 from ..registry import check
 
 GiB = 1 << 30
@@ -95,7 +95,8 @@ def gpu_list(facts):
             yield warning(f"{_gpu_line(g)}: only {free / GiB:.2f} GiB free", "More than half of this GPU's memory is in use before the server starts.",
                           evidence=ev, kb="gpu-memory-held-by-other-process")
         else:
-            yield info(_gpu_line(g), evidence=ev)
+            free_txt = f" ({free / GiB:.2f} GiB free)" if free is not None else ""
+            yield ok(_gpu_line(g).replace(" GiB,", f" GiB{free_txt},", 1) if free_txt else _gpu_line(g), **ev)
 
 
 def _cuda_runtime(packages: dict) -> tuple[tuple[int, int], str] | None:
