@@ -452,3 +452,13 @@ def test_answers_are_the_boundary(free_gib, batch, inp, out, wo, kv, tp, frac, p
     lt = mm.max_lengths(m, b, free, sv)
     if lt:
         assert lt[0] + lt[1] <= b.seq_len
+
+
+def test_mem002_answers_are_structured_in_json():
+    """Test double: the H100 recording resized to 24 GiB."""
+    out = run(facts_for(inventory(total=24 * GiB), QWEN_ENGINE), "MEM002")
+    ans = out[0].to_dict()["evidence"]["answers"]
+    assert ans["max_batch_size_at_built_lengths"] == 3
+    rows = {r["precision"]: r for r in ans["precisions"]}
+    assert rows["float16"]["built"] and not rows["float16"]["fits"] and rows["int4 weight-only"]["fits"]
+    json.dumps(ans)

@@ -201,10 +201,11 @@ def engine_loads(facts):
     rp = plan.worst
     e = rp.estimate
     g = rp.gpu
-    ev: dict[str, Any] = {"arithmetic": plan.arithmetic(), "per_rank": plan.per_rank()}
+    ev: dict[str, Any] = {"arithmetic": plan.arithmetic()}
     if plan.world > plan.checked:
         ev["not checked"] = f"ranks {plan.checked}..{plan.world - 1}: only {len(plan.gpus)} GPU(s) visible here"
     if e["fits_load"]:
+        ev["per_rank"] = plan.per_rank()
         yield ok(f"Engine loads: rank {rp.rank} keeps {e['free_after_load'] / mm.GiB:.2f} GiB after load on GPU {g.get('index')} ({g.get('name')})", **ev)
         return
     others = plan.others_on(g)
@@ -223,6 +224,7 @@ def engine_loads(facts):
         wo = plan.without_others(rp)
         if wo and wo[1]["fits_load"]:
             msg += f" Without them the engine would load ({wo[1]['kv_sequences']} full-length sequences in the KV cache)."
+    ev.update(per_rank=plan.per_rank(), answers=plan.answers())  # structured, for --json
     yield error(f"Engine does not fit on GPU {g.get('index')}: {short:.2f} GiB short" if short > 0 else f"Engine leaves no room for the KV cache on GPU {g.get('index')}",
                 msg, evidence=ev, fix=_best_rebuild(plan))
 
@@ -256,10 +258,11 @@ def kv_capacity(facts):
     rp = min(loaded, key=lambda r: r.estimate["kv_sequences"])
     e = rp.estimate
     b = plan.build.max_batch_size
-    ev: dict[str, Any] = {"arithmetic": plan.arithmetic(), "per_rank": plan.per_rank()}
+    ev: dict[str, Any] = {"arithmetic": plan.arithmetic()}
     if plan.raw:
         ev["config.pbtxt"] = dict(plan.raw)
     if e["kv_sequences"] >= b:
+        ev["per_rank"] = plan.per_rank()
         yield ok(f"KV cache holds {e['kv_sequences']} sequences of {e['kv_tokens_per_sequence']} tokens (max_batch_size {b})", **ev)
         return
     ev["what fits"] = mm.table(plan.answers(), plan.build)
@@ -288,6 +291,7 @@ def kv_capacity(facts):
                                   cfg_path, "kv_cache_free_gpu_mem_fraction", str(mm.DEFAULT_KV_FRACTION))
     if fix is None:
         fix = _best_rebuild(plan)
+    ev.update(per_rank=plan.per_rank(), answers=plan.answers())  # structured, for --json
     yield warning(f"KV cache holds {e['kv_sequences']} of {b} full-length sequences", msg, evidence=ev, fix=fix)
 
 
