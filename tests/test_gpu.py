@@ -243,8 +243,8 @@ class ReplayedNVML:
 
 
 def test_read_nvml_shapes_the_replayed_h100(monkeypatch):
-    """Test double: ReplayedNVML instead of the live driver; the process is this test's real parent
-    PID so psutil's name lookup is real."""
+    """Test double: ReplayedNVML instead of the live driver.  The process is this test's real parent,
+    which holds no /dev/nvidia* file: not proven local, so nothing may act on its PID here."""
     import os
     import sys
 
@@ -256,10 +256,7 @@ def test_read_nvml_shapes_the_replayed_h100(monkeypatch):
     g = inv["gpus"][0]
     assert g == {"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-41002523-7dab-548e-540d-4445dd037985", "cc": [9, 0],
                  "total": 85520809984, "free": 73727672320, "used": 11793137664,
-                 "procs": [{"pid": os.getppid(), "used": 11280580608, "name": g["procs"][0]["name"]}]}
-    import psutil
-
-    assert g["procs"][0]["name"] == psutil.Process(os.getppid()).name()
+                 "procs": [{"pid": os.getppid(), "used": 11280580608, "name": "python3", "local": False}]}
     assert fake.shutdown
     json.dumps(inv)  # plain JSON data, ready for a snapshot
 

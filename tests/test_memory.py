@@ -296,7 +296,7 @@ def test_mem003_kill_fix_needs_the_kill_flag_and_stops_a_real_process():
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         inv = inventory("h100-80gb_torch-10GiB.json", live=True)
-        inv["gpus"][0]["procs"] = [{"pid": proc.pid, "used": 71 * GiB, "name": "tritonserver"}]
+        inv["gpus"][0]["procs"] = [{"pid": proc.pid, "used": 71 * GiB, "name": "tritonserver", "local": True}]
         out = run(facts_for(inv, None), "MEM003")
         f = out[0]
         assert "earlier server is still running" in f.message
@@ -462,3 +462,33 @@ def test_mem002_answers_are_structured_in_json():
     rows = {r["precision"]: r for r in ans["precisions"]}
     assert rows["float16"]["built"] and not rows["float16"]["fits"] and rows["int4 weight-only"]["fits"]
     json.dumps(ans)
+
+
+def test_mem003_no_kill_fix_for_a_pid_not_proven_local():
+    """Test double inventory (marked live) whose process is not proven to be this namespace's (local false)."""
+    inv = inventory("h100-80gb_torch-10GiB.json", live=True)
+    inv["gpus"][0]["procs"][0]["local"] = False
+    out = run(facts_for(inv, None), "MEM003")
+    assert out[0].fix is None and "host PIDs" in out[0].message
+
+
+def test_holds_device_reads_the_real_fd_table(tmp_path):
+    """A real child process holding a file open; /dev/nvidia* does not exist on CI, so the prefix is a temp file."""
+    from trtdiag.probes.gpu import holds_device
+
+    target = tmp_path / "dev-nvidia0"
+    target.write_text("")
+    proc = subprocess.Popen([sys.executable, "-c", f"f = open({str(target)!r}); import time; time.sleep(60)"])
+    try:
+        import time
+
+        for _ in range(100):
+            if holds_device(proc.pid, str(target)):
+                break
+            time.sleep(0.05)
+        assert holds_device(proc.pid, str(target))
+        assert not holds_device(proc.pid, "/dev/nvidia")
+        assert not holds_device(2**22 + 7)  # no such process
+    finally:
+        proc.kill()
+        proc.wait()

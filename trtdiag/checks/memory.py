@@ -331,6 +331,9 @@ def other_processes(facts):
             fix = None
             if recorded:
                 msg += " (Recorded on another machine: stop it there.)"
+            elif not p.get("local"):
+                msg += (" This PID is not a process of this PID namespace holding an NVIDIA device (NVML reports host PIDs):"
+                        " stop it from the host or its own container.")
             elif isinstance(pid, int) and pid > 1:
                 from ..fixes import kv_cache as kvfix
 

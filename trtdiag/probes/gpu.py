@@ -6,7 +6,11 @@ Shape (bytes; docs/ARCHITECTURE.md)::
      "source": "nvml" | "recorded:PATH",
      "visible": {"CUDA_VISIBLE_DEVICES": "1"} (only the variables that were set),
      "gpus": [{"index", "name", "uuid", "cc": [9, 0], "total", "free", "used",
-               "procs": [{"pid", "used", "name"}]}]}
+               "procs": [{"pid", "used", "name", "local"}]}]}
+
+``local`` is true when that PID, in this PID namespace, holds a /dev/nvidia* file open: only then
+is it safe to act on the PID here (NVML reports host PIDs; inside a container the same number may
+be another process).
 
 NVML is reached through nvidia-ml-py (``pynvml``), imported only when ``libnvidia-ml.so.1`` can be
 loaded at all: on a machine without the NVIDIA driver (CI, a laptop) the probe answers in a few
@@ -83,16 +87,36 @@ def _s(v: Any) -> str:
 
 
 def _proc_name(pid: int, pynvml: Any) -> str | None:
+    """The driver's name for the process first: NVML reports host PIDs, and inside a container the
+    same number may belong to another process of this PID namespace.  psutil as a fallback."""
+    try:
+        name = os.path.basename(_s(pynvml.nvmlSystemGetProcessName(pid)))
+        if name:
+            return name
+    except Exception:
+        pass
     try:
         import psutil
 
         return psutil.Process(pid).name()
-    except Exception:  # another PID namespace (a container), gone, or no permission
-        pass
-    try:
-        return os.path.basename(_s(pynvml.nvmlSystemGetProcessName(pid))) or None
-    except Exception:
+    except Exception:  # another PID namespace, gone, or no permission
         return None
+
+
+def holds_device(pid: int, prefix: str = "/dev/nvidia") -> bool:
+    """Whether process ``pid`` of this PID namespace has a file under ``prefix`` open: proof that
+    the PID NVML reported is this process here (and not a namesake in a container's namespace)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(prefix):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def read_nvml() -> dict[str, Any]:
@@ -131,7 +155,9 @@ def read_nvml() -> dict[str, Any]:
                 running = []
             for p in running:
                 used = getattr(p, "usedGpuMemory", None)
-                procs.append({"pid": int(p.pid), "used": int(used) if isinstance(used, int) else None, "name": _proc_name(int(p.pid), pynvml)})
+                pid = int(p.pid)
+                procs.append({"pid": pid, "used": int(used) if isinstance(used, int) else None, "name": _proc_name(pid, pynvml),
+                              "local": holds_device(pid)})
             g["procs"] = procs
             out["gpus"].append(g)
         return out
