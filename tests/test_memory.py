@@ -55,6 +55,14 @@ def test_parameter_counts_match_the_published_sizes():
     assert round(qwen().param_count() / 1e9, 2) == 7.72  # "Qwen-7B … 7.7B parameters"
     assert round(mm.model_from_hf_config(LLAMA2_7B).param_count() / 1e9, 2) == 6.74  # Llama-2-7b: 6.74 B
     assert round(mm.model_from_hf_config(LLAMA2_70B).param_count() / 1e9, 1) == 69.0  # Llama-2-70b: 68.98 B
+    # meta-llama/Meta-Llama-3-8B config.json: 8.03 B parameters
+    llama3 = {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
+              "num_key_value_heads": 8, "vocab_size": 128256, "tie_word_embeddings": False}
+    assert round(mm.model_from_hf_config(llama3).param_count() / 1e9, 2) == 8.03
+    # mistralai/Mixtral-8x7B-v0.1 config.json: 8 experts; 46.7 B parameters
+    mixtral = {"model_type": "mixtral", "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
+               "num_key_value_heads": 8, "vocab_size": 32000, "num_local_experts": 8, "num_experts_per_tok": 2}
+    assert round(mm.model_from_hf_config(mixtral).param_count() / 1e9, 1) == 46.7
 
 
 def test_kv_bytes_per_token_is_2_layers_kvheads_headsize_dtype():

@@ -101,6 +101,7 @@ class ModelShape:
     gated_mlp: bool = True
     tied_embeddings: bool = False
     params: float | None = None  # total parameter count when known (--params, or derived from an engine)
+    experts: int = 1  # mixture of experts: MLPs per layer (all held in memory)
 
     @property
     def embedding_params(self) -> int:
@@ -110,7 +111,8 @@ class ModelShape:
     def layer_params(self) -> int:
         h, q, kv = self.hidden_size, self.num_heads * self.head_size, self.num_kv_heads * self.head_size
         ffn = self.ffn_size or 4 * h
-        return h * q + 2 * h * kv + q * h + (3 if self.gated_mlp else 2) * h * ffn
+        mlp = (3 if self.gated_mlp else 2) * h * ffn
+        return h * q + 2 * h * kv + q * h + self.experts * mlp + (h * self.experts if self.experts > 1 else 0)  # + router
 
     def param_count(self) -> float:
         if self.params:
@@ -154,7 +156,9 @@ def model_from_hf_config(cfg: dict, params: float | None = None) -> ModelShape:
         ffn = ffn // 2  # Qwen(1): w1 and w2 are intermediate_size / 2 wide each (modeling_qwen.py QWenMLP)
     gated = not any(mtype == t or mtype.startswith(t + "_") for t in _NON_GATED)
     tied = bool(cfg.get("tie_word_embeddings", False))
-    return ModelShape(num_layers=int(layers), num_heads=int(heads), num_kv_heads=int(kv or heads), head_size=int(head),
+    experts = _get(cfg, "num_local_experts", "num_experts", "moe_num_experts")
+    return ModelShape(experts=int(experts) if isinstance(experts, int) and experts > 1 else 1,
+                      num_layers=int(layers), num_heads=int(heads), num_kv_heads=int(kv or heads), head_size=int(head),
                       hidden_size=int(hidden), vocab_size=int(vocab), ffn_size=int(ffn) if ffn else None,
                       gated_mlp=gated, tied_embeddings=tied, params=params)
 
