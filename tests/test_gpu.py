@@ -108,6 +108,10 @@ def test_nvidia_smi_xml_gives_the_same_memory_as_nvml():
     ('{"gpus": 3}', "not a recorded GPU inventory"),
     ("<html></html>", "not the XML of `nvidia-smi -q -x`"),
     ("<nvidia_smi_log><gpu>", "not nvidia-smi XML"),
+    ('{"gpus": [{"total": "80GB"}]}', "gpus[0].total: expected bytes"),
+    ('{"gpus": [{"total": 1, "procs": [{"pid": "x"}]}]}', "gpus[0].procs[0]"),
+    ('{"gpus": [7]}', "gpus[0]: expected an object"),
+    ('{"gpus": [], "cuda_driver": "12.4"}', "cuda_driver"),
 ])
 def test_bad_recorded_inventory_is_one_line_and_exit_2(tmp_path, content, why):
     p = tmp_path / "inv.json"

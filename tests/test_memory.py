@@ -500,3 +500,26 @@ def test_holds_device_reads_the_real_fd_table(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+_val = st.one_of(st.none(), st.integers(-5, 10**6), st.text(max_size=5), st.booleans(), st.floats(allow_nan=True))
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.fixed_dictionaries({k: _val for k in ("num_layers", "num_heads", "num_kv_heads", "head_size", "hidden_size", "vocab_size",
+                                                  "tp", "pp", "world_size", "max_batch_size", "max_input_len", "max_output_len",
+                                                  "max_seq_len", "max_num_tokens", "max_beam_width", "tokens_per_block", "dtype",
+                                                  "quant_algo", "kv_cache_dtype", "paged_kv_cache")}),
+       params=st.fixed_dictionaries({k: st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["0.9", "1", "-1", "1e9", "${x}", "4096"]))
+                                     for k in ("kv_cache_free_gpu_mem_fraction", "max_tokens_in_paged_kv_cache", "max_attention_window_size")}))
+def test_memory_checks_never_crash_on_odd_facts(n, params):
+    """Hostile engine.info / triton.repo values (as a broken config could give): findings, never a crash."""
+    repo = {"root": "/r", "trtllm_model": "tensorrt_llm",
+            "models": {"tensorrt_llm": {"path": "/r/tensorrt_llm", "config_path": "/nonexistent/config.pbtxt", "parameters": params}}}
+    f = Facts({"engine_dir": "/e"})
+    f.set("gpu.inventory", inventory())
+    f.set("engine.info", {"path": "/e", "normalized": n, "ranks": [{"rank": 0, "path": "/e/rank0.engine", "size": 10**9}]})
+    f.set("triton.repo", repo)
+    for spec in registry.select(["memory"]):
+        for finding in registry.run_one(spec, f, debug=True):
+            assert "crashed" not in finding.title, finding.evidence.get("traceback")

@@ -201,6 +201,26 @@ class Serving:
     max_attention_window: int | None = None  # max_attention_window_size
 
 
+_INT_KEYS = ("num_layers", "num_heads", "num_kv_heads", "head_size", "hidden_size", "vocab_size", "tp", "pp", "world_size",
+             "max_batch_size", "max_input_len", "max_output_len", "max_seq_len", "max_num_tokens", "max_beam_width", "tokens_per_block")
+_STR_KEYS = ("dtype", "quant_algo", "kv_cache_dtype", "trtllm_version")
+
+
+def clean_normalized(n: Any) -> dict[str, Any]:
+    """``engine.info["normalized"]`` with every number a positive int and every name a str (anything
+    else, from a damaged config, becomes None), so that the arithmetic cannot trip over it."""
+    n = n if isinstance(n, dict) else {}
+    out = dict(n)
+    for k in _INT_KEYS:
+        v = n.get(k)
+        out[k] = v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
+    for k in _STR_KEYS:
+        out[k] = n.get(k) if isinstance(n.get(k), str) else None
+    for k in ("paged_kv_cache", "remove_input_padding", "gather_context_logits"):
+        out[k] = n.get(k) if isinstance(n.get(k), bool) else None
+    return out
+
+
 def build_from_engine(n: dict[str, Any]) -> BuildShape:
     """A :class:`BuildShape` from ``engine.info["normalized"]`` (parsers/engine_config.py)."""
     qa = str(n.get("quant_algo") or "").upper()

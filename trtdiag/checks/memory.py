@@ -84,9 +84,11 @@ class Plan:
         inv = _fact(facts, "gpu.inventory")
         if not isinstance(eng, dict) or not isinstance(inv, dict) or inv.get("nvml_error") or not inv.get("gpus"):
             return
+        if not all(isinstance(g, dict) and isinstance(g.get("free"), int) for g in inv["gpus"]):
+            return  # a recording without memory readings: nothing to compare with
         from .. import memory as mm
 
-        n = eng.get("normalized") or {}
+        n = mm.clean_normalized(eng.get("normalized"))
         model = mm.model_from_engine(n)
         if model is None or not n.get("max_batch_size"):
             return
@@ -364,10 +366,10 @@ def kv_settings(facts):
     from .. import memory as mm
     from ..fixes import kv_cache as kvfix
 
-    params = m.get("parameters") or {}
-    cfg_path = m.get("config_path")
+    params = m.get("parameters") if isinstance(m.get("parameters"), dict) else {}
+    cfg_path = m.get("config_path") if isinstance(m.get("config_path"), str) else None
     eng = _fact(facts, "engine.info")
-    n = (eng or {}).get("normalized") or {} if isinstance(eng, dict) else {}
+    n = mm.clean_normalized(eng.get("normalized") if isinstance(eng, dict) else None)
     seq = n.get("max_seq_len") or ((n.get("max_input_len") or 0) + (n.get("max_output_len") or 0)) or None
     b = n.get("max_batch_size")
     problems = 0

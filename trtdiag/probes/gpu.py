@@ -260,6 +260,37 @@ def inventory_from_nvidia_smi_xml(text: str, source: str = "") -> dict[str, Any]
     return {"nvml_error": None, "driver": root.findtext("driver_version"), "cuda_driver": cuda_driver, "gpus": gpus}
 
 
+def _validate(inv: dict[str, Any], path: str) -> None:
+    """A recorded inventory is user input: wrong types give one clear line (exit 2), not a crash later."""
+    from ..errors import InputError
+
+    def bad(where: str, what: str) -> InputError:
+        return InputError(f"{path}: {where}: expected {what} (see docs/memory.md, gpu.inventory)")
+
+    def is_int(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if inv.get("cuda_driver") is not None and not is_int(inv["cuda_driver"]):
+        raise bad("cuda_driver", "an integer like 12040")
+    for i, g in enumerate(inv["gpus"]):
+        if not isinstance(g, dict):
+            raise bad(f"gpus[{i}]", "an object")
+        for k in ("total", "free", "used"):
+            if g.get(k) is not None and not (is_int(g[k]) and g[k] >= 0):
+                raise bad(f"gpus[{i}].{k}", "bytes as a non-negative integer")
+        if g.get("index") is not None and not is_int(g["index"]):
+            raise bad(f"gpus[{i}].index", "an integer")
+        cc = g.get("cc")
+        if cc is not None and not (isinstance(cc, list) and len(cc) == 2 and all(is_int(x) for x in cc)):
+            raise bad(f"gpus[{i}].cc", "[major, minor]")
+        procs = g.get("procs", [])
+        if not isinstance(procs, list):
+            raise bad(f"gpus[{i}].procs", "a list")
+        for j, p in enumerate(procs):
+            if not isinstance(p, dict) or not is_int(p.get("pid")) or (p.get("used") is not None and not is_int(p["used"])):
+                raise bad(f"gpus[{i}].procs[{j}]", 'an object with an integer "pid" and "used" bytes')
+
+
 def load_recorded(path: str) -> dict[str, Any]:
     """A recorded inventory (JSON of this probe's shape, or nvidia-smi -q -x XML)."""
     from ..errors import InputError
@@ -277,6 +308,7 @@ def load_recorded(path: str) -> dict[str, Any]:
             raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
         if not isinstance(inv, dict) or not isinstance(inv.get("gpus"), list):
             raise InputError(f"{path}: not a recorded GPU inventory (expected a JSON object with a \"gpus\" list, see docs/memory.md)")
+    _validate(inv, path)
     inv = {k: v for k, v in inv.items() if not k.startswith("_")}
     inv.setdefault("nvml_error", None)
     inv.setdefault("driver", None)
