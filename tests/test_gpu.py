@@ -290,3 +290,11 @@ def test_gpu003_not_applicable_without_a_cuda_runtime_package():
     f.set("gpu.inventory", recorded(IDLE))
     f.set("python.packages", {"packages": {"numpy": "1.26.4"}})
     assert run_checks(f, ["GPU003"]) == []
+
+
+def test_gpu001_kernel_module_without_nvml_points_at_the_container():
+    f = Facts()
+    f.set("gpu.inventory", {"nvml_error": "libnvidia-ml.so.1 cannot be loaded", "driver": "580.159.04", "cuda_driver": None, "gpus": []})
+    out = run_checks(f, ["GPU001"])
+    assert out[0].severity == Severity.WARNING and "580.159.04 is loaded" in out[0].title and "--gpus all" in out[0].message
+    assert out[0].evidence["kernel module"] == "580.159.04"

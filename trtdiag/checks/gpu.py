@@ -45,12 +45,21 @@ def driver_present(facts):
         if inv.get("driver"):
             ev["kernel module"] = inv["driver"]
         severity = error if facts.opt("engine_dir") else warning
-        yield severity(
-            "No NVIDIA driver here: NVML cannot be used",
-            "trtdiag could not reach the NVIDIA driver through NVML, so no GPU can run an engine from this "
-            "process. Inside a container this usually means it was started without --gpus.",
-            evidence=ev,
-        )
+        if inv.get("driver"):
+            yield severity(
+                f"NVIDIA driver {inv['driver']} is loaded, but this process cannot use it",
+                "The kernel module is there (/proc/driver/nvidia/version), but NVML (libnvidia-ml.so.1) cannot be used from "
+                "this process: a container started without --gpus all (or without the NVIDIA container toolkit), or a "
+                "user-space driver library that does not match the kernel module.",
+                evidence=ev,
+            )
+        else:
+            yield severity(
+                "No NVIDIA driver here: NVML cannot be used",
+                "trtdiag could not reach the NVIDIA driver through NVML, so no GPU can run an engine from this "
+                "process. Inside a container this usually means it was started without --gpus.",
+                evidence=ev,
+            )
         return
     gpus = inv.get("gpus") or []
     ev = {"driver": inv.get("driver"), "CUDA (driver API)": cuda_version_text(inv.get("cuda_driver")), "GPUs": len(gpus)}
