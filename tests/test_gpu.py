@@ -298,3 +298,15 @@ def test_gpu001_kernel_module_without_nvml_points_at_the_container():
     out = run_checks(f, ["GPU001"])
     assert out[0].severity == Severity.WARNING and "580.159.04 is loaded" in out[0].title and "--gpus all" in out[0].message
     assert out[0].evidence["kernel module"] == "580.159.04"
+
+
+@pytest.mark.parametrize("said", [
+    "nvmlInit failed: RM has detected an NVML/RM version mismatch.",  # pynvml's text for NVML_ERROR_LIB_RM_VERSION_MISMATCH
+    "Failed to initialize NVML: Driver/library version mismatch",  # nvidia-smi's words for the same
+])
+def test_gpu001_driver_library_mismatch(said):
+    """What NVML says after a driver upgrade without a reboot."""
+    f = Facts()
+    f.set("gpu.inventory", {"nvml_error": said, "driver": "550.54.15", "cuda_driver": None, "gpus": []})
+    out = run_checks(f, ["GPU001"])
+    assert out[0].severity == Severity.ERROR and out[0].title == "NVIDIA driver/library version mismatch" and "Reboot" in out[0].message

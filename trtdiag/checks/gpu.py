@@ -45,7 +45,16 @@ def driver_present(facts):
         if inv.get("driver"):
             ev["kernel module"] = inv["driver"]
         severity = error if facts.opt("engine_dir") else warning
-        if inv.get("driver"):
+        if "mismatch" in inv["nvml_error"].lower():
+            yield error(
+                "NVIDIA driver/library version mismatch",
+                f"The loaded kernel module ({inv.get('driver') or 'see /proc/driver/nvidia/version'}) and the user-space driver "
+                "libraries (libnvidia-ml, libcuda) are different versions: typically the driver was upgraded and the machine "
+                "not rebooted, or a container mounts libraries of another driver. No CUDA program can start. "
+                "Reboot (or unload and reload the nvidia kernel modules), then check that `nvidia-smi` works.",
+                evidence=ev,
+            )
+        elif inv.get("driver"):
             yield severity(
                 f"NVIDIA driver {inv['driver']} is loaded, but this process cannot use it",
                 "The kernel module is there (/proc/driver/nvidia/version), but NVML (libnvidia-ml.so.1) cannot be used from "
