@@ -423,10 +423,37 @@ def test_smaller_batch_rebuild_uses_the_checkpoint_dir(tmp_path):
     out = run(f, "MEM002")
     assert out[0].severity == Severity.WARNING
     fix = out[0].fix
-    assert fix.id == "rebuild-smaller-batch"
-    argv = fix.changes[-1].argv
+    assert fix.id == "rebuild-smaller-batch" and not fix.safe
+    ch = fix.changes[-1]
+    assert ch.kind == "rebuild" and ch.target == "/engines/qwen" and ch.output == "/engines/qwen.rebuild"
+    argv = ch.argv
     assert argv[argv.index("--checkpoint_dir") + 1] == str(tmp_path / "ckpt")
+    assert argv[argv.index("--output_dir") + 1] == "/engines/qwen.rebuild"
     assert int(argv[argv.index("--max_batch_size") + 1]) < 4
+
+
+def test_rebuild_fix_runs_through_the_applier_with_a_trtllm_build_stub(tmp_path, monkeypatch):
+    """Test double: trtllm-build is a stub script on PATH that records its argv and writes an engine
+    into --output_dir; the applier swaps the new directory in and keeps the old one."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "trtllm-build"
+    stub.write_text("#!/bin/sh\n"
+                    f"echo \"$@\" > {tmp_path / 'argv.txt'}\n"
+                    "while [ $# -gt 0 ]; do if [ \"$1\" = --output_dir ]; then out=$2; fi; shift; done\n"
+                    "mkdir -p \"$out\" && printf new > \"$out/rank0.engine\"\n")
+    stub.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:" + __import__("os").environ["PATH"])
+    engine = tmp_path / "engine"
+    engine.mkdir()
+    (engine / "rank0.engine").write_text("old")
+    fix = kvfix.rebuild_fix(QWEN_ENGINE, max_batch_size=2, checkpoint_dir=str(tmp_path / "ckpt"), engine_dir=str(engine))
+    res = Applier(echo=lambda s: None).apply([fix])
+    assert not res.failed, res.failed
+    assert (engine / "rank0.engine").read_text() == "new"
+    assert "--max_batch_size 2" in (tmp_path / "argv.txt").read_text()
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("engine.before-rebuild-")]
+    assert len(kept) == 1 and (kept[0] / "rank0.engine").read_text() == "old"
 
 
 # ------------------------------------------------------------------ properties

@@ -94,6 +94,9 @@ class Plan:
             return
         self.n = n
         self.checkpoint_dir = facts.opt("checkpoint_dir")
+        self.engine_dir = facts.opt("engine_dir")
+        sets = facts.opt("set")
+        self.output_dir = sets.get("__output_dir") if isinstance(sets, dict) else None
         self.model = model
         self.build = mm.build_from_engine(n)
         self.gpus = inv["gpus"]
@@ -172,10 +175,12 @@ def _best_rebuild(plan: Plan):
         if row["fits"] and "KV" not in row["precision"] and "weight-only" in row["precision"]:
             return kvfix.rebuild_fix(plan.n, weight_only=row["precision"].split()[0])
     if ans["max_batch_size_at_built_lengths"] >= 1:
-        return kvfix.rebuild_fix(plan.n, max_batch_size=ans["max_batch_size_at_built_lengths"], checkpoint_dir=plan.checkpoint_dir)
+        return kvfix.rebuild_fix(plan.n, max_batch_size=ans["max_batch_size_at_built_lengths"], checkpoint_dir=plan.checkpoint_dir,
+                                 engine_dir=plan.engine_dir, output_dir=plan.output_dir)
     lt = ans["lengths_at_built_batch"]
     if lt:
-        return kvfix.rebuild_fix(plan.n, max_input_len=lt["max_input_len"], max_output_len=lt["max_output_len"], checkpoint_dir=plan.checkpoint_dir)
+        return kvfix.rebuild_fix(plan.n, max_input_len=lt["max_input_len"], max_output_len=lt["max_output_len"], checkpoint_dir=plan.checkpoint_dir,
+                                 engine_dir=plan.engine_dir, output_dir=plan.output_dir)
     return None
 
 

@@ -90,7 +90,11 @@ def convert_argv(n: dict, weight_only: str, model_dir: str | None = None, output
 
 
 def rebuild_fix(n: dict, *, max_batch_size: int | None = None, max_input_len: int | None = None, max_output_len: int | None = None,
-                weight_only: str | None = None, checkpoint_dir: str | None = None) -> Fix:
+                weight_only: str | None = None, checkpoint_dir: str | None = None, engine_dir: str | None = None,
+                output_dir: str | None = None) -> Fix:
+    """The rebuild as commands.  With the checkpoint (--checkpoint-dir) and the engine directory known
+    and no re-conversion needed, it is a ``rebuild`` change the applier can run: trtllm-build into a
+    new directory, swapped in only when the build succeeds."""
     changes: list[Change] = []
     what = []
     if weight_only:
@@ -101,9 +105,14 @@ def rebuild_fix(n: dict, *, max_batch_size: int | None = None, max_input_len: in
         what.append(f"max_batch_size {max_batch_size}")
     if max_input_len:
         what.append(f"max_input_len {max_input_len} + max_output_len {max_output_len}")
+    runnable = bool(checkpoint_dir and engine_dir and not weight_only)
+    out = output_dir or (engine_dir.rstrip("/") + ".rebuild" if engine_dir else None)
     build = rebuild_argv(n, max_batch_size=max_batch_size, max_input_len=max_input_len, max_output_len=max_output_len,
-                         checkpoint_dir=checkpoint_dir)
-    changes.append(Change("command", argv=build))
+                         checkpoint_dir=checkpoint_dir, output_dir=out if runnable else None)
+    if runnable:
+        changes.append(Change("rebuild", argv=build, output=out, target=engine_dir, note="the old engine is kept beside it"))
+    else:
+        changes.append(Change("command", argv=build))
     fid = "rebuild-" + ("weight-only-" + weight_only if weight_only else "smaller-batch" if max_batch_size else "shorter")
     return Fix(id=fid, summary="rebuild the engine with " + ", ".join(what), safe=False, changes=changes,
                preview="\n".join("$ " + command_line(c.argv or []) for c in changes))
