@@ -141,3 +141,27 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, qwen_config, args, words):
     r = run_cli("plan", *args)
     assert r.returncode == 2, r.stdout + r.stderr
     assert "Traceback" not in r.stderr and words in r.stderr
+
+
+def test_serving_options_and_contiguous_kv(qwen_config):
+    base = ["plan", "--model-config", qwen_config, "--gpu-memory", "24GiB", "--dtype", "float16", "--max-batch-size", "2",
+            "--max-input-len", "2048", "--max-output-len", "2048"]
+    _, rep = run_json(*base)
+    full = answers(rep)["per_rank"][0]
+    _, rep = run_json(*base, "--kv-cache-free-gpu-mem-fraction", "0.45")
+    half = answers(rep)["per_rank"][0]
+    assert half["kv_fraction"] == 0.45 and abs(half["kv_tokens"] - full["kv_tokens"] / 2) <= 64
+    code, rep = run_json(*base, "--max-tokens-in-paged-kv-cache", "4096")
+    capped = answers(rep)["per_rank"][0]
+    assert code == 1 and capped["kv_tokens"] == 4096 and capped["kv_capped_by"] == "max_tokens_in_paged_kv_cache"
+    code, rep = run_json(*base[:-4], "--max-batch-size", "4", "--max-input-len", "2048", "--max-output-len", "2048", "--contiguous-kv")
+    c = answers(rep)["per_rank"][0]
+    assert code == 1 and c["rule"] == "contiguous" and c["kv_bytes"] == 8 * GIB and verdict(rep)["title"].startswith("Does not load")
+
+
+def test_pipeline_parallel_splits_layers(qwen_config):
+    _, one = run_json("plan", "--model-config", qwen_config, "--gpu", "L4", "--dtype", "float16")
+    _, two = run_json("plan", "--model-config", qwen_config, "--gpu", "L4", "--dtype", "float16", "--pp", "2")
+    r1, r2 = answers(one)["per_rank"][0], answers(two)["per_rank"][0]
+    assert r2["kv_bytes_per_token"] == r1["kv_bytes_per_token"] // 2 and r2["ranks"] == 2
+    assert r2["weights"] < r1["weights"] / 2 + 151936 * 4096 * 2
