@@ -550,3 +550,16 @@ def test_memory_checks_never_crash_on_odd_facts(n, params):
     for spec in registry.select(["memory"]):
         for finding in registry.run_one(spec, f, debug=True):
             assert "crashed" not in finding.title, finding.evidence.get("traceback")
+
+
+def test_mem001_old_server_holding_the_gpu_is_the_fix_not_a_rebuild():
+    """Test double: the H100 recording (marked live) with an old tritonserver holding 70 GiB of it."""
+    inv = inventory(live=True)
+    g = inv["gpus"][0]
+    g["procs"] = [{"pid": 4242, "used": 70 * GiB, "name": "tritonserver", "local": True}]
+    g["free"] -= 70 * GiB
+    f = facts_for(inv, QWEN_ENGINE)
+    m1 = run(f, "MEM001")[0]
+    assert m1.severity == Severity.ERROR and "Without them the engine would load" in m1.message and m1.fix is None
+    m3 = run(f, "MEM003")[0]
+    assert m3.fix.id == "stop-gpu-process" and m3.fix.requires == "--kill"

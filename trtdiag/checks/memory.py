@@ -226,14 +226,20 @@ def engine_loads(facts):
            + f", but GPU {g.get('index')} ({g.get('name')}) has {e['free_before_load'] / mm.GiB:.2f} GiB free.")
     if e["rule"] == "paged" and e["deficit"] == 0:
         msg += " Nothing would be left for a single KV-cache block."
+    fix = None
     if others:
         msg += " Other processes hold memory on it: " + "; ".join(others) + "."
         wo = plan.without_others(rp)
         if wo and wo[1]["fits_load"]:
-            msg += f" Without them the engine would load ({wo[1]['kv_sequences']} full-length sequences in the KV cache)."
+            msg += (f" Without them the engine would load ({wo[1]['kv_sequences']} full-length sequences in the KV cache):"
+                    " stop them first (MEM003; `trtdiag fix --apply --kill`).")
+        else:
+            fix = _best_rebuild(plan)
+    else:
+        fix = _best_rebuild(plan)
     ev.update(per_rank=plan.per_rank(), answers=plan.answers())  # structured, for --json
     yield error(f"Engine does not fit on GPU {g.get('index')}: {short:.2f} GiB short" if short > 0 else f"Engine leaves no room for the KV cache on GPU {g.get('index')}",
-                msg, evidence=ev, fix=_best_rebuild(plan))
+                msg, evidence=ev, fix=fix)
 
 
 @check("MEM002", area="memory", title="KV cache holds max_batch_size full-length sequences", kb="kv-cache-insufficient")
@@ -281,7 +287,8 @@ def kv_capacity(facts):
     wo = plan.without_others(rp)
     if wo:
         msg += (f" Other processes hold {wo[0] / mm.GiB:.2f} GiB on GPU {rp.gpu.get('index')} ({'; '.join(plan.others_on(rp.gpu))}):"
-                f" without them it would hold {wo[1]['kv_sequences']} sequences (MEM003).")
+                f" without them it would hold {wo[1]['kv_sequences']} sequences"
+                + (": stop them first (MEM003; `trtdiag fix --apply --kill`)." if wo[1]["kv_sequences"] >= b else " (MEM003)."))
     if policy == "guaranteed_no_evict":
         msg += f" With the {policy} scheduler at most {e['kv_sequences']} full-length requests run at once; the others wait."
     else:
@@ -296,7 +303,7 @@ def kv_capacity(facts):
                              weights=e["weights"] if e["weights_source"] == "engine file" else None)
         fix = kvfix.parameter_fix("kv-cache-fraction", f"raise kv_cache_free_gpu_mem_fraction to {mm.DEFAULT_KV_FRACTION} (holds {better['kv_sequences']} sequences)",
                                   cfg_path, "kv_cache_free_gpu_mem_fraction", str(mm.DEFAULT_KV_FRACTION))
-    if fix is None:
+    if fix is None and not (wo and wo[1]["kv_sequences"] >= b):  # else stopping the other process is the fix (MEM003)
         fix = _best_rebuild(plan)
     ev.update(per_rank=plan.per_rank(), answers=plan.answers())  # structured, for --json
     yield warning(f"KV cache holds {e['kv_sequences']} of {b} full-length sequences", msg, evidence=ev, fix=fix)
