@@ -143,6 +143,7 @@ FOUR = [{"index": i, "name": f"G{i}", "uuid": f"GPU-{i}aaa-bbbb", "free": i} for
     (None, "1,3", False, [1, 3]),  # on the host: the GPUs a container started with it gets
     (None, "1,3", True, [0, 1, 2, 3]),  # in a container the runtime already filtered NVML's list
     ("1", "GPU-2aaa-bbbb,GPU-3aaa-bbbb", False, [3]),
+    ("MIG-5c4b7e7a-0000-0000-0000-000000000000", None, False, [0, 1, 2, 3]),  # MIG not modelled: nothing dropped
 ])
 def test_select_visible(cvd, nvd, container, want):
     got = gpuprobe.select_visible(FOUR, cvd, nvd, container=container)

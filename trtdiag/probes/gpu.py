@@ -174,7 +174,7 @@ def _match(entry: str, gpu: dict[str, Any], position: int | None) -> bool:
     entry = entry.strip()
     if entry.isdigit():
         return position == int(entry) if position is not None else gpu.get("index") == int(entry)
-    if entry.startswith(("GPU-", "MIG-")):
+    if entry.startswith("GPU-"):
         return str(gpu.get("uuid") or "").startswith(entry)
     return False
 
@@ -193,7 +193,7 @@ def select_visible(gpus: list[dict[str, Any]], cuda_visible: str | None, nvidia_
     has no effect on CUDA, but says which GPUs a container started with it will get: it is
     applied (indices, UUIDs, "all", "none"/"void").  ``CUDA_VISIBLE_DEVICES`` then selects, like
     CUDA does: indices or UUID prefixes, in the given order, up to the first entry that matches no
-    GPU.
+    GPU.  MIG instances (``MIG-…``) are not modelled: the parent GPUs are kept as NVML lists them.
     """
     out = list(gpus)
     if nvidia_visible is not None and not container and nvidia_visible.strip() not in ("", "all"):
@@ -203,6 +203,8 @@ def select_visible(gpus: list[dict[str, Any]], cuda_visible: str | None, nvidia_
         else:
             entries = [e for e in nv.split(",") if e.strip()]
             out = [g for g in out if any(_match(e, g, None) for e in entries)]
+    if cuda_visible is not None and "MIG-" in cuda_visible:
+        cuda_visible = None  # MIG instances are not modelled: their parent GPUs are reported as they are
     if cuda_visible is not None:
         chosen: list[dict[str, Any]] = []
         for e in cuda_visible.split(","):
