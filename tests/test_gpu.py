@@ -1,0 +1,330 @@
+"""GPU inventory probe and GPU0xx checks.
+
+The GPU behind NVML cannot run on CI: tests that need a GPU read recorded inventories of a real
+H100 (tests/data/gpu/, from ../shared/fixtures/gpu; see tests/data/gpu/README.md) through
+TRTDIAG_GPU_INVENTORY or by setting the ``gpu.inventory`` fact.  The no-driver path is real on
+any machine without the NVIDIA driver.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import time
+
+import pytest
+
+from trtdiag import registry
+from trtdiag.facts import Facts
+from trtdiag.model import Severity
+from trtdiag.probes import gpu as gpuprobe
+
+from .conftest import DATA, run_cli, run_json
+
+GPU_DATA = DATA / "gpu"
+IDLE = GPU_DATA / "h100-80gb_idle.json"
+BUSY = GPU_DATA / "h100-80gb_torch-10GiB.json"
+XML = GPU_DATA / "h100-80gb_nvidia-smi-q.xml"
+
+
+def _has_nvml() -> bool:
+    try:
+        ctypes.CDLL("libnvidia-ml.so.1")
+        return True
+    except OSError:
+        return False
+
+
+def run_checks(facts, only):
+    return registry.run(registry.select(only), facts)[0]
+
+
+def recorded(path) -> dict:
+    inv = gpuprobe.load_recorded(str(path))
+    return inv
+
+
+# ------------------------------------------------------------------ probe: no driver (real)
+
+@pytest.mark.skipif(_has_nvml(), reason="this machine has the NVIDIA driver")
+def test_no_driver_answers_quickly_without_importing_pynvml():
+    import sys
+
+    sys.modules.pop("pynvml", None)
+    t = time.perf_counter()
+    inv = gpuprobe.read_nvml()
+    took = time.perf_counter() - t
+    assert inv["gpus"] == [] and "libnvidia-ml.so.1" in inv["nvml_error"]
+    assert "pynvml" not in sys.modules
+    assert took < 0.05, f"no-driver path took {took * 1e3:.1f} ms"
+
+
+@pytest.mark.skipif(_has_nvml(), reason="this machine has the NVIDIA driver")
+def test_gpu001_says_no_driver_in_one_finding(monkeypatch):
+    monkeypatch.delenv("TRTDIAG_GPU_INVENTORY", raising=False)
+    code, rep = run_json("check", "--only", "gpu")
+    assert code == 0  # a warning: collecting on a CPU box is legitimate
+    f = [f for f in rep["findings"] if f["id"] == "GPU001"]
+    assert len(f) == 1 and f[0]["severity"] == "warning" and f[0]["kb"] == "gpu-no-driver"
+    assert "No NVIDIA driver" in f[0]["title"]
+    assert not [f for f in rep["findings"] if f["id"] == "GPU002"]
+
+
+def test_gpu001_no_driver_is_an_error_when_an_engine_is_to_be_served():
+    f = Facts({"engine_dir": "/engines/x"})
+    f.set("gpu.inventory", {"nvml_error": "libnvidia-ml.so.1 cannot be loaded", "driver": None, "cuda_driver": None, "gpus": []})
+    out = run_checks(f, ["GPU001"])
+    assert [x.severity for x in out] == [Severity.ERROR]
+
+
+# ------------------------------------------------------------------ recorded inventories (test doubles)
+
+def test_recorded_h100_inventory_through_env_var():
+    """Test double: a recorded NVML inventory of a real H100 instead of the live GPU."""
+    code, rep = run_json("check", "--only", "gpu", env={"TRTDIAG_GPU_INVENTORY": str(IDLE)})
+    assert code == 0
+    by = {f["id"]: f for f in rep["findings"]}
+    assert by["GPU001"]["severity"] == "ok"
+    assert by["GPU001"]["evidence"]["driver"] == "580.159.04"
+    assert by["GPU001"]["evidence"]["CUDA (driver API)"] == "13.0"
+    g = by["GPU002"]
+    assert g["severity"] == "ok" and g["title"] == "GPU 0: NVIDIA H100 80GB HBM3, 79.65 GiB (79.18 GiB free), compute capability 9.0"
+    assert "85,017,493,504 B" in g["evidence"]["free"]
+
+
+def test_nvidia_smi_xml_gives_the_same_memory_as_nvml():
+    """Test double: nvidia-smi -q -x of the same H100; MiB resolution, same free bytes as NVML."""
+    x = recorded(XML)
+    j = recorded(IDLE)
+    gx, gj = x["gpus"][0], j["gpus"][0]
+    assert gx["name"] == gj["name"] and gx["cc"] == [9, 0]
+    assert gx["total"] == gj["total"] == 81559 * 2**20
+    assert gx["free"] == gj["free"] == 85_017_493_504
+    assert x["driver"] == "580.159.04" and x["cuda_driver"] == 13000
+
+
+@pytest.mark.parametrize("content, why", [
+    ("{not json", "not valid JSON"),
+    ('{"gpus": 3}', "not a recorded GPU inventory"),
+    ("<html></html>", "not the XML of `nvidia-smi -q -x`"),
+    ("<nvidia_smi_log><gpu>", "not nvidia-smi XML"),
+    ('{"gpus": [{"total": "80GB"}]}', "gpus[0].total: expected bytes"),
+    ('{"gpus": [{"total": 1, "procs": [{"pid": "x"}]}]}', "gpus[0].procs[0]"),
+    ('{"gpus": [7]}', "gpus[0]: expected an object"),
+    ('{"gpus": [], "cuda_driver": "12.4"}', "cuda_driver"),
+])
+def test_bad_recorded_inventory_is_one_line_and_exit_2(tmp_path, content, why):
+    p = tmp_path / "inv.json"
+    p.write_text(content)
+    r = run_cli("check", "--only", "GPU001", env={"TRTDIAG_GPU_INVENTORY": str(p)})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and why in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_missing_recorded_inventory_is_exit_2(tmp_path):
+    r = run_cli("check", "--only", "GPU001", env={"TRTDIAG_GPU_INVENTORY": str(tmp_path / "nope.json")})
+    assert r.returncode == 2 and "no such file" in r.stderr
+
+
+# ------------------------------------------------------------------ visibility
+
+FOUR = [{"index": i, "name": f"G{i}", "uuid": f"GPU-{i}aaa-bbbb", "free": i} for i in range(4)]
+
+
+@pytest.mark.parametrize("cvd, nvd, container, want", [
+    (None, None, False, [0, 1, 2, 3]),
+    ("2,0", None, False, [2, 0]),
+    ("1,7,2", None, False, [1]),  # CUDA stops at the first invalid entry
+    ("", None, False, []),
+    ("GPU-3aaa", None, False, [3]),
+    (None, "none", False, []),
+    (None, "all", False, [0, 1, 2, 3]),
+    (None, "GPU-2aaa-bbbb,GPU-3aaa-bbbb", False, [2, 3]),
+    (None, "1,3", False, [1, 3]),  # on the host: the GPUs a container started with it gets
+    (None, "1,3", True, [0, 1, 2, 3]),  # in a container the runtime already filtered NVML's list
+    ("1", "GPU-2aaa-bbbb,GPU-3aaa-bbbb", False, [3]),
+    ("MIG-5c4b7e7a-0000-0000-0000-000000000000", None, False, [0, 1, 2, 3]),  # MIG not modelled: nothing dropped
+])
+def test_select_visible(cvd, nvd, container, want):
+    got = gpuprobe.select_visible(FOUR, cvd, nvd, container=container)
+    assert [g["nvml_index"] for g in got] == want
+    assert [g["index"] for g in got] == list(range(len(want)))
+
+
+def test_cuda_visible_devices_applies_to_a_recorded_inventory(tmp_path):
+    """Test double: a recorded two-GPU inventory; the process sees only the second one."""
+    inv = json.loads(IDLE.read_text())
+    second = dict(inv["gpus"][0], index=1, uuid="GPU-11111111-0000-0000-0000-000000000000", free=1 << 30)
+    inv["gpus"].append(second)
+    p = tmp_path / "two.json"
+    p.write_text(json.dumps(inv))
+    code, rep = run_json("check", "--only", "gpu", env={"TRTDIAG_GPU_INVENTORY": str(p), "CUDA_VISIBLE_DEVICES": "1"})
+    g = [f for f in rep["findings"] if f["id"] == "GPU002"]
+    assert len(g) == 1 and g[0]["evidence"]["NVML index"] == 1 and g[0]["severity"] == "warning"
+    gpu1 = [f for f in rep["findings"] if f["id"] == "GPU001"][0]
+    assert gpu1["evidence"]["CUDA_VISIBLE_DEVICES"] == "1" and gpu1["evidence"]["GPUs"] == 1
+
+
+def test_no_gpu_left_after_cuda_visible_devices_is_an_error():
+    f = Facts()
+    f.set("gpu.inventory", {"nvml_error": None, "driver": "580.159.04", "cuda_driver": 13000, "gpus": [], "visible": {"CUDA_VISIBLE_DEVICES": "7"}})
+    out = run_checks(f, ["GPU001"])
+    assert out[0].severity == Severity.ERROR and out[0].evidence["CUDA_VISIBLE_DEVICES"] == "7"
+
+
+def test_gpu002_warns_when_most_memory_is_taken():
+    """Test double: the H100 recording with its free memory lowered to 10 GiB."""
+    inv = recorded(IDLE)
+    inv["gpus"][0]["free"] = 10 << 30
+    f = Facts()
+    f.set("gpu.inventory", inv)
+    out = run_checks(f, ["GPU002"])
+    assert out[0].severity == Severity.WARNING and "only 10.00 GiB free" in out[0].title
+
+
+# ------------------------------------------------------------------ the NVML path, replayed
+
+def test_proc_driver_version_formats():
+    """Both /proc/driver/nvidia/version formats: the open kernel module's (seen on the H100 machine) and the proprietary one's."""
+    assert gpuprobe.parse_proc_driver_version("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)  \n") == "580.159.04"
+    assert gpuprobe.parse_proc_driver_version("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\n") == "535.104.05"
+    assert gpuprobe.parse_proc_driver_version("garbage") is None
+
+
+class ReplayedNVML:
+    """Test double for the GPU behind NVML: a stand-in for the pynvml module that answers what the
+    real pynvml (nvidia-ml-py) answered on the H100 machine while a PyTorch process held 10 GiB
+    (same Python types: str names, a (9, 0) tuple, a memory struct, process objects)."""
+
+    class NVMLError(Exception):
+        pass
+
+    class _Mem:
+        total, free, used = 85520809984, 73727672320, 11793137664
+
+    class _Proc:
+        def __init__(self, pid, used):
+            self.pid, self.usedGpuMemory = pid, used
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.shutdown = False
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlShutdown(self):
+        self.shutdown = True
+
+    def nvmlSystemGetDriverVersion(self):
+        return "580.159.04"
+
+    def nvmlSystemGetCudaDriverVersion(self):
+        return 13000
+
+    def nvmlDeviceGetCount(self):
+        return 1
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        return object()
+
+    def nvmlDeviceGetName(self, h):
+        return "NVIDIA H100 80GB HBM3"
+
+    def nvmlDeviceGetUUID(self, h):
+        return "GPU-41002523-7dab-548e-540d-4445dd037985"
+
+    def nvmlDeviceGetCudaComputeCapability(self, h):
+        return (9, 0)
+
+    def nvmlDeviceGetMemoryInfo(self, h):
+        return self._Mem()
+
+    def nvmlDeviceGetComputeRunningProcesses(self, h):
+        return [self._Proc(self.pid, 11280580608)]
+
+    def nvmlSystemGetProcessName(self, pid):
+        return "/opt/torch/.venv/bin/python3"
+
+
+def test_read_nvml_shapes_the_replayed_h100(monkeypatch):
+    """Test double: ReplayedNVML instead of the live driver.  The process is this test's real parent,
+    which holds no /dev/nvidia* file: not proven local, so nothing may act on its PID here."""
+    import os
+    import sys
+
+    fake = ReplayedNVML(os.getppid())
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setattr(gpuprobe, "_nvml_present", lambda: None)
+    inv = gpuprobe.read_nvml()
+    assert inv["nvml_error"] is None and inv["driver"] == "580.159.04" and inv["cuda_driver"] == 13000
+    g = inv["gpus"][0]
+    assert g == {"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-41002523-7dab-548e-540d-4445dd037985", "cc": [9, 0],
+                 "total": 85520809984, "free": 73727672320, "used": 11793137664,
+                 "procs": [{"pid": os.getppid(), "used": 11280580608, "name": "python3", "local": False}]}
+    assert fake.shutdown
+    json.dumps(inv)  # plain JSON data, ready for a snapshot
+
+
+# ------------------------------------------------------------------ GPU003
+
+@pytest.mark.parametrize("packages, severity", [
+    ({"nvidia-cuda-runtime-cu12": "12.4.127"}, Severity.OK),  # driver 580 supports CUDA 13.0
+    ({"nvidia-cuda-runtime-cu13": "13.1.80"}, Severity.WARNING),
+    ({"nvidia-cuda-runtime-cu14": "14.0.1"}, Severity.ERROR),
+    ({"torch": "2.11.0+cu130"}, Severity.OK),
+    ({"torch": "2.11.0+cu132"}, Severity.WARNING),
+])
+def test_gpu003_driver_against_runtime(packages, severity):
+    """Test double: the recorded H100 inventory (driver 580.159.04, CUDA 13.0); the packages fact set directly."""
+    f = Facts()
+    f.set("gpu.inventory", recorded(IDLE))
+    f.set("python.packages", {"python": "/usr/bin/python3", "version": "3.12.3", "packages": packages})
+    out = run_checks(f, ["GPU003"])
+    assert [x.severity for x in out] == [severity]
+    if severity == Severity.ERROR:
+        assert "insufficient for CUDA runtime version" in out[0].message and out[0].kb == "cuda-driver-too-old"
+
+
+def test_gpu003_not_applicable_without_a_cuda_runtime_package():
+    f = Facts()
+    f.set("gpu.inventory", recorded(IDLE))
+    f.set("python.packages", {"packages": {"numpy": "1.26.4"}})
+    assert run_checks(f, ["GPU003"]) == []
+
+
+def test_gpu001_kernel_module_without_nvml_points_at_the_container():
+    f = Facts()
+    f.set("gpu.inventory", {"nvml_error": "libnvidia-ml.so.1 cannot be loaded", "driver": "580.159.04", "cuda_driver": None, "gpus": []})
+    out = run_checks(f, ["GPU001"])
+    assert out[0].severity == Severity.WARNING and "580.159.04 is loaded" in out[0].title and "--gpus all" in out[0].message
+    assert out[0].evidence["kernel module"] == "580.159.04"
+
+
+@pytest.mark.parametrize("said", [
+    "nvmlInit failed: RM has detected an NVML/RM version mismatch.",  # pynvml's text for NVML_ERROR_LIB_RM_VERSION_MISMATCH
+    "Failed to initialize NVML: Driver/library version mismatch",  # nvidia-smi's words for the same
+])
+def test_gpu001_driver_library_mismatch(said):
+    """What NVML says after a driver upgrade without a reboot."""
+    f = Facts()
+    f.set("gpu.inventory", {"nvml_error": said, "driver": "550.54.15", "cuda_driver": None, "gpus": []})
+    out = run_checks(f, ["GPU001"])
+    assert out[0].severity == Severity.ERROR and out[0].title == "NVIDIA driver/library version mismatch" and "Reboot" in out[0].message
+    assert out[0].kb == "mem-driver-library-mismatch"
+
+
+def test_driver_library_mismatch_kb_entry_matches_the_messages_users_post():
+    """knowledge_base/mem-driver-library-mismatch.toml: its signatures match nvidia-smi's and pynvml's words."""
+    import re
+
+    from trtdiag import kb
+
+    entry = kb.get("mem-driver-library-mismatch")
+    assert entry and entry["checks"] == ["GPU001"]
+    log = ["Failed to initialize NVML: Driver/library version mismatch", "NVML library version: 550.144",
+           "nvmlInit failed: RM has detected an NVML/RM version mismatch."]
+    hits = [(sig["regex"], line) for sig in entry["signatures"] for line in log if sig["literal"] in line and re.search(sig["regex"], line)]
+    assert len(hits) == 3
+    m = re.search(entry["signatures"][2]["regex"], log[1])
+    assert m.group("library_version") == "550.144"
