@@ -102,7 +102,8 @@ def test_shared_lfs_pointer_plan_is_an_error_with_git_lfs_fix():
 def test_plan_from_8_6_under_the_11_4_runtime_is_one_error_naming_both(lean_lib_dir):
     code, rep = run_json("check", "--engine-dir", str(ENGINES / "trt8.6.1.6_hackathon2023_model.plan"),
                          env={"LD_LIBRARY_PATH": str(lean_lib_dir)})
-    errors = [f for f in rep["findings"] if f["severity"] == "error"]
+    # CI has no GPU: GPU001 rightly says so; apart from that, the engine mismatch is the one error
+    errors = [f for f in rep["findings"] if f["severity"] == "error" and f["area"] not in ("gpu", "memory")]
     assert code == 1 and [f["id"] for f in errors] == ["ENG001"]
     e = errors[0]
     assert "8.6.1.6" in e["title"] and "11.4.0.106" in e["title"]
