@@ -1,16 +1,208 @@
-"""trtdiag explain (not built yet)."""
+"""trtdiag explain: name the known failure in a log — the evidence lines, the cause and the fix."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import time
+
+EXAMPLES = """\
+examples:
+  trtdiag explain server.log                       which known failure is this, and its fix
+  tritonserver --model-repository /models 2>&1 | trtdiag explain -
+  trtdiag explain rank0.log rank1.log --json       several logs, machine-readable
+  trtdiag explain --kb trt-engine-version-mismatch one knowledge-base entry in full
+  trtdiag explain --list                           every known failure
+
+exit codes: 0 no known failure found, 1 a known failure found, 2 unreadable input
+"""
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("explain", help="(not built yet)", description=__doc__)
+    from ..cli import add_output_options
+
+    p = sub.add_parser("explain", help="name the known failure in a log, with evidence and fix", description=__doc__,
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("logs", nargs="*", metavar="LOG", help="log files to read ('-' for standard input)")
+    p.add_argument("--kb", metavar="ID", help="show one knowledge-base entry")
+    p.add_argument("--list", action="store_true", help="list the knowledge-base entries")
+    add_output_options(p)
     return p
 
 
 def run(args) -> int:
     from ..errors import UsageError
 
-    raise UsageError("'trtdiag explain' is not available in this version")
+    if args.kb:
+        return show_entry(args.kb, args)
+    if args.list:
+        return list_entries(args)
+    if not args.logs:
+        raise UsageError("give a log file to explain, or '-' for standard input (see: trtdiag explain --help)")
+    if args.logs.count("-") > 1:
+        raise UsageError("'-' (standard input) can be given once")
+    report = explain_logs(args.logs)
+    from ..cli import print_report
+
+    print_report(report, args)
+    return report.exit_code(getattr(args, "strict", False))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def explain_logs(paths: list[str]):
+    """Scan the logs and build a Report with one finding per known failure, root cause first."""
+    from .. import kb
+    from ..explain import Matcher, rank
+    from ..fsutil import _open_regular, describe_oserror
+    from ..errors import InputError
+    from ..model import Report
+
+    t0 = time.perf_counter()
+    entries = {e["id"]: e for e in kb.all_entries()}
+    matcher = Matcher(entries.values())
+    engines = set()
+    for i, path in enumerate(paths):
+        if path == "-":
+            stdin = sys.stdin.buffer
+            try:
+                import stat
+
+                st = os.fstat(stdin.fileno())
+                size = st.st_size if stat.S_ISREG(st.st_mode) else None
+            except (OSError, ValueError, AttributeError):
+                size = None
+            try:
+                engines.add(matcher.scan(stdin, "<stdin>", i, size))
+            except OSError as exc:
+                raise InputError(describe_oserror("<stdin>", exc)) from None
+            continue
+        fh, st = _open_regular(path)
+        with fh:
+            try:
+                engines.add(matcher.scan(fh, path, i, st.st_size))
+            except OSError as exc:
+                raise InputError(describe_oserror(path, exc)) from None
+    findings = [finding_for(entries[h.entry_id], h) for h in rank(matcher.hits.values())]
+    dt = time.perf_counter() - t0
+    report = Report(command="explain", findings=findings, duration_s=dt)
+    report.context = {
+        "logs": ["<stdin>" if p == "-" else p for p in paths],
+        "bytes": matcher.bytes_scanned,
+        "candidate_lines": matcher.candidates,
+        "prefilter": ",".join(sorted(engines)),
+        "known_failures": len(entries),
+    }
+    if not findings:
+        report.not_applicable = ["no known failure signature in the log(s)"]
+    return report
+
+
+def finding_for(entry: dict, hit):
+    from .. import kb
+    from ..model import Finding, Severity
+
+    sev = Severity(entry.get("severity", "error"))
+    if not hit.fatal and sev == Severity.ERROR:
+        sev = Severity.WARNING  # only cascade/warning lines seen: worth reading, not proof
+    steps = kb.fix_text(entry)
+    msg = [entry.get("cause", "").strip()]
+    if steps:
+        msg.append("fix:")
+        msg += [f"  {n}. {s}" for n, s in enumerate(steps, 1)]
+    checks = entry.get("checks") or []
+    if checks:
+        msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}")
+    evidence: dict = {}
+    evidence["count"] = hit.count
+    evidence["first"] = f"{hit.first[1]}:{hit.first[2]}"
+    if hit.count > 1:
+        evidence["last"] = f"{hit.last[1]}:{hit.last[2]}"
+    for k, v in hit.fields.items():
+        evidence[k if k not in ("count", "first", "last", "lines") else f"field_{k}"] = v
+    evidence["lines"] = "\n".join(f"{s}:{n}: {t}" for s, n, t in hit.lines)
+    return Finding(
+        check=f"EXP:{entry['id']}",
+        severity=sev,
+        title=entry["title"],
+        message="\n".join(m for m in msg if m),
+        evidence=evidence,
+        kb=entry["id"],
+        area=entry.get("area", "explain"),
+    )
+
+
+def show_entry(entry_id: str, args) -> int:
+    import difflib
+    import json
+
+    from .. import kb
+    from ..errors import UsageError
+
+    entry = kb.get(entry_id) if "/" not in entry_id and "\\" not in entry_id else None
+    if entry is None:
+        ids = [e["id"] for e in kb.all_entries()]
+        near = difflib.get_close_matches(entry_id, ids, n=3)
+        hint = f" (did you mean: {', '.join(near)}?)" if near else " (see: trtdiag explain --list)"
+        raise UsageError(f"no knowledge-base entry {entry_id!r}{hint}")
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(entry, indent=2) + "\n")
+        return 0
+    md = getattr(args, "markdown", False)
+    out = []
+    out.append(f"## {entry['title']}" if md else f"{entry['id']}  —  {entry['title']}")
+    if md:
+        out.append(f"\n`{entry['id']}` · severity **{entry.get('severity', 'error')}**")
+    else:
+        out.append(f"severity: {entry.get('severity', 'error')}    area: {entry.get('area', '-')}")
+    if entry.get("checks"):
+        out.append(f"checks before launch: trtdiag check --only {','.join(entry['checks'])}")
+    out.append("")
+    out.append("### Cause" if md else "cause:")
+    out.append(_indent(entry.get("cause", "").strip(), "" if md else "  "))
+    out.append("")
+    out.append("### Fix" if md else "fix:")
+    for n, s in enumerate(kb.fix_text(entry), 1):
+        out.append(f"{n}. {s}" if md else f"  {n}. {s}")
+    if entry.get("autofix"):
+        out.append(f"\n{'**trtdiag can apply:**' if md else 'trtdiag can apply:'} {entry['autofix']} (trtdiag fix)")
+    out.append("")
+    out.append("### Recognised by" if md else "recognised in logs by:")
+    for sig in entry.get("signatures") or []:
+        tag = "" if sig.get("fatal", True) else " (not fatal)"
+        out.append(f"- `{sig['regex']}`{tag}" if md else f"  /{sig['regex']}/{tag}")
+    if entry.get("references"):
+        out.append("")
+        out.append("### References" if md else "references:")
+        for r in entry["references"]:
+            out.append(f"- {r}" if md else f"  {r}")
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def list_entries(args) -> int:
+    import json
+
+    from .. import kb
+
+    entries = kb.all_entries()
+    if getattr(args, "json", False):
+        rows = [{k: e.get(k) for k in ("id", "title", "severity", "area", "checks")} for e in entries]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    if getattr(args, "markdown", False):
+        lines = ["| id | severity | area | title |", "|---|---|---|---|"]
+        lines += [f"| `{e['id']}` | {e.get('severity', 'error')} | {e.get('area', '')} | {e['title']} |" for e in entries]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
+    width = max((len(e["id"]) for e in entries), default=10)
+    for e in entries:
+        sys.stdout.write(f"{e['id']:{width}}  {e.get('severity', 'error'):7}  {e['title']}\n")
+    sys.stdout.write(f"\n{len(entries)} known failures; details: trtdiag explain --kb ID\n")
+    return 0
+
+
+def _indent(text: str, pre: str) -> str:
+    return "\n".join(pre + ln for ln in text.splitlines())
