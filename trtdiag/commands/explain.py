@@ -100,6 +100,10 @@ def explain_logs(paths: list[str]):
     return report
 
 
+# areas whose checks can confirm a failure on this machine before launch (see registry.AREAS)
+_CHECK_AREAS = ("environment", "tensorrt", "engine", "gpu", "memory", "mpi", "build", "container", "triton", "ports", "tokenizer")
+
+
 def finding_for(entry: dict, hit):
     from .. import kb
     from ..model import Finding, Severity
@@ -112,7 +116,7 @@ def finding_for(entry: dict, hit):
     if steps:
         msg.append("fix:")
         msg += [f"  {n}. {s}" for n, s in enumerate(steps, 1)]
-    checks = entry.get("checks") or []
+    checks = entry.get("checks") or ([entry["area"]] if entry.get("area") in _CHECK_AREAS else [])
     if checks:
         msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}")
     evidence: dict = {}
