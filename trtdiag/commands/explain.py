@@ -85,7 +85,9 @@ def explain_logs(paths: list[str]):
                 engines.add(matcher.scan(fh, path, i, st.st_size))
             except OSError as exc:
                 raise InputError(describe_oserror(path, exc)) from None
-    findings = [finding_for(entries[h.entry_id], h) for h in rank(matcher.hits.values())]
+    ranked = rank(matcher.hits.values())
+    root = ranked[0] if ranked and ranked[0].fatal else None
+    findings = [finding_for(entries[h.entry_id], h, root if h is not root else None) for h in ranked]
     dt = time.perf_counter() - t0
     report = Report(command="explain", findings=findings, duration_s=dt)
     report.context = {
@@ -95,6 +97,8 @@ def explain_logs(paths: list[str]):
         "prefilter": ",".join(sorted(engines)),
         "known_failures": len(entries),
     }
+    if root is not None:
+        report.context["root_cause"] = root.entry_id
     if not findings:
         report.not_applicable = ["no known failure signature in the log(s)"]
     return report
@@ -104,7 +108,9 @@ def explain_logs(paths: list[str]):
 _CHECK_AREAS = ("environment", "tensorrt", "engine", "gpu", "memory", "mpi", "build", "container", "triton", "ports", "tokenizer")
 
 
-def finding_for(entry: dict, hit):
+def finding_for(entry: dict, hit, root=None):
+    """One finding per knowledge-base entry seen.  ``root`` is the top-ranked fatal hit when this
+    one is only a consequence of it: then it is shown briefly, as information."""
     from .. import kb
     from ..model import Finding, Severity
 
@@ -112,6 +118,18 @@ def finding_for(entry: dict, hit):
     if not hit.fatal and sev == Severity.ERROR:
         sev = Severity.WARNING  # only cascade/warning lines seen: worth reading, not proof
     steps = kb.fix_text(entry)
+    if root is not None and not hit.fatal:
+        evidence = {"count": hit.count, "first": f"{hit.first[1]}:{hit.first[2]}"}
+        evidence["lines"] = "\n".join(f"{s}:{n}: {t}" for s, n, t in hit.lines[:1])
+        return Finding(
+            check=f"EXP:{entry['id']}",
+            severity=Severity.INFO if sev != Severity.OK else sev,
+            title=entry["title"],
+            message=f"Most likely a consequence of {root.entry_id} (reported first).",
+            evidence=evidence,
+            kb=entry["id"],
+            area="explain",
+        )
     msg = [entry.get("cause", "").strip()]
     if steps:
         msg.append("fix:")
@@ -134,7 +152,7 @@ def finding_for(entry: dict, hit):
         message="\n".join(m for m in msg if m),
         evidence=evidence,
         kb=entry["id"],
-        area=entry.get("area", "explain"),
+        area="explain",  # one group: the renderer keeps the root-cause order within it
     )
 
 
