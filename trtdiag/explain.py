@@ -194,7 +194,7 @@ class Matcher:
         """Scan one open binary stream; returns the prefilter used ("grep" or "python")."""
         engine = os.environ.get("TRTDIAG_EXPLAIN_ENGINE", "").lower()
         use_grep = engine == "grep" or (engine != "python" and (size is None or size >= GREP_MIN_SIZE))
-        grep = _grep() if use_grep and self.literals else None
+        grep = _grep() if use_grep and self.literals and _has_fd(fh) else None
         if grep:
             self._scan_grep(grep, fh, source, src_index)
             if size is not None:
@@ -278,6 +278,15 @@ class Matcher:
             from .errors import InputError
 
             raise InputError(f"{source}: could not be read ({err.decode('utf-8', 'replace').strip() or f'grep exit code {rc}'})")
+
+
+def _has_fd(fh: BinaryIO) -> bool:
+    """Whether the stream is backed by a file descriptor grep can read (not an in-memory buffer)."""
+    try:
+        fh.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
 
 
 _GREP: list[str | None] = []
