@@ -155,6 +155,8 @@ class Matcher:
     # ---- stage 2 and 3: one candidate line
     def feed_line(self, line: bytes, src_index: int, source: str, lineno: int) -> None:
         self.candidates += 1
+        if line.endswith(b"\r"):  # CRLF logs (Windows, some container runtimes)
+            line = line[:-1]
         seen: set[str] = set()
         for lit, sigs in self.groups:
             if lit not in line:
