@@ -240,3 +240,28 @@ def test_prefilter_keeps_most_lines_away_from_the_regexes():
     data = ((NOISE + "\n") * 5000 + VERSION_LINE + "\n").encode()
     m = scan_bytes(data)
     assert m.candidates == 1
+
+
+def test_parallel_grep_segments_keep_absolute_line_numbers(tmp_path, monkeypatch):
+    """A large file is split over several greps (one per CPU); the findings, counts and line
+    numbers must be those of one sequential scan."""
+    if not ex._grep():
+        pytest.skip("no GNU grep")
+    monkeypatch.setattr(ex, "PARALLEL_MIN_SIZE", 1 << 16)
+    monkeypatch.setattr(ex.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    log = tmp_path / "big.log"
+    lines = []
+    for i in range(12000):
+        lines.append(NOISE if i % 1000 else VERSION_LINE if i % 2000 else "Killed")
+    log.write_text("\n".join(lines) + "\n")
+    res = {}
+    for engine in ("python", "grep"):
+        monkeypatch.setenv("TRTDIAG_EXPLAIN_ENGINE", engine)
+        m = ex.Matcher(kb.all_entries())
+        with open(log, "rb") as fh:
+            used = m.scan(fh, "big.log", 0, log.stat().st_size)
+        res[engine] = {k: (h.count, h.first, h.last) for k, h in m.hits.items()}
+        if engine == "grep":
+            assert used.startswith("grep×"), used
+    assert res["python"] == res["grep"]
+    assert res["grep"]["build-oom-killed"][1][2] == 1 and res["grep"]["trt-engine-version-mismatch"][2][2] == 11001

@@ -37,6 +37,7 @@ from typing import Any, BinaryIO, Iterable
 CHUNK = 4 << 20  # bytes read at a time
 MAX_LINE = 16 << 20  # a "line" longer than this is cut (binary garbage in a log)
 GREP_MIN_SIZE = 4 << 20  # smaller logs are scanned in Python: no child process for a 2 kB log
+PARALLEL_MIN_SIZE = 32 << 20  # bytes per grep when a large file is split over several CPUs
 EVIDENCE_LINES = 3  # lines kept per finding
 EVIDENCE_WIDTH = 400  # characters kept per evidence line
 
@@ -198,6 +199,11 @@ class Matcher:
         use_grep = engine == "grep" or (engine != "python" and (size is None or size >= GREP_MIN_SIZE))
         grep = _grep() if use_grep and self.literals and _has_fd(fh) else None
         if grep:
+            nseg = _segments_for(fh, size)
+            if nseg > 1:
+                self._scan_grep_parallel(grep, fh, size, nseg, source, src_index)
+                self.bytes_scanned += size
+                return f"grep×{nseg}"
             self._scan_grep(grep, fh, source, src_index)
             if size is not None:
                 self.bytes_scanned += size
@@ -246,40 +252,75 @@ class Matcher:
             if not block:
                 break
 
-    def _scan_grep(self, grep: str, fh: BinaryIO, source: str, src_index: int) -> None:
+    def _grep_argv(self, grep: str) -> tuple[list[str], dict]:
         argv = [grep, "-F", "-n", "-a", "--no-filename"]
         for lit in self.literals:
             argv += ["-e", lit.decode("utf-8")]
         env = dict(os.environ, LC_ALL="C")
-        env.pop("GREP_OPTIONS", None)
-        env.pop("GREP_COLOR", None)
-        env.pop("GREP_COLORS", None)
+        for k in ("GREP_OPTIONS", "GREP_COLOR", "GREP_COLORS"):
+            env.pop(k, None)
+        return argv, env
+
+    def _feed_grep_output(self, stream, source: str, src_index: int, base: int = 0) -> None:
+        for raw in stream:
+            num, _, line = raw.partition(b":")
+            try:
+                lineno = int(num)
+            except ValueError:  # pragma: no cover - grep always numbers its lines with -n
+                continue
+            self.feed_line(line.rstrip(b"\n"), src_index, source, base + lineno)
+
+    def _scan_grep(self, grep: str, fh: BinaryIO, source: str, src_index: int) -> None:
+        argv, env = self._grep_argv(grep)
         p = subprocess.Popen(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
-        try:
+        with _reaped([p]):
             assert p.stdout is not None
-            for raw in p.stdout:
-                num, _, line = raw.partition(b":")
-                try:
-                    lineno = int(num)
-                except ValueError:  # pragma: no cover - grep always numbers its lines with -n
-                    continue
-                self.feed_line(line.rstrip(b"\n"), src_index, source, lineno)
+            self._feed_grep_output(p.stdout, source, src_index)
             err = p.stderr.read() if p.stderr else b""
             rc = p.wait()
-        finally:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, 9)
-                except OSError:
-                    pass
-                p.wait()
-            for s in (p.stdout, p.stderr):
-                if s:
-                    s.close()
-        if rc not in (0, 1):
-            from .errors import InputError
+        _check_rc(rc, err, source)
 
-            raise InputError(f"{source}: could not be read ({err.decode('utf-8', 'replace').strip() or f'grep exit code {rc}'})")
+    def _scan_grep_parallel(self, grep: str, fh: BinaryIO, size: int, nseg: int, source: str, src_index: int) -> None:
+        """Large regular files: one grep per segment (split at line starts), each fed its byte range
+        by `head -c` from its own file position; `wc -l` counts the lines of every segment but the
+        last, so that line numbers stay absolute.  Segments are read in order: memory stays bounded
+        by the pipes, whatever the file's size."""
+        offsets = _split_at_lines(fh, size, nseg)
+        argv, env = self._grep_argv(grep)
+        head, wc = shutil.which("head"), shutil.which("wc")
+        procs: list[subprocess.Popen] = []
+        greps: list[subprocess.Popen] = []
+        counters: list[subprocess.Popen | None] = []
+        with _reaped(procs):
+            for k, (a, b) in enumerate(zip(offsets, offsets[1:])):
+                greps.append(self._segment_pipe(fh, a, b - a, [head, "-c", str(b - a)], argv, env, procs))
+                last = k == len(offsets) - 2
+                counters.append(None if last else self._segment_pipe(fh, a, b - a, [head, "-c", str(b - a)], [wc, "-l"], env, procs))
+            base = 0
+            for g, c in zip(greps, counters):
+                assert g.stdout is not None
+                self._feed_grep_output(g.stdout, source, src_index, base)
+                err = g.stderr.read() if g.stderr else b""
+                _check_rc(g.wait(), err, source)
+                if c is not None:
+                    out = c.stdout.read() if c.stdout else b""
+                    c.wait()
+                    base += int(out.split()[0]) if out.split() else 0
+
+    @staticmethod
+    def _segment_pipe(fh: BinaryIO, offset: int, length: int, head_argv: list[str], argv: list[str], env: dict, procs: list) -> subprocess.Popen:
+        fd = os.open(f"/proc/self/fd/{fh.fileno()}", os.O_RDONLY) if os.path.exists("/proc/self/fd") else os.dup(fh.fileno())
+        try:
+            os.lseek(fd, offset, os.SEEK_SET)
+            h = subprocess.Popen(head_argv, stdin=fd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        finally:
+            os.close(fd)
+        procs.append(h)
+        p = subprocess.Popen(argv, stdin=h.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+        procs.append(p)
+        assert h.stdout is not None
+        h.stdout.close()  # grep owns the read end now; head gets SIGPIPE if grep dies
+        return p
 
 
 def _has_fd(fh: BinaryIO) -> bool:
@@ -289,6 +330,73 @@ def _has_fd(fh: BinaryIO) -> bool:
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
         return False
     return True
+
+
+def _segments_for(fh: BinaryIO, size: int | None) -> int:
+    """How many greps to run side by side on this stream: one per available CPU (up to 8) for a
+    regular file of at least PARALLEL_MIN_SIZE per segment; 1 for pipes and small files."""
+    if size is None or size < 2 * PARALLEL_MIN_SIZE or not (shutil.which("head") and shutil.which("wc")):
+        return 1
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode) or fh.tell() != 0:
+            return 1
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    except (OSError, ValueError):
+        return 1
+    return max(1, min(cpus, 8, size // PARALLEL_MIN_SIZE))
+
+
+def _split_at_lines(fh: BinaryIO, size: int, nseg: int) -> list[int]:
+    """Offsets 0 = o0 < o1 < … < size, each just after a newline, about size/nseg apart."""
+    offsets = [0]
+    fd = fh.fileno()
+    for k in range(1, nseg):
+        pos = size * k // nseg
+        if pos <= offsets[-1]:
+            continue
+        buf = os.pread(fd, 1 << 20, pos)
+        j = buf.find(b"\n")
+        if j == -1:
+            continue
+        cut = pos + j + 1
+        if offsets[-1] < cut < size:
+            offsets.append(cut)
+    offsets.append(size)
+    return offsets
+
+
+class _reaped:
+    """Kill (the process groups of) child processes still running when the block is left."""
+
+    def __init__(self, procs: list):
+        self.procs = procs
+
+    def __enter__(self):
+        return self.procs
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, 9)
+                except OSError:
+                    pass
+        for p in self.procs:
+            if p.poll() is None or p.returncode is None:
+                p.wait()
+            for s in (p.stdout, p.stderr):
+                if s:
+                    s.close()
+        return False
+
+
+def _check_rc(rc: int, err: bytes, source: str) -> None:
+    if rc not in (0, 1):
+        from .errors import InputError
+
+        raise InputError(f"{source}: could not be read ({err.decode('utf-8', 'replace').strip() or f'grep exit code {rc}'})")
 
 
 _GREP: list[str | None] = []
