@@ -143,6 +143,9 @@ class Matcher:
                     if not lits:
                         raise ValueError(f"{entry['id']}: signature {i} needs a 'literal' (its regex requires none)")
                     literal = lits[0]
+                # spaces at the ends of a literal cost the multi-pattern search much (they are the
+                # commonest byte) and add no selectivity: search for the literal without them
+                literal = literal.strip(" ") or literal
                 s = Signature(entry["id"], i, re.compile(sig["regex"].encode("utf-8")), literal.encode("utf-8"), bool(sig.get("fatal", True)))
                 self.signatures.append(s)
                 by_literal.setdefault(s.literal, []).append(s)
