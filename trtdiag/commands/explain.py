@@ -87,7 +87,16 @@ def explain_logs(paths: list[str]):
                 raise InputError(describe_oserror(path, exc)) from None
     ranked = rank(matcher.hits.values())
     root = ranked[0] if ranked and ranked[0].fatal else None
-    findings = [finding_for(entries[h.entry_id], h, root if h is not root else None) for h in ranked]
+    # the root cause of each log: its first fatal hit (ranked order); other hits of that log that
+    # are only warnings or consequences are reported briefly after it
+    roots: dict[int, object] = {}
+    for h in ranked:
+        if h.fatal:
+            roots.setdefault((h.first_fatal or h.first)[0], h)
+    findings = []
+    for h in ranked:
+        r = roots.get(h.first[0])
+        findings.append(finding_for(entries[h.entry_id], h, r if r is not h else None))
     dt = time.perf_counter() - t0
     report = Report(command="explain", findings=findings, duration_s=dt)
     report.context = {
@@ -125,7 +134,7 @@ def finding_for(entry: dict, hit, root=None):
             check=f"EXP:{entry['id']}",
             severity=Severity.INFO if sev != Severity.OK else sev,
             title=entry["title"],
-            message=f"Most likely a consequence of {root.entry_id} (reported first).",
+            message=f"Most likely a consequence of {root.entry_id} (reported above).",
             evidence=evidence,
             kb=entry["id"],
             area="explain",
