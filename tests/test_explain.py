@@ -49,7 +49,9 @@ def test_known_failure_exits_1_with_cause_evidence_and_fix(tmp_path):
 def test_healthy_log_exits_0_and_says_so():
     p = run_cli("explain", str(LOGS / "healthy_tritonserver-tensorrtllm.log"))
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "No checks applied here." in p.stdout or "0 errors" in p.stdout
+    assert "✓ No known failure in the log" in p.stdout and "0 errors" in p.stdout
+    d = json.loads(run_cli("explain", str(LOGS / "healthy_trtllm-build.log"), "--json").stdout)
+    assert [f["severity"] for f in d["findings"]] == ["ok"]
 
 
 def test_json_and_markdown_forms(tmp_path):

@@ -192,7 +192,7 @@ class Matcher:
             if len(text) > EVIDENCE_WIDTH:
                 # keep the part around the match
                 start = max(0, len(line[: m.start()].decode("utf-8", "replace")) - 80)
-                text = ("…" if start else "") + text[start : start + EVIDENCE_WIDTH] + "…"
+                text = ("…" if start else "") + text[start : start + EVIDENCE_WIDTH] + ("…" if start + EVIDENCE_WIDTH < len(text) else "")
             hit.lines.append((source, lineno, text))
 
     # ---- stage 1: scanning a stream

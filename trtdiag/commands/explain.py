@@ -109,7 +109,13 @@ def explain_logs(paths: list[str]):
     if root is not None:
         report.context["root_cause"] = root.entry_id
     if not findings:
-        report.not_applicable = ["no known failure signature in the log(s)"]
+        from ..model import Finding, Severity
+
+        report.findings = [Finding(
+            "EXP", Severity.OK, f"No known failure in the log{'s' if len(paths) > 1 else ''}",
+            message=f"None of the {len(entries)} knowledge-base entries' signatures occurs (trtdiag explain --list).",
+            evidence={"bytes": matcher.bytes_scanned}, area="explain",
+        )]
     return report
 
 
