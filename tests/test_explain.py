@@ -43,7 +43,7 @@ def test_known_failure_exits_1_with_cause_evidence_and_fix(tmp_path):
     assert f"first: {log}:3" in out
     assert "fix:" in out and "Rebuild the engine" in out
     assert "more: trtdiag explain --kb trt-engine-version-mismatch" in out
-    assert "confirm on this machine: trtdiag check --only engine" in out
+    assert "confirm on this machine: trtdiag check --only ENG001" in out
 
 
 def test_healthy_log_exits_0_and_says_so():
