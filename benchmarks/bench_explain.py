@@ -78,15 +78,40 @@ def make_log(path: Path, size: int, seed: int = 5) -> int:
     return written
 
 
+OUTSIDE = {"d": "[0-9]", "s": "[[:space:]]", "S": "[^[:space:]]", "w": "[[:alnum:]_]", "'": "'", "`": "`"}
+INSIDE = {"d": "0-9", "s": "[:space:]", "w": "[:alnum:]_", "]": "]", "[": "[", "\\": "\\\\"}
+
+
 def to_ere(regex: str) -> str:
-    s = regex
-    s = re.sub(r"\(\?P<\w+>", "(", s)
+    """A Python regex as POSIX ERE for grep -E: named and non-capturing groups become plain groups,
+    lookaheads are dropped (a superset of the matches), lazy quantifiers become greedy, and the
+    escapes \\d \\s \\S \\w are spelled out — inside a bracket expression too."""
+    s = re.sub(r"\(\?P<\w+>", "(", regex)
     s = s.replace("(?:", "(")
-    s = re.sub(r"\(\?[!=](?:[^()]|\([^()]*\))*\)", "", s)  # lookaheads: dropped (superset)
-    s = s.replace(r"\d", "[0-9]").replace(r"\s", "[[:space:]]").replace(r"\S", "[^[:space:]]").replace(r"\w", "[[:alnum:]_]")
-    s = s.replace("+?", "+").replace("*?", "*").replace("??", "?")
-    s = s.replace(r"\'", "'").replace(r"\`", "`")
-    return s
+    s = re.sub(r"\(\?[!=](?:[^()]|\([^()]*\))*\)", "", s)
+    out, i, in_class = [], 0, False
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            n = s[i + 1]
+            table = INSIDE if in_class else OUTSIDE
+            out.append(table.get(n, "\\" + n) if not in_class else table.get(n, n))
+            i += 2
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+            out.append(c)
+            if s[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+        elif c == "]" and in_class:
+            in_class = False
+            out.append(c)
+        else:
+            out.append(c)
+        i += 1
+    ere = "".join(out)
+    return ere.replace("+?", "+").replace("*?", "*").replace("??", "?")
 
 
 def grep_patterns(workdir: Path) -> tuple[Path, int]:

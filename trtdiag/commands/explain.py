@@ -67,6 +67,8 @@ def explain_logs(paths: list[str]):
     for i, path in enumerate(paths):
         if path == "-":
             stdin = sys.stdin.buffer
+            if sys.stdin.isatty():
+                print("trtdiag: reading the log from standard input (paste it, then Ctrl-D)", file=sys.stderr)
             try:
                 import stat
 
