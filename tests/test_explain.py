@@ -267,3 +267,19 @@ def test_parallel_grep_segments_keep_absolute_line_numbers(tmp_path, monkeypatch
             assert used.startswith("grep×"), used
     assert res["python"] == res["grep"]
     assert res["grep"]["build-oom-killed"][1][2] == 1 and res["grep"]["trt-engine-version-mismatch"][2][2] == 11001
+
+
+def test_gzip_compressed_log_is_read_as_text(tmp_path):
+    import gzip
+
+    log = tmp_path / "server.log.1.gz"
+    with gzip.open(log, "wb") as fh:
+        fh.write(((NOISE + "\n") * 100 + VERSION_LINE + "\n").encode())
+    code, d = _json("explain", str(log))
+    assert code == 1
+    f = d["findings"][0]
+    assert f["kb"] == "trt-engine-version-mismatch" and f["evidence"]["first"] == f"{log}:101"
+    bad = tmp_path / "broken.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    p = run_cli("explain", str(bad))
+    assert p.returncode == 2 and "not a readable gzip file" in p.stderr and "Traceback" not in p.stderr

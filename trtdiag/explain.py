@@ -327,10 +327,15 @@ class Matcher:
 
 
 def _has_fd(fh: BinaryIO) -> bool:
-    """Whether the stream is backed by a file descriptor grep can read (not an in-memory buffer)."""
+    """Whether the stream's bytes are those of a file descriptor grep can read: a plain file or
+    pipe object (not an in-memory buffer, nor a decompressing reader whose fd holds other bytes)."""
+    import io
+
+    if not isinstance(fh, (io.BufferedReader, io.BufferedRandom, io.FileIO)):
+        return False
     try:
         fh.fileno()
-    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+    except (OSError, ValueError):  # io.UnsupportedOperation is an OSError
         return False
     return True
 

@@ -12,6 +12,7 @@ examples:
   trtdiag explain server.log                       which known failure is this, and its fix
   tritonserver --model-repository /models 2>&1 | trtdiag explain -
   trtdiag explain rank0.log rank1.log --json       several logs, machine-readable
+  trtdiag explain server.log.1.gz                  gzip-compressed logs are read as they are
   trtdiag explain --kb trt-engine-version-mismatch one knowledge-base entry in full
   trtdiag explain --list                           every known failure
 
@@ -84,7 +85,17 @@ def explain_logs(paths: list[str]):
         fh, st = _open_regular(path)
         with fh:
             try:
-                engines.add(matcher.scan(fh, path, i, st.st_size))
+                if os.pread(fh.fileno(), 2, 0) == b"\x1f\x8b":  # a rotated, gzip-compressed log
+                    import gzip
+                    import zlib
+
+                    try:
+                        with gzip.GzipFile(fileobj=fh) as gz:
+                            engines.add(matcher.scan(gz, path, i, None))
+                    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+                        raise InputError(f"{path}: not a readable gzip file ({exc})") from None
+                else:
+                    engines.add(matcher.scan(fh, path, i, st.st_size))
             except OSError as exc:
                 raise InputError(describe_oserror(path, exc)) from None
     ranked = rank(matcher.hits.values())
