@@ -283,3 +283,13 @@ def test_gzip_compressed_log_is_read_as_text(tmp_path):
     bad.write_bytes(b"\x1f\x8b\x08\x00garbage")
     p = run_cli("explain", str(bad))
     assert p.returncode == 2 and "not a readable gzip file" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_independent_warnings_are_not_called_consequences():
+    """The NGC banner's SHMEM note is its own warning, not a consequence of the driver error."""
+    code, d = _json("explain", str(LOGS / "server-1838_container-driver.log"))
+    assert code == 1
+    by = {f["kb"]: f for f in d["findings"]}
+    assert d["findings"][0]["kb"] == "cuda-driver-too-old"
+    assert by["shm-too-small"]["severity"] == "warning" and "consequence" not in by["shm-too-small"]["message"]
+    assert by["shm-too-small"]["message"].startswith("Docker gives a container 64 MB")

@@ -78,7 +78,8 @@ def test_entry_schema(path: Path, entry: dict):
 @pytest.mark.parametrize("path,entry", ENTRIES, ids=IDS)
 def test_signatures_compile_and_their_literal_is_required(path: Path, entry: dict):
     for i, sig in enumerate(entry.get("signatures", [])):
-        assert set(sig) <= {"regex", "literal", "fatal", "examples"}, sig.keys()
+        assert set(sig) <= {"regex", "literal", "fatal", "cascade", "examples"}, sig.keys()
+        assert not (sig.get("cascade") and sig.get("fatal", True)), "a cascade signature is not fatal"
         rx = re.compile(sig["regex"])  # compiles as str …
         re.compile(sig["regex"].encode())  # … and as bytes (the matcher runs on bytes)
         assert not rx.flags & re.IGNORECASE, "the prefilter is case-sensitive"

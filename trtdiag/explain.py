@@ -102,6 +102,7 @@ class Signature:
     regex: re.Pattern
     literal: bytes
     fatal: bool
+    cascade: bool = False  # a consequence of another failure (only with fatal=False)
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Hit:
     entry_id: str
     count: int = 0
     fatal: bool = False
+    cascade_only: bool = True  # every matching line was a cascade signature's
     first: tuple[int, str, int] = (0, "", 0)  # (source index, source name, line)
     first_fatal: tuple[int, str, int] | None = None
     last: tuple[int, str, int] = (0, "", 0)
@@ -122,6 +124,7 @@ class Hit:
             "id": self.entry_id,
             "count": self.count,
             "fatal": self.fatal,
+            "cascade_only": self.cascade_only,
             "first": f"{self.first[1]}:{self.first[2]}",
             "last": f"{self.last[1]}:{self.last[2]}",
             "fields": self.fields,
@@ -146,7 +149,8 @@ class Matcher:
                 # spaces at the ends of a literal cost the multi-pattern search much (they are the
                 # commonest byte) and add no selectivity: search for the literal without them
                 literal = literal.strip(" ") or literal
-                s = Signature(entry["id"], i, re.compile(sig["regex"].encode("utf-8")), literal.encode("utf-8"), bool(sig.get("fatal", True)))
+                s = Signature(entry["id"], i, re.compile(sig["regex"].encode("utf-8")), literal.encode("utf-8"),
+                              bool(sig.get("fatal", True)), bool(sig.get("cascade", False)))
                 self.signatures.append(s)
                 by_literal.setdefault(s.literal, []).append(s)
         # shorter literals first is irrelevant for correctness; keep a stable order
@@ -181,6 +185,8 @@ class Matcher:
             hit = self.hits[sig.entry_id] = Hit(sig.entry_id, first=where)
         hit.count += 1
         hit.last = where
+        if not sig.cascade:
+            hit.cascade_only = False
         if sig.fatal and not hit.fatal:
             hit.fatal = True
             hit.first_fatal = where

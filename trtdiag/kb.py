@@ -16,7 +16,8 @@ why, how to recognise it, how to fix it and whether trtdiag may fix it itself::
     [[signatures]]                  # how `trtdiag explain` recognises it in a log (0 or more)
     regex = 'expecting library version (?P<expected>[\\d.]+) got (?P<found>[\\d.]+)'
     literal = "expecting library version"   # prefilter; optional, derived from the regex if absent
-    fatal = true                    # a root cause (default); false: a warning or a consequence
+    fatal = true                    # a root cause (default); false: a warning, or …
+    cascade = false                 # … with fatal = false: a consequence of another failure
     examples = ["… a line exactly as a user posted it …"]   # tests: must match, and rank first if fatal
 
 Rules for signatures (tests/test_kb.py enforces them):

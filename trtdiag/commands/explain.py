@@ -137,8 +137,9 @@ _CHECK_AREAS = ("environment", "tensorrt", "engine", "gpu", "memory", "mpi", "bu
 
 
 def finding_for(entry: dict, hit, root=None):
-    """One finding per knowledge-base entry seen.  ``root`` is the top-ranked fatal hit when this
-    one is only a consequence of it: then it is shown briefly, as information."""
+    """One finding per knowledge-base entry seen.  ``root`` is the first fatal hit of the same log:
+    a hit seen only through cascade signatures is then shown briefly, as information; one seen only
+    through other non-fatal signatures (warnings) is a warning."""
     from .. import kb
     from ..model import Finding, Severity
 
@@ -146,7 +147,7 @@ def finding_for(entry: dict, hit, root=None):
     if not hit.fatal and sev == Severity.ERROR:
         sev = Severity.WARNING  # only cascade/warning lines seen: worth reading, not proof
     steps = kb.fix_text(entry)
-    if root is not None and not hit.fatal:
+    if root is not None and not hit.fatal and hit.cascade_only:
         evidence = {"count": hit.count, "first": f"{hit.first[1]}:{hit.first[2]}"}
         evidence["lines"] = "\n".join(f"{s}:{n}: {t}" for s, n, t in hit.lines[:1])
         return Finding(
