@@ -5,17 +5,31 @@ why, how to recognise it, how to fix it and whether trtdiag may fix it itself::
 
     id = "trt-engine-version-mismatch"
     title = "Engine plan built by another TensorRT version"
-    severity = "error"
-    checks = ["ENG001"]             # checks that find it before launch
+    severity = "error"              # error | warning | info
+    area = "engine"                 # one of registry.AREAS: `trtdiag check --only AREA` confirms it
+    checks = ["ENG001"]             # checks that find it before launch (may be empty)
     cause = "…"
     fix = ["…", "…"]                # steps, in order
-    autofix = "rebuild"             # the fix kind trtdiag can apply, if any
-    references = ["https://github.com/…/issues/…"]
+    autofix = "rebuild"             # the fix kind trtdiag can apply, if any ("" = none)
+    references = ["https://github.com/…/issues/…"]   # public threads / docs
 
-    [[signatures]]                  # how `trtdiag explain` recognises it in a log
+    [[signatures]]                  # how `trtdiag explain` recognises it in a log (0 or more)
     regex = 'expecting library version (?P<expected>[\\d.]+) got (?P<found>[\\d.]+)'
-    literal = "expecting library version"   # prefilter; must occur in every matching line
-    fatal = true                    # a root cause, not a cascade
+    literal = "expecting library version"   # prefilter; optional, derived from the regex if absent
+    fatal = true                    # a root cause (default); false: a warning, or …
+    cascade = false                 # … with fatal = false: a consequence of another failure
+    examples = ["… a line exactly as a user posted it …"]   # tests: must match, and rank first if fatal
+
+Rules for signatures (tests/test_kb.py enforces them):
+
+- ``regex`` is a Python regular expression applied to one log line, as bytes (UTF-8); its named
+  groups are the values `explain` reports (``expected``, ``found``, ``port`` …).  No IGNORECASE:
+  the prefilter is case-sensitive.
+- ``literal`` must be a substring of a run of characters every match contains
+  (:func:`trtdiag.explain.required_literals` computes those runs; without ``literal`` the longest is
+  used).  Lines without any signature's literal never reach a regex, so a long, rare literal keeps
+  `explain` fast on gigabyte logs.
+- ``examples`` quote real lines from the threads in ``references``.
 
 Both ``check`` (through a finding's ``kb`` field) and ``explain`` read these entries.
 """
