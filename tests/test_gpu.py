@@ -311,20 +311,24 @@ def test_gpu001_driver_library_mismatch(said):
     f.set("gpu.inventory", {"nvml_error": said, "driver": "550.54.15", "cuda_driver": None, "gpus": []})
     out = run_checks(f, ["GPU001"])
     assert out[0].severity == Severity.ERROR and out[0].title == "NVIDIA driver/library version mismatch" and "Reboot" in out[0].message
-    assert out[0].kb == "mem-driver-library-mismatch"
+    assert out[0].kb == "nvml-driver-library-mismatch"
 
 
-def test_driver_library_mismatch_kb_entry_matches_the_messages_users_post():
-    """knowledge_base/mem-driver-library-mismatch.toml: its signatures match nvidia-smi's and pynvml's words."""
-    import re
+def test_driver_library_mismatch_kb_entry_matches_the_messages_users_post(tmp_path):
+    """knowledge_base/nvml-driver-library-mismatch.toml: `explain` recognises nvidia-smi's and
+    pynvml's words for it, and the entry points back at GPU001."""
+    import json
 
     from trtdiag import kb
 
-    entry = kb.get("mem-driver-library-mismatch")
+    from .conftest import run_cli
+
+    entry = kb.get("nvml-driver-library-mismatch")
     assert entry and entry["checks"] == ["GPU001"]
-    log = ["Failed to initialize NVML: Driver/library version mismatch", "NVML library version: 550.144",
-           "nvmlInit failed: RM has detected an NVML/RM version mismatch."]
-    hits = [(sig["regex"], line) for sig in entry["signatures"] for line in log if sig["literal"] in line and re.search(sig["regex"], line)]
-    assert len(hits) == 3
-    m = re.search(entry["signatures"][2]["regex"], log[1])
-    assert m.group("library_version") == "550.144"
+    for line in ("Failed to initialize NVML: Driver/library version mismatch",
+                 "nvmlInit failed: RM has detected an NVML/RM version mismatch."):
+        log = tmp_path / "nvml.log"
+        log.write_text("NVML library version: 550.144\n" + line + "\n")
+        p = run_cli("explain", str(log), "--json")
+        assert p.returncode == 1, p.stderr
+        assert [f["kb"] for f in json.loads(p.stdout)["findings"]] == ["nvml-driver-library-mismatch"]

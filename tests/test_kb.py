@@ -71,7 +71,7 @@ def test_entry_schema(path: Path, entry: dict):
     refs = entry["references"]
     assert refs and all(URL.match(r) for r in refs), refs
     assert len(set(refs)) == len(refs)
-    unknown = set(entry) - {"id", "title", "severity", "area", "checks", "cause", "fix", "autofix", "references", "signatures"}
+    unknown = set(entry) - {"id", "title", "severity", "area", "checks", "cause", "fix", "autofix", "references", "signatures", "no_log_signature"}
     assert not unknown, f"unknown keys {unknown} (document new keys in trtdiag/kb.py)"
 
 
@@ -97,7 +97,10 @@ def test_signatures_compile_and_their_literal_is_required(path: Path, entry: dic
 
 def test_most_entries_have_signatures_with_quoted_examples():
     with_sigs = [e for _, e in ENTRIES if e.get("signatures")]
-    assert len(with_sigs) >= 0.95 * len(ENTRIES)
+    # an entry without a log signature says why (found only by a check, e.g. across ranks)
+    unexplained = [e["id"] for _, e in ENTRIES if not e.get("signatures") and not e.get("no_log_signature")]
+    assert unexplained == []
+    assert len(with_sigs) >= 0.9 * len(ENTRIES)
     with_examples = [e for e in with_sigs if any(s.get("examples") for s in e["signatures"])]
     assert len(with_examples) >= 0.85 * len(with_sigs)
 

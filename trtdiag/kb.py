@@ -12,6 +12,7 @@ why, how to recognise it, how to fix it and whether trtdiag may fix it itself::
     fix = ["…", "…"]                # steps, in order
     autofix = "rebuild"             # the fix kind trtdiag can apply, if any ("" = none)
     references = ["https://github.com/…/issues/…"]   # public threads / docs
+    no_log_signature = "why"        # instead of [[signatures]]: a failure only a check can see
 
     [[signatures]]                  # how `trtdiag explain` recognises it in a log (0 or more)
     regex = 'expecting library version (?P<expected>[\\d.]+) got (?P<found>[\\d.]+)'

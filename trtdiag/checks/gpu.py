@@ -52,7 +52,7 @@ def driver_present(facts):
                 "libraries (libnvidia-ml, libcuda) are different versions: typically the driver was upgraded and the machine "
                 "not rebooted, or a container mounts libraries of another driver. No CUDA program can start. "
                 "Reboot (or unload and reload the nvidia kernel modules), then check that `nvidia-smi` works.",
-                evidence=ev, kb="mem-driver-library-mismatch",
+                evidence=ev, kb="nvml-driver-library-mismatch",
             )
         elif inv.get("driver"):
             yield severity(
