@@ -115,17 +115,20 @@ def step_held_memory() -> None:
         holder.wait()
 
 
-def step_plan() -> None:
-    inv = inventory()
-    g = (inv.get("gpus") or [{}])[0]
-    gib = g.get("total", 0) / GiB
-    # configurations chosen from this GPU's memory: 7B fp16 fits an 80 GB card, 70B fp16 on one does not
-    fits = trtdiag("plan", "--params", "7.7e9", "--num-layers", "32", "--num-heads", "32", "--hidden-size", "4096",
-                   "--max-batch-size", "8", "--max-input-len", "2048", "--max-output-len", "2048", "--gpu-memory", f"{gib:.1f}GiB")
-    big = trtdiag("plan", "--params", "70e9", "--num-layers", "80", "--num-heads", "64", "--num-kv-heads", "8", "--hidden-size", "8192",
-                  "--max-batch-size", "8", "--max-input-len", "2048", "--max-output-len", "2048", "--gpu-memory", f"{gib:.1f}GiB")
-    record("plan: 7.7B fp16 fits this GPU (exit 0)", fits.returncode == 0, rc=fits.returncode, tail=(fits.stdout + fits.stderr)[-600:])
-    record("plan: 70B fp16 does not fit one GPU (exit 1)", big.returncode == 1, rc=big.returncode, tail=(big.stdout + big.stderr)[-600:])
+def step_plan(out: str) -> None:
+    """The live GPU through NVML as `plan`'s target: a 7B model fits an 80 GB card, a 70B in fp16 does not."""
+    llama7 = {"architectures": ["LlamaForCausalLM"], "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32,
+              "hidden_size": 4096, "intermediate_size": 11008, "vocab_size": 32000, "torch_dtype": "float16"}
+    llama70 = dict(llama7, num_hidden_layers=80, num_attention_heads=64, num_key_value_heads=8, hidden_size=8192, intermediate_size=28672)
+    for name, cfg, want in (("llama-7b", llama7, 0), ("llama-70b", llama70, 1)):
+        path = os.path.join(out, f"{name}-config.json")
+        with open(path, "w") as fh:
+            json.dump(cfg, fh)
+        p = trtdiag("plan", "--model-config", path, "--max-batch-size", "8", "--max-input-len", "2048", "--max-output-len", "2048", "--json")
+        rep = json.loads(p.stdout) if p.stdout.strip().startswith("{") else {}
+        RESULTS.setdefault("plan", {})[name] = rep
+        record(f"plan {name} fp16 bs8 2048+2048 on this GPU: exit {want}", p.returncode == want, rc=p.returncode,
+               stderr=p.stderr[-300:], titles=[f.get("title") for f in rep.get("findings", [])][:4])
 
 
 def step_oracle(engines: str, out: str) -> None:
@@ -164,7 +167,7 @@ def main() -> int:
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     RESULTS["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    for name, fn in (("inventory", step_inventory), ("held", step_held_memory), ("plan", step_plan), ("walltime", step_walltime)):
+    for name, fn in (("inventory", step_inventory), ("held", step_held_memory), ("plan", lambda: step_plan(a.out)), ("walltime", step_walltime)):
         try:
             fn()
         except Exception as exc:  # keep going: record what broke

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import struct
 from typing import Any
 
 from ..facts import probe
@@ -29,7 +28,6 @@ LIB_RE = re.compile(r"^lib(nvinfer|nvinfer_lean|nvinfer_dispatch)\.so(\.\d+)*$")
 PIP_LIB_DIRS = {"tensorrt_libs": "pip:tensorrt-libs", "tensorrt_lean_libs": "pip:tensorrt-lean-libs",
                 "tensorrt_dispatch_libs": "pip:tensorrt-dispatch-libs"}
 LD_CACHE = "/etc/ld.so.cache"
-CACHE_MAGIC = b"glibc-ld.so.cache1.1"
 
 # Runs in a child: load each library by path, ask it its version.  argv[1] = JSON list of paths.
 VERSION_CODE = r'''
@@ -50,27 +48,16 @@ print(json.dumps(out))
 
 
 def ld_cache_entries(path: str = LD_CACHE, data: bytes | None = None) -> list[tuple[str, str]]:
-    """(soname, path) pairs of the glibc ld.so cache (new format "glibc-ld.so.cache1.1", also when
-    it follows an old "ld.so-1.7.0" block).  Returns [] for a cache it cannot read."""
+    """(soname, path) pairs of the glibc ld.so cache for this machine's architecture, read by
+    :mod:`trtdiag.probes.ldcache` (the one parser of that format).  [] for a cache it cannot read."""
+    from . import ldcache
+
     if data is None:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(8 * 1024 * 1024)
-        except OSError:
-            return []
-    base = data.find(CACHE_MAGIC)
-    if base < 0 or len(data) < base + 48:
+        return ldcache.load_cache(path)
+    try:
+        return ldcache.parse_cache(data)
+    except ldcache.CacheError:
         return []
-    nlibs, _len_strings = struct.unpack_from("<II", data, base + 20)
-    out = []
-    off = base + 48
-    for i in range(nlibs):
-        if off + 24 > len(data):
-            break
-        _flags, key, value = struct.unpack_from("<iII", data, off)
-        off += 24
-        out.append((_cstr(data, base + key), _cstr(data, base + value)))
-    return out
 
 
 def loader_cache() -> list[tuple[str, str]]:
@@ -97,13 +84,6 @@ def parse_ldconfig_p(text: str) -> list[tuple[str, str]]:
             left, path = line.rsplit("=>", 1)
             out.append((left.strip().split(" ", 1)[0], path.strip()))
     return out
-
-
-def _cstr(data: bytes, at: int) -> str:
-    if at >= len(data):
-        return ""
-    end = data.find(b"\0", at)
-    return data[at: end if end >= 0 else len(data)].decode("utf-8", "replace")
 
 
 def version_from_name(name: str) -> str | None:
