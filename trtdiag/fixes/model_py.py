@@ -75,17 +75,9 @@ def _parents(tree):
 
 
 def _branch_key(node, parents):
-    from ..probes.tokenizer import _tok_type_key
+    from ..probes.tokenizer import tokenizer_type_branch
 
-    cur = node
-    while cur in parents:
-        p = parents[cur]
-        if isinstance(p, ast.If) and cur in p.body:
-            k = _tok_type_key(p.test)
-            if k is not None:
-                return k
-        cur = p
-    return None
+    return tokenizer_type_branch(node, parents)
 
 
 def _indent_block(src: str, extra: str) -> str:

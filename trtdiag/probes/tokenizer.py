@@ -211,6 +211,22 @@ def analyze_dir(path: str) -> dict:
 _LOADERS = ("AutoTokenizer", "LlamaTokenizer", "LlamaTokenizerFast", "T5Tokenizer", "PreTrainedTokenizerFast", "GemmaTokenizer")
 
 
+def tokenizer_type_branch(node, parents: dict) -> str | None:
+    """The tokenizer_type constant of the if/elif branch of model.py holding ``node`` (None: the
+    node is in no such branch); ``parents`` maps each AST node to its parent."""
+    import ast
+
+    cur = node
+    while cur in parents:
+        p = parents[cur]
+        if isinstance(p, ast.If) and cur in p.body:
+            key = _tok_type_key(p.test)
+            if key is not None:
+                return key
+        cur = p
+    return None
+
+
 def _tok_type_key(test: ast.AST) -> str | None:
     """'auto' for ``tokenizer_type == 'auto'`` (either side)."""
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
@@ -249,16 +265,7 @@ def analyze_model_py(path: str) -> dict:
             parents[child] = node
 
     def branch_of(node):
-        """The tokenizer_type constant of the if/elif branch holding node (None: no branch)."""
-        cur = node
-        while cur in parents:
-            p = parents[cur]
-            if isinstance(p, ast.If) and cur in p.body:
-                key = _tok_type_key(p.test)
-                if key is not None:
-                    return key
-            cur = p
-        return None
+        return tokenizer_type_branch(node, parents)
 
     def guard_of(node):
         p = parents.get(node)
