@@ -65,13 +65,15 @@ def inventory() -> dict:
 
 
 def step_inventory() -> None:
+    # torch first: its own CUDA context (~0.5 GiB) is then in use when trtdiag reads NVML, so both
+    # see the same free memory
+    import torch
+
+    free, total = torch.cuda.mem_get_info(0)
     smi = nvidia_smi()
     inv = inventory()
     RESULTS["nvidia_smi"] = smi
     RESULTS["gpu_inventory"] = inv
-    import torch
-
-    free, total = torch.cuda.mem_get_info(0)
     RESULTS["torch_mem_get_info"] = [free, total]
     g = (inv.get("gpus") or [{}])[0]
     s = smi[0]
