@@ -71,6 +71,7 @@ def run(args) -> int:
         for p in restored:
             print(f"restored {p}")
         return 0
+    args.set_raw = list(args.set or [])
     args.set = parse_set(args.set)
     if args.output_dir:
         args.set["__output_dir"] = args.output_dir
@@ -98,7 +99,9 @@ def run(args) -> int:
                 print("    " + line)
             print()
     if not args.apply:
-        print("Nothing was changed. Apply with: trtdiag fix --apply " + " ".join(_target_argv(args)))
+        import shlex
+
+        print("Nothing was changed. Apply with: " + shlex.join(["trtdiag", "fix", "--apply", *_target_argv(args)]))
         return 1 if any(f.severity.value == "error" for f, _ in fixes) else 0
     unsafe = [fx for _, fx in fixes if not fx.safe]
     if unsafe and not args.yes:
@@ -156,9 +159,21 @@ def _fresh_facts(args):
 
 
 def _target_argv(args) -> list[str]:
+    """The options of this run, to repeat them in the "Apply with:" hint."""
     out = []
-    for opt in ("engine_dir", "model_repo", "tokenizer_dir", "checkpoint_dir", "python"):
+    for opt in ("engine_dir", "model_repo", "tokenizer_dir", "checkpoint_dir", "python", "world_size",
+                "http_port", "grpc_port", "metrics_port", "output_dir"):
         v = getattr(args, opt, None)
-        if v:
-            out += [f"--{opt.replace('_', '-')}", v]
+        if v not in (None, False):
+            out += [f"--{opt.replace('_', '-')}", str(v)]
+    for flag in ("load_tokenizer", "trust_remote_code"):
+        if getattr(args, flag, False):
+            out.append(f"--{flag.replace('_', '-')}")
+    for raw in getattr(args, "set_raw", None) or []:
+        out += ["--set", raw]
+    for opt, name in (("only", "--only"), ("skip", "--skip"), ("fix_ids", "--fix")):
+        for v in getattr(args, opt, None) or []:
+            out += [name, v]
+    if getattr(args, "launch_argv", None):
+        out += ["--", *args.launch_argv]
     return out
