@@ -32,15 +32,43 @@ def _fmt_value(v: Any) -> str:
     return str(v)
 
 
-def _evidence_lines(ev: dict[str, Any]) -> list[tuple[str, str]]:
+def _structured(v: Any) -> bool:
+    """A dict, or a list of dicts (memory's per_rank, answers): data for --json, too wide for one line."""
+    return isinstance(v, dict) or (isinstance(v, (list, tuple)) and any(isinstance(x, dict) for x in v))
+
+
+def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str, str]]:
+    """(key, value) lines; a key of "" continues the previous key on its own indented line.
+
+    Structured values are left out unless ``verbose``; then they get one line per item."""
     out = []
     for k, v in ev.items():
         if isinstance(v, str) and "\n" in v:
             out.append((k, ""))
             out.extend(("", line) for line in v.splitlines())
+        elif _structured(v):
+            if not verbose:
+                continue
+            out.append((k, ""))
+            if isinstance(v, dict):
+                out.extend(("", f"{kk}: {_fmt_value(x)}") for kk, x in v.items())
+            else:
+                out.extend(("", "- " + _fmt_value(x)) for x in v)
         else:
             out.append((k, _fmt_value(v)))
     return out
+
+
+# what an empty report says, by command: an empty `check` ran no check that applies here, an
+# empty `exec` had nothing to check before the launch, an empty `explain` found nothing known
+EMPTY = {
+    "check": "No checks applied here.",
+    "fix": "No checks applied here.",
+    "report": "No checks applied here.",
+    "exec": "No pre-launch check applies to this command.",
+    "explain": "No known failure in the log.",
+    "plan": "Nothing to plan.",
+}
 
 
 def _group(findings: list[Finding]) -> dict[str, list[Finding]]:
@@ -74,8 +102,8 @@ def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
             if f.message:
                 for ln in f.message.splitlines():
                     lines.append(f"        {ln}")
-            for k, v in _evidence_lines(f.evidence):
-                lines.append(f"        {k}: {v}" if k else f"          {v}")
+            for k, v in _evidence_lines(f.evidence, verbose):
+                lines.append((f"        {k}: {v}" if v else f"        {k}:") if k else f"          {v}")
             if f.fix:
                 lines.append(_c(f"        fix ({f.fix.id}{'' if f.fix.safe else ', review first'}): {f.fix.summary}", "1", color))
                 if f.fix.preview and verbose:
@@ -83,7 +111,7 @@ def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
             if f.kb and f.severity.rank >= Severity.WARNING.rank:
                 lines.append(_c(f"        more: trtdiag explain --kb {f.kb}", "2", color))
     if not report.findings:
-        lines.append("No checks applied here.")
+        lines.append(EMPTY.get(report.command, "Nothing to report."))
     lines.append("")
     worst = report.worst()
     lines.append(_c(("✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ ") + summary_line(report), COLOR[worst], color))
