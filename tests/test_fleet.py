@@ -329,3 +329,17 @@ def test_flt006_one_visible_gpu_per_rank_is_not_sharing():
         del inv["gpus"][0]["uuid"]
         snaps.append(snapshot(r, host="node-a", inv=inv))
     assert [f.severity for f in fleet_findings(snaps, "FLT006")] == [Severity.OK]
+
+
+def test_flt004_leaves_a_rank_file_missing_on_this_machine_to_eng006():
+    """Two ranks on one machine share one engine directory that lacks rank1.engine: ENG006 (engine)
+    reports it with tp × pp; FLT004 must not report the same missing file again."""
+    snaps = [snapshot(r, engine_ranks=[0], tp=2) for r in range(2)]
+    for s in snaps:
+        s["facts"]["engine.info"]["problems"] = [{"kind": "missing-rank", "rank": 1, "expected_file": "/engines/llama-70b/tp4/rank1.engine"}]
+    fs = fleet_findings(snaps, "FLT004")
+    assert bad(fs) == [] and not any("present" in f.title for f in fs)
+    # the same directory seen from another node is FLT004's to report
+    snaps[1]["facts"]["env.summary"]["hostname"] = "node-b"
+    (f,) = bad(fleet_findings(snaps, "FLT004"))
+    assert "rank 1 (node-b)" in f.title
