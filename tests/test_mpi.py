@@ -601,3 +601,17 @@ def test_mca_component_built_for_another_open_mpi(tmp_path):
     code, rep = run_json("check", "--only", "MPI001", "--world-size", "2", env=env)
     (f,) = by_id(rep, "MPI001")
     assert f["severity"] == "ok" and f["evidence"]["components checked"].startswith(f"{len(list(real_dir.glob('mca_*.so')))} in {comps}")
+
+
+def test_too_few_gpus_for_the_world_size_is_one_finding():
+    """`check --world-size 2` where no GPU is visible (CUDA_VISIBLE_DEVICES empty, a real child
+    process): CTR004 owns the GPU count; MPI005 does not report it again, but still does alone."""
+    from tests.conftest import run_json
+
+    code, rep = run_json("check", "--world-size", "2", "--only", "MPI005,CTR004", env={"CUDA_VISIBLE_DEVICES": ""})
+    errors = [f for f in rep["findings"] if f["severity"] == "error"]
+    assert [f["id"] for f in errors] == ["CTR004"] and code == 1, errors
+    assert by_id(rep, "MPI005") == []
+    code, rep = run_json("check", "--world-size", "2", "--only", "MPI005", env={"CUDA_VISIBLE_DEVICES": ""})
+    (f,) = by_id(rep, "MPI005")
+    assert f["severity"] == "error" and "0 visible" in f["title"]

@@ -443,6 +443,16 @@ def visible_gpus(facts) -> tuple[int | None, str]:
     return n, str(n)
 
 
+def _ctr004_owns_gpu_count(facts) -> bool:
+    """Whether CTR004 runs in this run and applies (a world size is known): then it alone compares
+    the ranks with the visible GPUs, so one problem gives one finding."""
+    if "CTR004" not in (getattr(facts, "selected_checks", None) or ()):
+        return False
+    from .container import _world_size
+
+    return _world_size(facts) is not None
+
+
 @check("MPI005", area="mpi", title="World size matches the engine's tp × pp and the GPUs", kb="world-size-mismatch")
 def world_size(facts):
     """The number of ranks the server is launched with equals the engine's tensor × pipeline
@@ -451,6 +461,9 @@ def world_size(facts):
     A TensorRT-LLM engine built with ``--tp_size 2 --pp_size 1`` has rank0.engine and rank1.engine
     and must run with exactly 2 MPI ranks (``launch_triton_server.py --world_size 2``); with any
     other number the backend stops at load.  Each rank takes one GPU.
+
+    When CTR004 runs too and a world size is given, the GPU count is its finding (with why fewer
+    GPUs are visible), not this one's.
 
     Fix: launch with ``--world_size`` = tp × pp, or rebuild the engine for the ranks you have.
     """
@@ -487,6 +500,14 @@ def world_size(facts):
                     "or rebuild the engine for the ranks you have.", evidence=ev)
         return
     ranks = launch_ws or need
+    if _ctr004_owns_gpu_count(facts):
+        # CTR004 compares the ranks with the GPUs this process sees, with the better evidence
+        # (device nodes, NVIDIA_/CUDA_VISIBLE_DEVICES, several hosts) and the container remedies
+        ev.pop("GPUs visible", None)
+        if not need:
+            return  # nothing of the engine to compare: the world size alone is CTR004's question
+        yield ok(f"World size {ranks} = tp {tp or 1} × pp {pp or 1}", **ev)
+        return
     if ranks and ngpu is not None and ranks > ngpu:
         yield error(f"{ranks} rank(s) need {ranks} GPUs; {ngpu} visible",
                     f"Each rank takes one GPU; this node has {gpu_txt}. Make more GPUs visible (CUDA_VISIBLE_DEVICES, "
