@@ -421,10 +421,17 @@ def mpirun_root(facts):
     from ..fixes.env_file import env_file_fix
 
     ev["set"] = {k: la["env"].get(k, "unset") for k in ALLOW_ROOT}
-    yield error("mpirun will refuse to run as root",
+    # with neither a launch command nor --world-size, mpirun is inferred from the engine's ranks
+    # alone: the launcher is unknown, and tensorrtllm_backend's launch_triton_server.py (the usual
+    # one) passes --allow-run-as-root itself: a warning, not an error
+    guessed = not plan["argv"] and not plan.get("opt_world_size")
+    report = warning if guessed else error
+    yield report("mpirun will refuse to run as root" + (" (unless launched by launch_triton_server.py)" if guessed else ""),
                 "The launch goes through mpirun as root (" + "; ".join(plan["reasons"]) + "), without --allow-run-as-root and "
                 "without OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1: mpirun stops with "
-                "\"mpirun has detected an attempt to run as root\".",
+                "\"mpirun has detected an attempt to run as root\"."
+                + (" tensorrtllm_backend's scripts/launch_triton_server.py adds --allow-run-as-root itself; with your own mpirun "
+                   "command, add it there or apply this fix. (`trtdiag exec -- LAUNCH COMMAND` checks the actual command.)" if guessed else ""),
                 evidence=ev,
                 fix=env_file_fix("MPI004-allow-root-env", f"set the Open MPI allow-root pair in {la['env_file']} (source it before mpirun)",
                                  la["env_file"], dict(ALLOW_ROOT)))
@@ -435,6 +442,8 @@ def visible_gpus(facts) -> tuple[int | None, str]:
     inv = _fact(facts, "gpu.inventory")
     if not inv or inv.get("gpus") is None:
         return None, "unknown (no GPU inventory)"
+    if inv.get("nvml_error"):  # no driver reachable: GPU001 says so; "0 GPUs" would be a guess
+        return None, "unknown (NVML cannot be used here; see GPU001)"
     n = len(inv["gpus"])
     cvd = (_fact(facts, "mpi.launch") or {}).get("CUDA_VISIBLE_DEVICES")
     if cvd is not None:
