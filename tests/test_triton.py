@@ -431,3 +431,24 @@ def test_placeholder_in_a_schema_string_field_blocks_loading(tmp_path, cli):
     [f] = [f for f in errors(findings, "TRI001") if f["title"].startswith("tensorrt_llm/")]
     assert "${triton_backend}" in f["message"] and "${logits_datatype}" in f["message"]
     assert not errors(findings, "TRI002")
+
+
+def test_fix_preview_prints_an_apply_command_that_makes_the_same_plan(tmp_path):
+    """`trtdiag fix --set tokenizer_dir=…` previews; the "Apply with:" line must carry --set (and
+    quote a path with a space), so that running it as printed fills tokenizer_dir too."""
+    import shlex
+
+    from tests.conftest import run_cli
+    from tests.triton_helpers import copy_templates, make_engine, make_tokenizer
+
+    base = tmp_path / "my models"
+    repo = copy_templates(base / "repo")
+    eng = make_engine(base / "engine")
+    tok = make_tokenizer(base / "hf tok")
+    p = run_cli("fix", "--model-repo", str(repo), "--engine-dir", str(eng), "--only", "TRI001", "--set", f"tokenizer_dir={tok}")
+    line = next(ln for ln in p.stdout.splitlines() if ln.startswith("Nothing was changed. Apply with: "))
+    argv = shlex.split(line.split("Apply with: ", 1)[1])
+    assert argv[:3] == ["trtdiag", "fix", "--apply"] and f"tokenizer_dir={tok}" in argv and "--only" in argv
+    p = run_cli(*argv[1:], "--yes")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f'string_value: "{tok}"' in (repo / "preprocessing" / "config.pbtxt").read_text()

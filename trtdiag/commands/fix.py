@@ -98,7 +98,9 @@ def run(args) -> int:
                 print("    " + line)
             print()
     if not args.apply:
-        print("Nothing was changed. Apply with: trtdiag fix --apply " + " ".join(_target_argv(args)))
+        import shlex
+
+        print("Nothing was changed. Apply with: " + shlex.join(["trtdiag", "fix", "--apply", *_target_argv(args)]))
         return 1 if any(f.severity.value == "error" for f, _ in fixes) else 0
     unsafe = [fx for _, fx in fixes if not fx.safe]
     if unsafe and not args.yes:
@@ -156,9 +158,25 @@ def _fresh_facts(args):
 
 
 def _target_argv(args) -> list[str]:
-    out = []
-    for opt in ("engine_dir", "model_repo", "tokenizer_dir", "checkpoint_dir", "python"):
+    """The options of this run that the apply must repeat to make the same plan: the targets, the
+    check and fix selection, the --set values and the flags; quote with shlex.join."""
+    out: list[str] = []
+    for opt in ("engine_dir", "model_repo", "tokenizer_dir", "checkpoint_dir", "python", "world_size",
+                "http_port", "grpc_port", "metrics_port"):
         v = getattr(args, opt, None)
-        if v:
-            out += [f"--{opt.replace('_', '-')}", v]
+        if v is not None and v is not False:
+            out += [f"--{opt.replace('_', '-')}", str(v)]
+    for opt in ("load_tokenizer", "trust_remote_code", "kill", "allow_system_changes"):
+        if getattr(args, opt, False):
+            out.append(f"--{opt.replace('_', '-')}")
+    for opt, flag in (("snapshots", "--from"), ("only", "--only"), ("skip", "--skip"), ("fix_ids", "--fix")):
+        for v in getattr(args, opt, None) or []:
+            out += [flag, v]
+    sets = getattr(args, "set", None)
+    if isinstance(sets, dict):
+        for k, v in sets.items():
+            if not k.startswith("__"):
+                out += ["--set", f"{k}={v}"]
+    if getattr(args, "output_dir", None):
+        out += ["--output-dir", args.output_dir]
     return out
