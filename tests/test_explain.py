@@ -293,3 +293,12 @@ def test_independent_warnings_are_not_called_consequences():
     assert d["findings"][0]["kb"] == "cuda-driver-too-old"
     assert by["shm-too-small"]["severity"] == "warning" and "consequence" not in by["shm-too-small"]["message"]
     assert by["shm-too-small"]["message"].startswith("Docker gives a container 64 MB")
+
+
+def test_confirm_command_checks_the_port_the_log_names():
+    """A real field report (tensorrtllm_backend#524): gRPC port 18001 taken.  The suggested check
+    must look at 18001, not at the default 8001."""
+    from tests.conftest import DATA
+
+    p = run_cli("explain", str(DATA / "logs" / "backend-524_grpc-port.log"))
+    assert "confirm on this machine: trtdiag check --only PRT001 --grpc-port 18001" in p.stdout

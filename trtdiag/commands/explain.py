@@ -136,6 +136,16 @@ def explain_logs(paths: list[str]):
 _CHECK_AREAS = ("environment", "tensorrt", "engine", "gpu", "memory", "mpi", "build", "container", "triton", "ports", "tokenizer")
 
 
+def _confirm_options(fields: dict) -> str:
+    """Options that make the confirming check look at what the log names: the port that was taken
+    (``--grpc-port 18001``), not the default one."""
+    service = str(fields.get("service") or "").strip().lower()
+    port = str(fields.get("port") or "").strip()
+    if service in ("http", "grpc", "metrics") and port.isdigit() and 0 < int(port) < 65536:
+        return f" --{service}-port {port}"
+    return ""
+
+
 def finding_for(entry: dict, hit, root=None):
     """One finding per knowledge-base entry seen.  ``root`` is the first fatal hit of the same log:
     a hit seen only through cascade signatures is then shown briefly, as information; one seen only
@@ -165,7 +175,7 @@ def finding_for(entry: dict, hit, root=None):
         msg += [f"  {n}. {s}" for n, s in enumerate(steps, 1)]
     checks = entry.get("checks") or ([entry["area"]] if entry.get("area") in _CHECK_AREAS else [])
     if checks:
-        msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}")
+        msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}{_confirm_options(hit.fields)}")
     evidence: dict = {}
     evidence["count"] = hit.count
     evidence["first"] = f"{hit.first[1]}:{hit.first[2]}"
