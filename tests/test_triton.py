@@ -452,3 +452,23 @@ def test_fix_preview_prints_an_apply_command_that_makes_the_same_plan(tmp_path):
     p = run_cli(*argv[1:], "--yes")
     assert p.returncode == 0, p.stdout + p.stderr
     assert f'string_value: "{tok}"' in (repo / "preprocessing" / "config.pbtxt").read_text()
+
+
+def test_model_repo_alone_checks_the_engine_it_serves(filled):
+    """`check --model-repo` (and exec's tritonserver --model-repository) with no --engine-dir: the
+    engine checks read the engine named by gpt_model_path.  Here a tp=2 build lacks rank1.engine."""
+    from tests.conftest import run_json
+
+    repo, eng, _ = filled
+    code, rep = run_json("check", "--model-repo", str(repo), "--only", "ENG006")
+    assert [f["severity"] for f in rep["findings"]] == ["ok"] and rep["context"]["engine_dir"] == str(eng)
+    cfg = json.loads((eng / "config.json").read_text())
+    cfg["pretrained_config"]["mapping"].update(world_size=2, tp_size=2)
+    (eng / "config.json").write_text(json.dumps(cfg))
+    code, rep = run_json("check", "--model-repo", str(repo), "--only", "ENG006")
+    (f,) = rep["findings"]
+    assert code == 1 and f["severity"] == "error" and "rank1.engine" in f["message"]
+    # a gpt_model_path that is not here is TRI003's finding: no engine is guessed
+    eng.rename(eng.with_name("moved"))
+    code, rep = run_json("check", "--model-repo", str(repo), "--only", "ENG006")
+    assert rep["findings"] == [] and "engine_dir" not in rep["context"]

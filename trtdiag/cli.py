@@ -102,7 +102,30 @@ def make_facts(args: argparse.Namespace):
         if len(loaded) > 1:
             facts.set("fleet.snapshots", loaded)
         return facts
-    return Facts(options_from_args(args))
+    facts = Facts(options_from_args(args))
+    engine_dir_from_repo(facts)
+    return facts
+
+
+def engine_dir_from_repo(facts) -> None:
+    """With --model-repo (or a launch command that names one) and no --engine-dir, the engine and
+    memory checks look at the engine the repository serves: the tensorrt_llm model's gpt_model_path
+    (engine_dir), when it is a directory here with a config.json.  A path that does not exist here
+    is TRI003's finding; nothing is guessed."""
+    if facts.options.get("engine_dir") or not facts.options.get("model_repo"):
+        return
+    try:
+        repo = facts["triton.repo"]
+    except Exception:  # the checks that need the repository report its problem themselves
+        return
+    if not isinstance(repo, dict) or not repo.get("trtllm_model"):
+        return
+    params = (repo.get("models") or {}).get(repo["trtllm_model"], {}).get("parameters") or {}
+    for key in ("gpt_model_path", "engine_dir"):
+        v = params.get(key)
+        if isinstance(v, str) and v and "${" not in v and os.path.isfile(os.path.join(v, "config.json")):
+            facts.options["engine_dir"] = v
+            return
 
 
 class Progress:
