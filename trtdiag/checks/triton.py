@@ -117,13 +117,15 @@ def unfilled_placeholders(facts):
         names = sorted({p["name"] for p in required})
         unresolved = plan.get("unresolved") or []
         todo = [n for n in unresolved if n in names] or unresolved
-        cmd = "trtdiag fix --apply --model-repo " + repo["root"]
+        import shlex
+
+        cmd = "trtdiag fix --apply --model-repo " + shlex.quote(repo["root"])
         for opt in ("engine_dir", "tokenizer_dir"):
             if facts.opt(opt):
-                cmd += f" --{opt.replace('_', '-')} {facts.opt(opt)}"
-        if todo:
-            cmd += " --set " + ",".join(f"{n}=…" for n in todo)
+                cmd += f" --{opt.replace('_', '-')} {shlex.quote(str(facts.opt(opt)))}"
         if required:
+            if todo:
+                cmd += " --set " + ",".join(f"{n}=…" for n in todo)
             msg = (f"{_rel(repo, m['config_path'])} still holds {len(phs)} template placeholder(s); "
                    f"{', '.join('${' + n + '}' for n in names)} stop{'s' if len(names) == 1 else ''} model '{name}' from loading: "
                    + ("Triton cannot parse a ${…} where a number or true/false belongs" if any(not p["in_string"] for p in required)
@@ -131,9 +133,11 @@ def unfilled_placeholders(facts):
                    + f". Fill them: {cmd}")
             yield error(f"{name}/config.pbtxt: {len(phs)} unfilled placeholder(s), first at line {phs[0]['line']}", msg, evidence=ev, fix=fix)
         else:
+            if sorted(ev.get("still without a value") or []) == sorted({p["name"] for p in optional}):
+                ev.pop("still without a value")  # the same names as the placeholders listed
             msg = (f"{_rel(repo, m['config_path'])} leaves {len(optional)} optional parameter(s) as placeholders "
                    f"({', '.join(sorted({'${' + p['name'] + '}' for p in optional}))}); the backend reads them as "
-                   f"'not specified' and uses its defaults. Fill them to choose the values yourself: {cmd}")
+                   f"'not specified' and uses its defaults. To choose a value yourself: {cmd} --set NAME=VALUE")
             yield info(f"{name}/config.pbtxt: {len(optional)} optional parameter(s) left unfilled", msg, evidence=ev, fix=fix)
     if not any_found:
         yield ok("No ${placeholders} left in the model configs", repository=repo["root"], models=sorted(repo["models"]))
