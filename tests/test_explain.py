@@ -302,3 +302,11 @@ def test_confirm_command_checks_the_port_the_log_names():
 
     p = run_cli("explain", str(DATA / "logs" / "backend-524_grpc-port.log"))
     assert "confirm on this machine: trtdiag check --only PRT001 --grpc-port 18001" in p.stdout
+
+
+def test_byte_counts_from_the_log_also_read_in_gib():
+    """live2diff#9: "Requested amount of GPU memory (1180463648 bytes)": the number stays, the
+    reader gets it in GiB too."""
+    p = run_cli("explain", str(LOGS / "live2diff-9_load-oom.log"), "--json")
+    (f,) = [x for x in json.loads(p.stdout)["findings"] if x["kb"] == "gpu-out-of-memory"]
+    assert f["evidence"]["requested_bytes"] == "1180463648 (1.10 GiB)"

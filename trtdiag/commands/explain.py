@@ -136,6 +136,10 @@ def explain_logs(paths: list[str]):
 _CHECK_AREAS = ("environment", "tensorrt", "engine", "gpu", "memory", "mpi", "build", "container", "triton", "ports", "tokenizer")
 
 
+def _human_bytes(n: int) -> str:
+    return f"{n / (1 << 30):.2f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.1f} MiB"
+
+
 def _confirm_options(fields: dict) -> str:
     """Options that make the confirming check look at what the log names: the port that was taken
     (``--grpc-port 18001``), not the default one."""
@@ -182,6 +186,8 @@ def finding_for(entry: dict, hit, root=None):
     if hit.count > 1:
         evidence["last"] = f"{hit.last[1]}:{hit.last[2]}"
     for k, v in hit.fields.items():
+        if k.endswith("_bytes") and str(v).isdigit() and int(v) >= 1 << 20:
+            v = f"{v} ({_human_bytes(int(v))})"  # 1180463648 bytes reads as 1.10 GiB
         evidence[k if k not in ("count", "first", "last", "lines") else f"field_{k}"] = v
     evidence["lines"] = "\n".join(f"{s}:{n}: {t}" for s, n, t in hit.lines)
     return Finding(
