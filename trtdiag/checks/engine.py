@@ -37,12 +37,12 @@ def plan_versions(e: dict) -> tuple[str | None, str, dict]:
     per = {}
     verified = None
     for r in e.get("ranks", []):
-        h = r["header"]
+        h = r.get("header") or {}  # a snapshot may hold ranks without their header
         per[os.path.basename(r["path"])] = h.get("version") or h.get("version_reason") or "unknown"
         if h.get("version") and not verified:
             verified = h["version"]
     if verified:
-        versions = sorted({r["header"]["version"] for r in e.get("ranks", []) if r["header"].get("version")})
+        versions = sorted({(r.get("header") or {})["version"] for r in e.get("ranks", []) if (r.get("header") or {}).get("version")})
         if len(versions) > 1:
             return " and ".join(versions), "plan headers (the rank files disagree)", per
         return verified, "plan header", per
@@ -88,7 +88,7 @@ def engine_trt_version(facts):
     runtime_info = facts.get("trt.installed") or {}
     runtime = runtime_info.get("version")
     built, where, per = plan_versions(e)
-    ptrt = [r["path"] for r in e.get("ranks", []) if r["header"].get("kind") == "ptrt"]
+    ptrt = [r["path"] for r in e.get("ranks", []) if (r.get("header") or {}).get("kind") == "ptrt"]
     ev = _clean({"engine": e["path"], "plans": per, "built_with": built or "unknown", "recorded_in": where or None,
                  "runtime": runtime or "not found", "runtime_library": runtime_info.get("path")})
     if ptrt:
@@ -111,8 +111,8 @@ def engine_trt_version(facts):
         reasons = {k: v for k, v in per.items()}
         if not e.get("ranks"):
             return
-        cands = sorted({r["header"]["candidate_version"] for r in e["ranks"]
-                        if r["header"].get("kind") == "plan" and r["header"].get("candidate_version")})
+        cands = sorted({(r.get("header") or {})["candidate_version"] for r in e["ranks"]
+                        if (r.get("header") or {}).get("kind") == "plan" and (r.get("header") or {}).get("candidate_version")})
         if runtime and len(cands) == 1 and _trt_differs(cands[0], runtime) and release_tuple(cands[0]) >= (8, 6):
             fix, cmd = rebuild_fix(facts, f"TensorRT {cands[0]}? → {runtime}")
             yield warning(
