@@ -365,6 +365,9 @@ def free_memory(facts):
     less free memory than its peers usually holds another process. Two ranks on one GPU double its
     load and usually mean CUDA_VISIBLE_DEVICES was set the same for both.
 
+    A GPU whose shortfall is the memory of processes NVML lists is left to MEM003 (which names
+    them, per rank through FLT009) when it runs: one finding per problem.
+
     Fix: stop the process holding memory on the odd GPU (its pid is in the evidence), or set a
     lower ``kv_cache_free_gpu_mem_fraction``; give each local rank its own GPU."""
     ranks = ranks_of(facts)
@@ -393,6 +396,9 @@ def free_memory(facts):
     if low:
         for r, g in low:
             procs = [p for p in g.get("procs") or [] if isinstance(p, dict)]
+            held = sum(p.get("used") or 0 for p in procs if isinstance(p.get("used"), int))
+            if held >= 0.9 * (most - g["free"]) and "MEM003" in (getattr(facts, "selected_checks", None) or ()):
+                continue  # the processes that hold it are MEM003's finding for that rank (FLT009 names the rank)
             ev = {"free bytes": g["free"], "most free on any rank (bytes)": most,
                   "short by": f"{(most - g['free']) / GiB:.1f} GiB", "per rank": ev_all}
             if procs:
