@@ -211,3 +211,15 @@ def test_every_service_turned_off_checks_no_port():
                                    "--allow-grpc", "false", "--allow-metrics", "0"]})
     assert facts["net.ports"]["ports"] == []
     assert run_one(CHECKS["PRT001"], facts, False) == []
+
+
+def test_holder_command_line_is_one_quoted_line(cli, listener):
+    """The holder's command line (here `python -c '<script with newlines>'`) is evidence on one
+    line, shell-quoted: a multi-line argument must not break the report's layout."""
+    import shlex
+
+    pid, port = listener()
+    code, fs = findings(cli, "--http-port", str(port))
+    (f,) = [f for f in fs if f["severity"] == "error"]
+    assert isinstance(f["evidence"]["cmdline"], str) and "\n" not in f["evidence"]["cmdline"]
+    assert shlex.split(f["evidence"]["cmdline"])[1] == "-c"

@@ -65,7 +65,9 @@ def ports_free(facts):
         h = r.get("holder")
         ev = {"port": r["port"], "service": r["service"], "address": data.get("address"), "bind error": r.get("error")}
         if h:
-            ev.update({k: h.get(k) for k in ("pid", "name", "user", "cmdline", "is_tritonserver") if h.get(k) is not None})
+            ev.update({k: h.get(k) for k in ("pid", "name", "user", "is_tritonserver") if h.get(k) is not None})
+            if h.get("cmdline"):  # one shell-quoted line (an argument may hold newlines or commas)
+                ev["cmdline"] = command_line(h["cmdline"]).replace("\n", "\\n")
             if h.get("note"):
                 ev["note"] = h["note"]
         if r.get("error") != "in use":
