@@ -61,3 +61,17 @@ def test_exec_with_nothing_to_check_does_not_say_no_checks_applied(tmp_path):
     p = run_cli("exec", "--only", "NOSUCH999", "--", "touch", str(marker))
     assert "No checks applied here." not in p.stderr
     assert p.returncode == 0 and marker.exists(), p.stderr
+
+
+def test_information_shows_its_message_and_its_evidence_only_with_v():
+    f = Finding("CTR003", Severity.INFO, "stack limit is 8 MiB", "Usually enough.",
+                evidence={"soft limit": "8 MiB"}, area="container")
+    plain = render.terminal(Report("check", [f]))
+    assert "Usually enough." in plain and "soft limit" not in plain
+    assert "soft limit: 8 MiB" in render.terminal(Report("check", [f]), verbose=True)
+
+
+def test_plan_and_explain_information_keeps_its_evidence():
+    f = Finding("PLAN", Severity.INFO, "What fits", evidence={"what fits": TABLE}, area="memory")
+    for command in ("plan", "explain"):
+        assert "what fits:" in render.terminal(Report(command, [f]))

@@ -1,7 +1,8 @@
 """Renderers: a report in, text out.  They format; they decide nothing.
 
 - :func:`terminal`: the doctor view — findings grouped by area, ✓ ! ✗ marks, evidence indented,
-  the fix under it, then a one-line summary.  Colour only when asked (a TTY without --no-color /
+  the fix under it, then a one-line summary.  The evidence of passing checks, of the checks'
+  information findings and structured (dict) evidence only with -v.  Colour only when asked (a TTY without --no-color /
   NO_COLOR).
 - :func:`markdown`: the same, ready to paste into a bug report.
 - :func:`json_text`: the versioned JSON schema (``trtdiag.report/1``, documented in docs/json-schema.md).
@@ -59,6 +60,9 @@ def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str,
     return out
 
 
+# commands whose information findings are a check's side notes (evidence with -v)
+QUIET_INFO = ("check", "exec", "report", "fix")
+
 # what an empty report says, by command: an empty `check` ran no check that applies here, an
 # empty `exec` had nothing to check before the launch, an empty `explain` found nothing known
 EMPTY = {
@@ -102,7 +106,11 @@ def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
             if f.message:
                 for ln in f.message.splitlines():
                     lines.append(f"        {ln}")
-            for k, v in _evidence_lines(f.evidence, verbose):
+            # a check's information: the message says it; its evidence (like a passing check's)
+            # with -v.  plan's and explain's information findings are their content: shown whole
+            quiet = report.command in QUIET_INFO and not verbose and f.severity.rank < Severity.WARNING.rank
+            shown = {} if quiet else f.evidence
+            for k, v in _evidence_lines(shown, verbose):
                 lines.append((f"        {k}: {v}" if v else f"        {k}:") if k else f"          {v}")
             if f.fix:
                 lines.append(_c(f"        fix ({f.fix.id}{'' if f.fix.safe else ', review first'}): {f.fix.summary}", "1", color))
