@@ -96,6 +96,8 @@ def test_shared_lfs_pointer_plan_is_an_error_with_git_lfs_fix():
     f = findings(rep)
     assert code == 1 and f["ENG004"]["severity"] == "error" and "git lfs pull" in f["ENG004"]["message"]
     assert f["ENG004"]["kb"] == "engine-lfs-pointer"
+    # one finding for the pointer: no "complete" engine file (ENG005), no "version unknown" (ENG001)
+    assert "ENG005" not in f and "ENG001" not in f, sorted(f)
 
 
 # ------------------------------------------------------------------ ENG001: TensorRT of the plan vs the runtime

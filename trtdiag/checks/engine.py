@@ -63,6 +63,11 @@ def trt_mismatch(facts) -> tuple[str | None, str | None, str]:
     return None, None, ""
 
 
+def _only_lfs_pointers(e: dict) -> bool:
+    ranks = e.get("ranks") or []
+    return bool(ranks) and all((r.get("header") or {}).get("kind") == "lfs-pointer" for r in ranks)
+
+
 def _trt_differs(a: str, b: str) -> bool:
     pa, pb = a.split("."), b.split(".")
     n = min(len(pa), len(pb), 3)
@@ -83,8 +88,8 @@ def engine_trt_version(facts):
     trtllm-build command reconstructed from the engine's own build_config; --apply runs it).
     """
     e = _engine(facts)
-    if not e:
-        return
+    if not e or (_only_lfs_pointers(e) and "ENG004" in (getattr(facts, "selected_checks", None) or ())):
+        return  # nothing but Git LFS pointers: no plan to read a version from (ENG004 says why)
     runtime_info = facts.get("trt.installed") or {}
     runtime = runtime_info.get("version")
     built, where, per = plan_versions(e)
@@ -284,8 +289,10 @@ def engine_files(facts):
         return
     bad = [p for p in e.get("problems", []) if p["kind"] in ("empty", "truncated", "not-a-plan")]
     if not bad:
-        if e.get("ranks"):
-            yield ok(f"{len(e['ranks'])} engine file(s) complete", files=[f"{r['path']} ({r['size']:,} bytes)" for r in e["ranks"]])
+        # a Git LFS pointer is no engine at all: ENG004's finding, never "complete" here
+        plans = [r for r in e.get("ranks") or [] if (r.get("header") or {}).get("kind") != "lfs-pointer"]
+        if plans:
+            yield ok(f"{len(plans)} engine file(s) complete", files=[f"{r['path']} ({r['size']:,} bytes)" for r in plans])
         return
     lines = []
     for p in bad:
