@@ -472,3 +472,25 @@ def test_model_repo_alone_checks_the_engine_it_serves(filled):
     eng.rename(eng.with_name("moved"))
     code, rep = run_json("check", "--model-repo", str(repo), "--only", "ENG006")
     assert rep["findings"] == [] and "engine_dir" not in rep["context"]
+
+
+def test_fix_with_nothing_to_fix_points_at_the_same_check(tmp_path):
+    """A problem trtdiag cannot mend (a Git LFS pointer in place of the engine): the `check` it
+    points at names the same target, and only options `check` takes."""
+    import shlex
+    import shutil
+
+    from tests.conftest import FIXTURES, run_cli
+
+    plan = FIXTURES / "engines" / "lfs-pointer_model.plan"
+    if not plan.is_file():
+        pytest.skip("../shared/fixtures/engines not here")
+    eng = tmp_path / "my engine"
+    eng.mkdir()
+    shutil.copy(plan, eng / "model.plan")
+    p = run_cli("fix", "--engine-dir", str(eng / "model.plan"), "--only", "engine", "--kill")
+    assert p.returncode == 1
+    line = p.stdout.strip().split("see `", 1)[1].rstrip("`.")
+    argv = shlex.split(line)
+    assert argv == ["trtdiag", "check", "--engine-dir", str(eng / "model.plan"), "--only", "engine"]
+    assert run_cli(*argv[1:]).returncode == 1
