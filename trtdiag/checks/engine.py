@@ -63,9 +63,19 @@ def trt_mismatch(facts) -> tuple[str | None, str | None, str]:
     return None, None, ""
 
 
-def _only_lfs_pointers(e: dict) -> bool:
+# what a rank file is when it is no plan at all, and the check that reports it
+_NOT_A_PLAN = {"lfs-pointer": "ENG004", "empty": "ENG005", "not-a-plan": "ENG005"}
+
+
+def _no_plan_owned_elsewhere(facts, e: dict) -> bool:
+    """True when no rank file is a plan (all Git LFS pointers, empty or other files) and the checks
+    that report those (ENG004, ENG005) run too: a 'version unknown' beside them says nothing."""
     ranks = e.get("ranks") or []
-    return bool(ranks) and all((r.get("header") or {}).get("kind") == "lfs-pointer" for r in ranks)
+    kinds = [(r.get("header") or {}).get("kind") for r in ranks]
+    if not ranks or not all(k in _NOT_A_PLAN for k in kinds):
+        return False
+    selected = getattr(facts, "selected_checks", None) or ()
+    return all(_NOT_A_PLAN[k] in selected for k in kinds)
 
 
 def _trt_differs(a: str, b: str) -> bool:
@@ -88,8 +98,8 @@ def engine_trt_version(facts):
     trtllm-build command reconstructed from the engine's own build_config; --apply runs it).
     """
     e = _engine(facts)
-    if not e or (_only_lfs_pointers(e) and "ENG004" in (getattr(facts, "selected_checks", None) or ())):
-        return  # nothing but Git LFS pointers: no plan to read a version from (ENG004 says why)
+    if not e or _no_plan_owned_elsewhere(facts, e):
+        return  # no file is a plan to read a version from: ENG004/ENG005 say why
     runtime_info = facts.get("trt.installed") or {}
     runtime = runtime_info.get("version")
     built, where, per = plan_versions(e)
