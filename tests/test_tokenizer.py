@@ -473,3 +473,26 @@ def test_tok001_unfilled_template_is_a_placeholder_not_a_missing_parameter(tmp_p
     both, _ = registry.run(registry.select(["tokenizer", "TRI001"]), facts)
     assert [x for x in both if x.check == "TOK001"] == []
     assert any(x.check == "TRI001" and "preprocessing" in x.title for x in both)
+
+
+def test_a_wrong_tokenizer_dir_is_one_finding(tmp_path):
+    """Real templates, filled; preprocessing's tokenizer_dir does not exist (TRI004 owns it, with the
+    file to edit), postprocessing's is the engine directory (TOK002 owns it).  The real Triton and
+    tokenizer probes; two problems, two errors."""
+    from tests.triton_helpers import copy_templates, make_engine
+    from trtdiag.probes.triton import triton_repo
+
+    repo = copy_templates(tmp_path / "repo")
+    eng = make_engine(tmp_path / "engine")
+    for name, value in (("preprocessing", str(tmp_path / "nope")), ("postprocessing", str(eng))):
+        cfg = repo / name / "config.pbtxt"
+        cfg.write_text(cfg.read_text().replace("${tokenizer_dir}", value))
+    TRITON_FACT["fact"] = triton_repo(Facts({"model_repo": str(repo)}))
+    facts = Facts({"model_repo": str(repo)})
+    facts.set("python.packages", {"packages": {"transformers": "4.44.2"}})
+    findings, _ = registry.run(registry.select(["tokenizer", "TRI004"]), facts)
+    errors = sorted((f.check, f.title.split(":")[0]) for f in findings if f.severity == Severity.ERROR)
+    assert errors == [("TOK002", "postprocessing"), ("TRI004", "preprocessing")], errors
+    # alone, TOK001 still reports both
+    alone, _ = registry.run(registry.select(["TOK001"]), facts)
+    assert sorted(f.title.split(":")[0] for f in alone if f.severity == Severity.ERROR) == ["postprocessing", "preprocessing"]

@@ -277,6 +277,9 @@ def tokenizer_dir(facts):
     a wrong path fails with "OSError: Can't load tokenizer for '…'" (or "… is not a local folder
     and is not a valid model identifier"), and the ensemble cannot load.
 
+    An engine directory given as tokenizer_dir is left to TOK002 when it runs (it names that
+    mistake); TOK001 leaves the directories of config.pbtxt files to this check.
+
     Fix: set tokenizer_dir to the Hugging Face model folder the engine was converted from
     (``trtdiag fix --apply --set tokenizer_dir=DIR`` on a template).
     """
@@ -290,8 +293,12 @@ def tokenizer_dir(facts):
             continue
         seen += 1
         path = params["tokenizer_dir"]
-        prob = _tokenizer_problem((m.get("paths") or {}).get("tokenizer_dir") or {})
+        pi = (m.get("paths") or {}).get("tokenizer_dir") or {}
+        prob = _tokenizer_problem(pi)
         ev = {"file": m["config_path"], "tokenizer_dir": path}
+        if (prob and prob.startswith("holds no tokenizer files") and "TOK002" in (getattr(facts, "selected_checks", None) or ())
+                and any(str(e).endswith((".engine", ".plan")) for e in pi.get("entries") or [])):
+            continue  # an engine directory given as tokenizer_dir: TOK002 names that mistake
         if prob is None:
             yield ok(f"{name}: tokenizer_dir holds a tokenizer", **ev)
             continue
