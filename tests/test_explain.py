@@ -310,3 +310,10 @@ def test_byte_counts_from_the_log_also_read_in_gib():
     p = run_cli("explain", str(LOGS / "live2diff-9_load-oom.log"), "--json")
     (f,) = [x for x in json.loads(p.stdout)["findings"] if x["kb"] == "gpu-out-of-memory"]
     assert f["evidence"]["requested_bytes"] == "1180463648 (1.10 GiB)"
+
+
+def test_confirm_command_names_the_target_the_check_needs():
+    """tensorrtllm_backend#168 (KV cache): MEM002 applies only to an engine: the confirming command
+    says so, with a placeholder to replace."""
+    p = run_cli("explain", str(LOGS / "backend-168_kv-cache.log"))
+    assert "confirm on this machine: trtdiag check --only MEM002 --engine-dir ENGINE_DIR" in p.stdout

@@ -140,6 +140,20 @@ def _human_bytes(n: int) -> str:
     return f"{n / (1 << 30):.2f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.1f} MiB"
 
 
+def _target_hint(checks: list[str]) -> str:
+    """The target a confirming check needs to apply at all (without it: 'No checks applied here'),
+    as a placeholder to replace: the engine and memory checks read an engine directory, the Triton
+    and tokenizer checks a model repository (which also names its engine)."""
+    def wants(prefixes: tuple[str, ...]) -> bool:
+        return any(c.upper().startswith(prefixes) or c.lower() in {p.lower() for p in prefixes} for c in checks)
+
+    if wants(("TRI", "TOK", "MEM004", "triton", "tokenizer")):
+        return " --model-repo MODEL_REPO"
+    if wants(("ENG", "MEM001", "MEM002", "engine", "memory")):
+        return " --engine-dir ENGINE_DIR"
+    return ""
+
+
 def _confirm_options(fields: dict) -> str:
     """Options that make the confirming check look at what the log names: the port that was taken
     (``--grpc-port 18001``), not the default one."""
@@ -179,7 +193,7 @@ def finding_for(entry: dict, hit, root=None):
         msg += [f"  {n}. {s}" for n, s in enumerate(steps, 1)]
     checks = entry.get("checks") or ([entry["area"]] if entry.get("area") in _CHECK_AREAS else [])
     if checks:
-        msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}{_confirm_options(hit.fields)}")
+        msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}{_target_hint(checks)}{_confirm_options(hit.fields)}")
     evidence: dict = {}
     evidence["count"] = hit.count
     evidence["first"] = f"{hit.first[1]}:{hit.first[2]}"
