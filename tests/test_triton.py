@@ -494,3 +494,13 @@ def test_fix_with_nothing_to_fix_points_at_the_same_check(tmp_path):
     argv = shlex.split(line)
     assert argv == ["trtdiag", "check", "--engine-dir", str(eng / "model.plan"), "--only", "engine"]
     assert run_cli(*argv[1:]).returncode == 1
+
+
+def test_world_size_mismatch_is_one_finding_with_the_mpi_checks(filled, cli, tmp_path):
+    """MPI005 and TRI010 both compare the launch's world size with the engine's tp × pp: with both
+    in the run, MPI005 reports it once."""
+    repo, _, _ = filled
+    eng = make_engine(tmp_path / "tp2", tp=2)
+    code, out, err = cli("check", "--only", "TRI010,MPI005", "--json", "--model-repo", str(repo), "--engine-dir", str(eng), "--world-size", "1")
+    bad = [f["id"] for f in json.loads(out)["findings"] if f["severity"] == "error"]
+    assert bad == ["MPI005"], bad

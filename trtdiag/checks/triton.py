@@ -615,6 +615,8 @@ def world_size(facts):
     Why: each rank loads rank<R>.engine; with fewer ranks the model waits forever or fails with
     "Assertion failed: mpiSize == tp * pp", with more some ranks have no engine.
 
+    When MPI005 runs on the same engine (the repository's, or --engine-dir) it owns this question.
+
     Fix: launch with --world_size equal to tp × pp (python3 scripts/launch_triton_server.py
     --world_size N --model_repo …).
     """
@@ -623,6 +625,8 @@ def world_size(facts):
     eng = _engine(facts)
     if repo is None or ws is None or eng is None:
         return
+    if "MPI005" in (getattr(facts, "selected_checks", None) or ()) and isinstance(facts.get("engine.info"), dict):
+        return  # MPI005 compares the launch with the same engine (and mpirun -n, --world-size): one finding
     n = eng["normalized"]
     tp, pp = n.get("tp") or 1, n.get("pp") or 1
     ev = {"world_size": ws, "engine tp": tp, "engine pp": pp, "engine": eng.get("config_path") or eng.get("path")}
