@@ -312,7 +312,7 @@ def kv_capacity(facts):
         ev["config.pbtxt"] = dict(plan.raw)
     if e["kv_sequences"] >= b:
         ev["per_rank"] = plan.per_rank()
-        yield ok(f"KV cache holds {e['kv_sequences']} sequences of {e['kv_tokens_per_sequence']} tokens (max_batch_size {b})", **ev)
+        yield ok(f"KV cache holds {e['kv_sequences']:,} sequences of {e['kv_tokens_per_sequence']:,} tokens (max_batch_size {b})", **ev)
         return
     ev["what fits"] = mm.table(plan.answers(), plan.build)
     policy = _filled(((plan.model_cfg or {}).get("parameters") or {}).get("batch_scheduler_policy")) or "guaranteed_no_evict"
