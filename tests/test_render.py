@@ -54,11 +54,11 @@ def test_empty_report_line_depends_on_the_command():
 
 
 def test_exec_with_nothing_to_check_does_not_say_no_checks_applied(tmp_path):
-    """A real launch of a program trtdiag knows nothing about, with every check skipped."""
+    """A real launch of a program trtdiag knows nothing about, with only a check that does not apply."""
     from tests.conftest import run_cli
 
     marker = tmp_path / "ran"
-    p = run_cli("exec", "--only", "NOSUCH999", "--", "touch", str(marker))
+    p = run_cli("exec", "--only", "TRI001", "--", "touch", str(marker))  # no model repository: TRI001 does not apply
     assert "No checks applied here." not in p.stderr
     assert p.returncode == 0 and marker.exists(), p.stderr
 
@@ -75,3 +75,13 @@ def test_plan_and_explain_information_keeps_its_evidence():
     f = Finding("PLAN", Severity.INFO, "What fits", evidence={"what fits": TABLE}, area="memory")
     for command in ("plan", "explain"):
         assert "what fits:" in render.terminal(Report(command, [f]))
+
+
+def test_a_typo_in_only_is_a_usage_error_not_an_empty_report():
+    from tests.conftest import run_cli
+
+    p = run_cli("check", "--only", "MEM01")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "--only MEM01: no check has that id" in p.stderr and "MEM001" in p.stderr
+    p = run_cli("check", "--skip", "tokeniser")
+    assert p.returncode == 2 and "did you mean: tokenizer" in p.stderr
