@@ -96,6 +96,8 @@ def test_shared_lfs_pointer_plan_is_an_error_with_git_lfs_fix():
     f = findings(rep)
     assert code == 1 and f["ENG004"]["severity"] == "error" and "git lfs pull" in f["ENG004"]["message"]
     assert f["ENG004"]["kb"] == "engine-lfs-pointer"
+    # one finding for the pointer: no "complete" engine file (ENG005), no "version unknown" (ENG001)
+    assert "ENG005" not in f and "ENG001" not in f, sorted(f)
 
 
 # ------------------------------------------------------------------ ENG001: TensorRT of the plan vs the runtime
@@ -296,3 +298,16 @@ def test_rank_files_of_different_tensorrt_versions_are_named(tmp_path):
     make_plan(d / "rank1.engine", version=(8, 6, 1, 7))  # a stand-in second 8.6 build
     code, rep = run_json("check", "--engine-dir", str(d), "--only", "ENG001")
     assert findings(rep)["ENG001"]["evidence"]["built_with"] == "8.6.1.6 and 8.6.1.7"
+
+
+def test_files_that_are_no_plan_get_one_finding_not_a_version_unknown_too(tmp_path):
+    """Rank files of zeros (a failed copy): ENG005 says they are no plans; ENG001 adds no
+    'version unknown' beside it, but still answers when run alone."""
+    from tests.triton_helpers import make_engine
+
+    eng = make_engine(tmp_path / "engine", tp=2)
+    code, rep = run_json("check", "--engine-dir", str(eng), "--only", "ENG")
+    f = findings(rep)
+    assert f["ENG005"]["severity"] == "error" and "ENG001" not in f
+    code, rep = run_json("check", "--engine-dir", str(eng), "--only", "ENG001")
+    assert findings(rep)["ENG001"]["evidence"]["built_with"] == "unknown"

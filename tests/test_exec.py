@@ -272,10 +272,13 @@ def test_a_port_in_use_stops_tritonserver(tmp_path):
         fake.chmod(0o755)
         env = {"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
         grpc, metrics = _free_port(), _free_port()
+        repo = tmp_path / "repo"
+        (repo / "m").mkdir(parents=True)
+        (repo / "m" / "config.pbtxt").write_text('name: "m"\nbackend: "python"\n')
         p = run_cli("exec", "--only", "ports", "--", "tritonserver", f"--http-port={port}", "--grpc-port", str(grpc),
-                    "--metrics-port", str(metrics), "--model-repository", str(tmp_path), env=env)
-        assert p.returncode != 0 and not marker.exists(), p.stderr
-        assert str(port) in p.stderr
+                    "--metrics-port", str(metrics), "--model-repository", str(repo), env=env)
+        assert p.returncode == 1 and not marker.exists(), p.stderr
+        assert f"http port {port} is in use" in p.stderr
     finally:
         held.close()
 

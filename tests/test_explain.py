@@ -293,3 +293,27 @@ def test_independent_warnings_are_not_called_consequences():
     assert d["findings"][0]["kb"] == "cuda-driver-too-old"
     assert by["shm-too-small"]["severity"] == "warning" and "consequence" not in by["shm-too-small"]["message"]
     assert by["shm-too-small"]["message"].startswith("Docker gives a container 64 MB")
+
+
+def test_confirm_command_checks_the_port_the_log_names():
+    """A real field report (tensorrtllm_backend#524): gRPC port 18001 taken.  The suggested check
+    must look at 18001, not at the default 8001."""
+    from tests.conftest import DATA
+
+    p = run_cli("explain", str(DATA / "logs" / "backend-524_grpc-port.log"))
+    assert "confirm on this machine: trtdiag check --only PRT001 --grpc-port 18001" in p.stdout
+
+
+def test_byte_counts_from_the_log_also_read_in_gib():
+    """live2diff#9: "Requested amount of GPU memory (1180463648 bytes)": the number stays, the
+    reader gets it in GiB too."""
+    p = run_cli("explain", str(LOGS / "live2diff-9_load-oom.log"), "--json")
+    (f,) = [x for x in json.loads(p.stdout)["findings"] if x["kb"] == "gpu-out-of-memory"]
+    assert f["evidence"]["requested_bytes"] == "1180463648 (1.10 GiB)"
+
+
+def test_confirm_command_names_the_target_the_check_needs():
+    """tensorrtllm_backend#168 (KV cache): MEM002 applies only to an engine: the confirming command
+    says so, with a placeholder to replace."""
+    p = run_cli("explain", str(LOGS / "backend-168_kv-cache.log"))
+    assert "confirm on this machine: trtdiag check --only MEM002 --engine-dir ENGINE_DIR" in p.stdout

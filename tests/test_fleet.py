@@ -329,3 +329,30 @@ def test_flt006_one_visible_gpu_per_rank_is_not_sharing():
         del inv["gpus"][0]["uuid"]
         snaps.append(snapshot(r, host="node-a", inv=inv))
     assert [f.severity for f in fleet_findings(snaps, "FLT006")] == [Severity.OK]
+
+
+def test_flt004_leaves_a_rank_file_missing_on_this_machine_to_eng006():
+    """Two ranks on one machine share one engine directory that lacks rank1.engine: ENG006 (engine)
+    reports it with tp × pp; FLT004 must not report the same missing file again."""
+    snaps = [snapshot(r, engine_ranks=[0], tp=2) for r in range(2)]
+    for s in snaps:
+        s["facts"]["engine.info"]["problems"] = [{"kind": "missing-rank", "rank": 1, "expected_file": "/engines/llama-70b/tp4/rank1.engine"}]
+    fs = fleet_findings(snaps, "FLT004")
+    assert bad(fs) == [] and not any("present" in f.title for f in fs)
+    # the same directory seen from another node is FLT004's to report
+    snaps[1]["facts"]["env.summary"]["hostname"] = "node-b"
+    (f,) = bad(fleet_findings(snaps, "FLT004"))
+    assert "rank 1 (node-b)" in f.title
+
+
+def test_flt006_leaves_a_gpu_held_by_a_listed_process_to_mem003():
+    """Rank 2's GPU 2 is short by the 10.5 GiB PID 422 holds (the recorded H100 readings, NVML
+    stand-in): with MEM003 in the run, that PID is one finding (MEM003 on rank 2, through FLT009),
+    not a second FLT006 warning."""
+    snaps = [snapshot(r, host="node-a" if r < 2 else "node-b", inv=inventory(4, busy_index=2 if r == 2 else None)) for r in range(4)]
+    facts = Facts({}, snapshot=snaps[0])
+    facts.set("fleet.snapshots", snaps)
+    findings, _ = registry.run(registry.select(["FLT006", "FLT009", "MEM003"]), facts)
+    warned = [f for f in findings if f.severity == Severity.WARNING]
+    assert [(f.check, f.evidence.get("pid")) for f in warned] == [("MEM003", 422)] and "rank 2" in warned[0].title
+    assert bad(fleet_findings(snaps, "FLT006"))  # alone, FLT006 still names the rank

@@ -563,3 +563,59 @@ def test_mem001_old_server_holding_the_gpu_is_the_fix_not_a_rebuild():
     assert m1.severity == Severity.ERROR and "Without them the engine would load" in m1.message and m1.fix is None
     m3 = run(f, "MEM003")[0]
     assert m3.fix.id == "stop-gpu-process" and m3.fix.requires == "--kill"
+
+
+# ------------------------------------------------------------------ one rank of `check --mpi`: its own GPU
+
+X2 = GPU_DATA / "h100-80gb-x2_gpu1-torch-10GiB.json"
+
+
+def _rank_facts(monkeypatch, gpu_index, engine_bytes, rank=None):
+    """The real gpu.inventory probe reading the recorded 2-GPU machine (TRTDIAG_GPU_INVENTORY: a
+    test double for NVML) with GPU 1 partly held by PID 422; a tp=1 Qwen-7B engine of ``engine_bytes``."""
+    monkeypatch.setenv("TRTDIAG_GPU_INVENTORY", str(X2))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.delenv("NVIDIA_VISIBLE_DEVICES", raising=False)
+    opts = {"engine_dir": "/engines/qwen"}
+    if gpu_index is not None:
+        opts["gpu_index"] = gpu_index
+    f = Facts(opts)
+    f.set("engine.info", {"path": "/engines/qwen", "config_path": "/engines/qwen/config.json", "normalized": QWEN_ENGINE,
+                          "ranks": [{"rank": 0, "path": "/engines/qwen/rank0.engine", "size": engine_bytes}], "problems": []})
+    f.set("triton.repo", None)
+    if rank is not None:
+        f.set("fleet.rank", {"launcher": "openmpi", "rank": rank, "local_rank": gpu_index, "size": 2})
+    return f
+
+
+def test_memory_checks_use_the_gpu_of_this_rank(monkeypatch):
+    big = 70 * GiB  # fits GPU 0 (79.18 GiB free), not GPU 1 (68.66 GiB free: PID 422 holds 10.51 GiB)
+    # local rank 1 → GPU 1: the engine does not fit there, and PID 422 is named
+    f = _rank_facts(monkeypatch, 1, big, rank=1)
+    (m1,) = run(f, "MEM001")
+    assert m1.severity == Severity.ERROR and "GPU 1" in m1.title
+    assert [(r["rank"], r["gpu"]) for r in m1.evidence["per_rank"]] == [(1, 1)]
+    assert "PID 422" in m1.message and "rank 1 only" in m1.evidence["checked"]
+    (m3,) = run(f, "MEM003")
+    assert m3.severity == Severity.WARNING and m3.evidence["gpu"] == 1 and m3.evidence["pid"] == 422
+    # local rank 0 → GPU 0: the engine fits, and GPU 1's process is another rank's business
+    f = _rank_facts(monkeypatch, 0, big, rank=0)
+    (m1,) = run(f, "MEM001")
+    assert m1.severity == Severity.OK and "GPU 0" in m1.title
+    (m3,) = run(f, "MEM003")
+    assert m3.severity == Severity.OK and "GPU 0" in m3.title
+
+
+def test_memory_checks_without_gpu_index_look_at_gpus_0_to_tp_pp(monkeypatch):
+    f = _rank_facts(monkeypatch, None, 70 * GiB)
+    (m1,) = run(f, "MEM001")  # tp=1: rank 0 on GPU 0
+    assert m1.severity == Severity.OK and [r["gpu"] for r in m1.evidence["per_rank"]] == [0]
+    assert [x.evidence["gpu"] for x in run(f, "MEM003")] == [1]  # every visible GPU, as before
+
+
+def test_gpu_index_counts_within_cuda_visible_devices(monkeypatch):
+    """CUDA_VISIBLE_DEVICES=1 leaves one GPU (NVML index 1, CUDA device 0): local rank 0 uses it."""
+    f = _rank_facts(monkeypatch, 0, 70 * GiB, rank=0)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    (m1,) = run(f, "MEM001")
+    assert m1.severity == Severity.ERROR and "PID 422" in m1.message

@@ -320,7 +320,9 @@ def test_root_check_only_when_the_launch_uses_mpirun():
     # an engine with two ranks means mpirun, too
     f = _root_facts()
     f.set("engine.info", {"path": "/e", "normalized": {"tp": 2, "pp": 1, "world_size": 2}, "ranks": []})
-    assert run_check("MPI004", f)[0].severity == Severity.ERROR
+    # … but which launcher is unknown: launch_triton_server.py would pass --allow-run-as-root itself
+    (g,) = run_check("MPI004", f)
+    assert g.severity == Severity.WARNING and "launch_triton_server.py" in g.title and g.fix.id == "MPI004-allow-root-env"
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not HAVE_OMPI or not HAVE_MPI4PY, reason="needs root and Open MPI")
@@ -601,3 +603,26 @@ def test_mca_component_built_for_another_open_mpi(tmp_path):
     code, rep = run_json("check", "--only", "MPI001", "--world-size", "2", env=env)
     (f,) = by_id(rep, "MPI001")
     assert f["severity"] == "ok" and f["evidence"]["components checked"].startswith(f"{len(list(real_dir.glob('mca_*.so')))} in {comps}")
+
+
+def test_too_few_gpus_for_the_world_size_is_one_finding():
+    """`check --world-size 2` where no GPU is visible (a real child process; the GPU is the recorded
+    H100 inventory, a test double for NVML, hidden by an empty CUDA_VISIBLE_DEVICES): CTR004 owns
+    the GPU count; MPI005 does not report it again, but still does when run alone."""
+    from tests.conftest import DATA, run_json
+
+    env = {"CUDA_VISIBLE_DEVICES": "", "TRTDIAG_GPU_INVENTORY": str(DATA / "gpu" / "h100-80gb_idle.json")}
+    code, rep = run_json("check", "--world-size", "2", "--only", "MPI005,CTR004", env=env)
+    errors = [f for f in rep["findings"] if f["severity"] == "error"]
+    assert [f["id"] for f in errors] == ["CTR004"] and code == 1, errors
+    assert by_id(rep, "MPI005") == []
+    code, rep = run_json("check", "--world-size", "2", "--only", "MPI005", env=env)
+    (f,) = by_id(rep, "MPI005")
+    assert f["severity"] == "error" and "0 visible" in f["title"]
+
+
+def test_world_size_without_nvml_leaves_the_gpu_count_to_gpu001():
+    """No driver reachable (an NVML error): MPI005 does not claim '0 GPUs visible'."""
+    f = _ws_facts(tp=2, pp=1, ews=2, inventory={"nvml_error": "libnvidia-ml.so.1 cannot be loaded", "gpus": []})
+    (g,) = run_check("MPI005", f)
+    assert g.severity == Severity.OK and g.evidence["GPUs visible"].startswith("unknown")

@@ -140,3 +140,86 @@ def test_port_out_of_range_is_a_usage_error():
 
     p = run_cli("check", "--only", "ports", "--http-port", "70000")
     assert p.returncode == 2 and "between 1 and 65535" in p.stderr and "Traceback" not in p.stderr
+
+
+# --- services the launch command turns off -------------------------------------------------------
+
+def _hold_8000():
+    """A real listening socket on 0.0.0.0:8000, Triton's default HTTP port.  When something else
+    on this machine already holds 8000 the port is just as busy: the test goes on with that."""
+    import errno
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("0.0.0.0", 8000))
+        s.listen(1)
+    except OSError as exc:
+        s.close()
+        if exc.errno != errno.EADDRINUSE:
+            pytest.skip(f"cannot bind port 8000 here: {exc}")
+        return None
+    return s
+
+
+def _free() -> int:
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
+
+
+def test_allow_http_false_skips_the_busy_http_port(tmp_path):
+    """`tritonserver --allow-http false` binds no HTTP port: a busy 8000 must not stop it.
+    `tritonserver` is a stand-in script that writes a marker (Triton cannot run on a CPU machine)."""
+    from tests.conftest import run_cli
+
+    held = _hold_8000()
+    try:
+        assert bind_error(8000) == "in use"
+        bindir = tmp_path / "bin"
+        bindir.mkdir()
+        marker = tmp_path / "started"
+        fake = bindir / "tritonserver"
+        fake.write_text(f"#!/bin/sh\necho \"$@\" > {marker}\n")
+        fake.chmod(0o755)
+        env = {"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+        repo = tmp_path / "repo"
+        (repo / "m").mkdir(parents=True)
+        (repo / "m" / "config.pbtxt").write_text('name: "m"\nbackend: "python"\n')
+        rest = ["--grpc-port", str(_free()), "--metrics-port", str(_free()), "--model-repository", str(repo)]
+        # with HTTP on, the busy 8000 stops the launch (the held socket is what the check sees)
+        p = run_cli("exec", "--fail-on", "error", "--only", "ports", "--", "tritonserver", *rest, env=env)
+        assert p.returncode == 1 and not marker.exists(), p.stderr
+        assert "8000" in p.stderr
+        # with HTTP off, 8000 is not checked and the server starts
+        p = run_cli("exec", "--fail-on", "error", "--only", "ports", "--", "tritonserver", "--allow-http", "false", *rest, env=env)
+        assert p.returncode == 0, p.stderr
+        assert marker.read_text().startswith("--allow-http false"), p.stderr
+        assert "8000" not in p.stderr.split("launching")[0]
+        assert "http turned off by the launch command" in p.stderr
+    finally:
+        if held:
+            held.close()
+
+
+def test_every_service_turned_off_checks_no_port():
+    from trtdiag.facts import Facts
+    from trtdiag.registry import CHECKS, run_one
+
+    import trtdiag.checks.ports  # noqa: F401
+
+    facts = Facts({"launch_argv": ["tritonserver", "--model-repository", "/m", "--allow-http=false",
+                                   "--allow-grpc", "false", "--allow-metrics", "0"]})
+    assert facts["net.ports"]["ports"] == []
+    assert run_one(CHECKS["PRT001"], facts, False) == []
+
+
+def test_holder_command_line_is_one_quoted_line(cli, listener):
+    """The holder's command line (here `python -c '<script with newlines>'`) is evidence on one
+    line, shell-quoted: a multi-line argument must not break the report's layout."""
+    import shlex
+
+    pid, port = listener()
+    code, fs = findings(cli, "--http-port", str(port))
+    (f,) = [f for f in fs if f["severity"] == "error"]
+    assert isinstance(f["evidence"]["cmdline"], str) and "\n" not in f["evidence"]["cmdline"]
+    assert shlex.split(f["evidence"]["cmdline"])[1] == "-c"

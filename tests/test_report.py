@@ -112,3 +112,19 @@ def test_redactor_hides_addresses_in_nccl_lines_and_keeps_version_assignments():
                      "Connection refused; Bootstrap : Using eth0:10.38.10.4<0>; init_method tcp://162.105.146.176:22222")
     assert out == ("trt_version=10.0.1.6, upgrade from 9.2.0.5 to 9.3.0.1; NCCL WARN Connect to <ip><21724> failed : "
                    "Connection refused; Bootstrap : Using eth0:<ip><0>; init_method tcp://<ip>:22222")
+
+
+def test_memlock_limit_reads_in_mib():
+    """The real limit of this process, as `ulimit -l` would give it, in MiB (not 8388608 bytes)."""
+    import re
+    import resource
+
+    from tests.conftest import run_cli
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    p = run_cli("report", "--only", "CTR002")
+    m = re.search(r"^\| ulimit memlock \| (.+) \|$", p.stdout, re.M)
+    if m is None:
+        return  # the container fact was not gathered here
+    want = "unlimited" if soft == resource.RLIM_INFINITY else (f"{soft / (1 << 20):g} MiB" if soft >= 1 << 20 else f"{soft} bytes")
+    assert m.group(1) == want

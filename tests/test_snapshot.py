@@ -121,3 +121,16 @@ def test_collect_redact_hides_this_machine_and_still_replays(tmp_path):
     assert os.path.expanduser("~") not in text
     replay = run_cli("check", "--from", str(snap), "--json")
     assert replay.returncode in (0, 1) and "Traceback" not in replay.stderr, replay.stderr
+
+
+def test_facts_a_snapshot_did_not_record_make_checks_not_applicable_not_warnings():
+    """tests/data/memory's snapshot records the engine, GPU and repository only: the TensorRT,
+    MPI and build checks have nothing to read; they are not applicable, not 'Could not check'
+    warnings.  Its engine ranks carry no plan header: ENG001 must not crash on that."""
+    from tests.conftest import DATA, run_json
+
+    code, rep = run_json("check", "--from", str(DATA / "memory" / "snapshot_qwen7b_fp16_24gib.json"))
+    titles = [f["title"] for f in rep["findings"]]
+    assert not [t for t in titles if t.startswith(("Could not check", "Check crashed"))], titles
+    assert {"TRT001", "MPI001", "BLD002"} <= set(rep["not_applicable"])
+    assert any(f["id"] == "ENG001" for f in rep["findings"]) and any(f["id"] == "MEM002" for f in rep["findings"])

@@ -453,3 +453,46 @@ def test_bad_tokenizer_dir_option_is_one_line_and_exit_2(tmp_path):
         p = run_cli("check", "--tokenizer-dir", bad, "--only", "tokenizer")
         assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert "--tokenizer-dir" in p.stderr
+
+
+def test_tok001_unfilled_template_is_a_placeholder_not_a_missing_parameter(tmp_path):
+    """The real v0.9.0 templates, read by the real Triton probe: tokenizer_dir is there, unfilled.
+    TOK001 must not say "no tokenizer_dir parameter"; with TRI001 in the run it leaves the
+    placeholder to TRI001 (one finding per problem), alone it names the placeholder."""
+    from tests.triton_helpers import copy_templates
+    from trtdiag.probes.triton import triton_repo
+
+    repo = copy_templates(tmp_path / "repo")
+    TRITON_FACT["fact"] = triton_repo(Facts({"model_repo": str(repo)}))
+    findings, _ = run_tok(TRITON_FACT["fact"])
+    f = by(findings, "TOK001")
+    assert f and f[0].severity == Severity.ERROR and "${tokenizer_dir}" in f[0].title, [x.title for x in f]
+    assert not any("no tokenizer_dir parameter" in x.title for x in findings)
+    facts = Facts({"model_repo": str(repo)})
+    facts.set("python.packages", {"packages": {"transformers": "4.44.2"}})
+    both, _ = registry.run(registry.select(["tokenizer", "TRI001"]), facts)
+    assert [x for x in both if x.check == "TOK001"] == []
+    assert any(x.check == "TRI001" and "preprocessing" in x.title for x in both)
+
+
+def test_a_wrong_tokenizer_dir_is_one_finding(tmp_path):
+    """Real templates, filled; preprocessing's tokenizer_dir does not exist (TRI004 owns it, with the
+    file to edit), postprocessing's is the engine directory (TOK002 owns it).  The real Triton and
+    tokenizer probes; two problems, two errors."""
+    from tests.triton_helpers import copy_templates, make_engine
+    from trtdiag.probes.triton import triton_repo
+
+    repo = copy_templates(tmp_path / "repo")
+    eng = make_engine(tmp_path / "engine")
+    for name, value in (("preprocessing", str(tmp_path / "nope")), ("postprocessing", str(eng))):
+        cfg = repo / name / "config.pbtxt"
+        cfg.write_text(cfg.read_text().replace("${tokenizer_dir}", value))
+    TRITON_FACT["fact"] = triton_repo(Facts({"model_repo": str(repo)}))
+    facts = Facts({"model_repo": str(repo)})
+    facts.set("python.packages", {"packages": {"transformers": "4.44.2"}})
+    findings, _ = registry.run(registry.select(["tokenizer", "TRI004"]), facts)
+    errors = sorted((f.check, f.title.split(":")[0]) for f in findings if f.severity == Severity.ERROR)
+    assert errors == [("TOK002", "postprocessing"), ("TRI004", "preprocessing")], errors
+    # alone, TOK001 still reports both
+    alone, _ = registry.run(registry.select(["TOK001"]), facts)
+    assert sorted(f.title.split(":")[0] for f in alone if f.severity == Severity.ERROR) == ["postprocessing", "preprocessing"]

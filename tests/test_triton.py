@@ -431,3 +431,76 @@ def test_placeholder_in_a_schema_string_field_blocks_loading(tmp_path, cli):
     [f] = [f for f in errors(findings, "TRI001") if f["title"].startswith("tensorrt_llm/")]
     assert "${triton_backend}" in f["message"] and "${logits_datatype}" in f["message"]
     assert not errors(findings, "TRI002")
+
+
+def test_fix_preview_prints_an_apply_command_that_makes_the_same_plan(tmp_path):
+    """`trtdiag fix --set tokenizer_dir=…` previews; the "Apply with:" line must carry --set (and
+    quote a path with a space), so that running it as printed fills tokenizer_dir too."""
+    import shlex
+
+    from tests.conftest import run_cli
+    from tests.triton_helpers import copy_templates, make_engine, make_tokenizer
+
+    base = tmp_path / "my models"
+    repo = copy_templates(base / "repo")
+    eng = make_engine(base / "engine")
+    tok = make_tokenizer(base / "hf tok")
+    p = run_cli("fix", "--model-repo", str(repo), "--engine-dir", str(eng), "--only", "TRI001", "--set", f"tokenizer_dir={tok}")
+    line = next(ln for ln in p.stdout.splitlines() if ln.startswith("Nothing was changed. Apply with: "))
+    argv = shlex.split(line.split("Apply with: ", 1)[1])
+    assert argv[:3] == ["trtdiag", "fix", "--apply"] and f"tokenizer_dir={tok}" in argv and "--only" in argv
+    p = run_cli(*argv[1:], "--yes")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f'string_value: "{tok}"' in (repo / "preprocessing" / "config.pbtxt").read_text()
+
+
+def test_model_repo_alone_checks_the_engine_it_serves(filled):
+    """`check --model-repo` (and exec's tritonserver --model-repository) with no --engine-dir: the
+    engine checks read the engine named by gpt_model_path.  Here a tp=2 build lacks rank1.engine."""
+    from tests.conftest import run_json
+
+    repo, eng, _ = filled
+    code, rep = run_json("check", "--model-repo", str(repo), "--only", "ENG006")
+    assert [f["severity"] for f in rep["findings"]] == ["ok"] and rep["context"]["engine_dir"] == str(eng)
+    cfg = json.loads((eng / "config.json").read_text())
+    cfg["pretrained_config"]["mapping"].update(world_size=2, tp_size=2)
+    (eng / "config.json").write_text(json.dumps(cfg))
+    code, rep = run_json("check", "--model-repo", str(repo), "--only", "ENG006")
+    (f,) = rep["findings"]
+    assert code == 1 and f["severity"] == "error" and "rank1.engine" in f["message"]
+    # a gpt_model_path that is not here is TRI003's finding: no engine is guessed
+    eng.rename(eng.with_name("moved"))
+    code, rep = run_json("check", "--model-repo", str(repo), "--only", "ENG006")
+    assert rep["findings"] == [] and "engine_dir" not in rep["context"]
+
+
+def test_fix_with_nothing_to_fix_points_at_the_same_check(tmp_path):
+    """A problem trtdiag cannot mend (a Git LFS pointer in place of the engine): the `check` it
+    points at names the same target, and only options `check` takes."""
+    import shlex
+    import shutil
+
+    from tests.conftest import FIXTURES, run_cli
+
+    plan = FIXTURES / "engines" / "lfs-pointer_model.plan"
+    if not plan.is_file():
+        pytest.skip("../shared/fixtures/engines not here")
+    eng = tmp_path / "my engine"
+    eng.mkdir()
+    shutil.copy(plan, eng / "model.plan")
+    p = run_cli("fix", "--engine-dir", str(eng / "model.plan"), "--only", "engine", "--kill")
+    assert p.returncode == 1
+    line = p.stdout.strip().split("see `", 1)[1].rstrip("`.")
+    argv = shlex.split(line)
+    assert argv == ["trtdiag", "check", "--engine-dir", str(eng / "model.plan"), "--only", "engine"]
+    assert run_cli(*argv[1:]).returncode == 1
+
+
+def test_world_size_mismatch_is_one_finding_with_the_mpi_checks(filled, cli, tmp_path):
+    """MPI005 and TRI010 both compare the launch's world size with the engine's tp × pp: with both
+    in the run, MPI005 reports it once."""
+    repo, _, _ = filled
+    eng = make_engine(tmp_path / "tp2", tp=2)
+    code, out, err = cli("check", "--only", "TRI010,MPI005", "--json", "--model-repo", str(repo), "--engine-dir", str(eng), "--world-size", "1")
+    bad = [f["id"] for f in json.loads(out)["findings"] if f["severity"] == "error"]
+    assert bad == ["MPI005"], bad

@@ -102,7 +102,30 @@ def make_facts(args: argparse.Namespace):
         if len(loaded) > 1:
             facts.set("fleet.snapshots", loaded)
         return facts
-    return Facts(options_from_args(args))
+    facts = Facts(options_from_args(args))
+    engine_dir_from_repo(facts)
+    return facts
+
+
+def engine_dir_from_repo(facts) -> None:
+    """With --model-repo (or a launch command that names one) and no --engine-dir, the engine and
+    memory checks look at the engine the repository serves: the tensorrt_llm model's gpt_model_path
+    (engine_dir), when it is a directory here with a config.json.  A path that does not exist here
+    is TRI003's finding; nothing is guessed."""
+    if facts.options.get("engine_dir") or not facts.options.get("model_repo"):
+        return
+    try:
+        repo = facts["triton.repo"]
+    except Exception:  # the checks that need the repository report its problem themselves
+        return
+    if not isinstance(repo, dict) or not repo.get("trtllm_model"):
+        return
+    params = (repo.get("models") or {}).get(repo["trtllm_model"], {}).get("parameters") or {}
+    for key in ("gpt_model_path", "engine_dir"):
+        v = params.get(key)
+        if isinstance(v, str) and v and "${" not in v and os.path.isfile(os.path.join(v, "config.json")):
+            facts.options["engine_dir"] = v
+            return
 
 
 class Progress:
@@ -131,8 +154,11 @@ def run_checks(args: argparse.Namespace, command: str, facts=None):
     from .model import Report
 
     t0 = time.perf_counter()
+    only, skip = split_csv(getattr(args, "only", None)), split_csv(getattr(args, "skip", None))
+    unknown_checks(only, "--only")
+    unknown_checks(skip, "--skip")
     facts = facts or make_facts(args)
-    specs = registry.select(split_csv(getattr(args, "only", None)), split_csv(getattr(args, "skip", None)), command)
+    specs = registry.select(only, skip, command)
     progress = Progress(sys.stderr.isatty() and not getattr(args, "json", False))
     try:
         findings, na = registry.run(specs, facts, debug=getattr(args, "debug", False), progress=progress)
@@ -141,6 +167,23 @@ def run_checks(args: argparse.Namespace, command: str, facts=None):
     report = Report(command=command, findings=findings, not_applicable=na, duration_s=time.perf_counter() - t0)
     report.context = context_of(facts)
     return report, facts
+
+
+def unknown_checks(patterns: list[str], flag: str) -> None:
+    """A --only/--skip value that names no check, area or id prefix is a typo: say so (exit 2)
+    rather than run nothing and print "No checks applied here"."""
+    from . import registry
+    from .errors import UsageError
+
+    specs = list(registry.load_all().values())
+    for p in patterns:
+        if not any(registry._matches(s, p) for s in specs):
+            import difflib
+
+            names = sorted({s.id for s in specs} | {s.area for s in specs})
+            near = difflib.get_close_matches(p, names, n=3) or difflib.get_close_matches(p.upper(), names, n=3)
+            raise UsageError(f"{flag} {p}: no check has that id, id prefix or area"
+                             + (f" (did you mean: {', '.join(near)}?)" if near else " (see: trtdiag checks)"))
 
 
 def context_of(facts) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Renderers: a report in, text out.  They format; they decide nothing.
 
 - :func:`terminal`: the doctor view — findings grouped by area, ✓ ! ✗ marks, evidence indented,
-  the fix under it, then a one-line summary.  Colour only when asked (a TTY without --no-color /
+  the fix under it, then a one-line summary.  The evidence of passing checks, of the checks'
+  information findings and structured (dict) evidence only with -v.  Colour only when asked (a TTY without --no-color /
   NO_COLOR).
 - :func:`markdown`: the same, ready to paste into a bug report.
 - :func:`json_text`: the versioned JSON schema (``trtdiag.report/1``, documented in docs/json-schema.md).
@@ -32,15 +33,46 @@ def _fmt_value(v: Any) -> str:
     return str(v)
 
 
-def _evidence_lines(ev: dict[str, Any]) -> list[tuple[str, str]]:
+def _structured(v: Any) -> bool:
+    """A dict, or a list of dicts (memory's per_rank, answers): data for --json, too wide for one line."""
+    return isinstance(v, dict) or (isinstance(v, (list, tuple)) and any(isinstance(x, dict) for x in v))
+
+
+def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str, str]]:
+    """(key, value) lines; a key of "" continues the previous key on its own indented line.
+
+    Structured values are left out unless ``verbose``; then they get one line per item."""
     out = []
     for k, v in ev.items():
         if isinstance(v, str) and "\n" in v:
             out.append((k, ""))
             out.extend(("", line) for line in v.splitlines())
+        elif _structured(v):
+            if not verbose:
+                continue
+            out.append((k, ""))
+            if isinstance(v, dict):
+                out.extend(("", f"{kk}: {_fmt_value(x)}") for kk, x in v.items())
+            else:
+                out.extend(("", "- " + _fmt_value(x)) for x in v)
         else:
             out.append((k, _fmt_value(v)))
     return out
+
+
+# commands whose information findings are a check's side notes (evidence with -v)
+QUIET_INFO = ("check", "exec", "report", "fix")
+
+# what an empty report says, by command: an empty `check` ran no check that applies here, an
+# empty `exec` had nothing to check before the launch, an empty `explain` found nothing known
+EMPTY = {
+    "check": "No checks applied here.",
+    "fix": "No checks applied here.",
+    "report": "No checks applied here.",
+    "exec": "No pre-launch check applies to this command.",
+    "explain": "No known failure in the log.",
+    "plan": "Nothing to plan.",
+}
 
 
 def _group(findings: list[Finding]) -> dict[str, list[Finding]]:
@@ -74,8 +106,12 @@ def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
             if f.message:
                 for ln in f.message.splitlines():
                     lines.append(f"        {ln}")
-            for k, v in _evidence_lines(f.evidence):
-                lines.append(f"        {k}: {v}" if k else f"          {v}")
+            # a check's information: the message says it; its evidence (like a passing check's)
+            # with -v.  plan's and explain's information findings are their content: shown whole
+            quiet = report.command in QUIET_INFO and not verbose and f.severity.rank < Severity.WARNING.rank
+            shown = {} if quiet else f.evidence
+            for k, v in _evidence_lines(shown, verbose):
+                lines.append((f"        {k}: {v}" if v else f"        {k}:") if k else f"          {v}")
             if f.fix:
                 lines.append(_c(f"        fix ({f.fix.id}{'' if f.fix.safe else ', review first'}): {f.fix.summary}", "1", color))
                 if f.fix.preview and verbose:
@@ -83,7 +119,7 @@ def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
             if f.kb and f.severity.rank >= Severity.WARNING.rank:
                 lines.append(_c(f"        more: trtdiag explain --kb {f.kb}", "2", color))
     if not report.findings:
-        lines.append("No checks applied here.")
+        lines.append(EMPTY.get(report.command, "Nothing to report."))
     lines.append("")
     worst = report.worst()
     lines.append(_c(("✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ ") + summary_line(report), COLOR[worst], color))

@@ -37,12 +37,12 @@ def plan_versions(e: dict) -> tuple[str | None, str, dict]:
     per = {}
     verified = None
     for r in e.get("ranks", []):
-        h = r["header"]
+        h = r.get("header") or {}  # a snapshot may hold ranks without their header
         per[os.path.basename(r["path"])] = h.get("version") or h.get("version_reason") or "unknown"
         if h.get("version") and not verified:
             verified = h["version"]
     if verified:
-        versions = sorted({r["header"]["version"] for r in e.get("ranks", []) if r["header"].get("version")})
+        versions = sorted({(r.get("header") or {})["version"] for r in e.get("ranks", []) if (r.get("header") or {}).get("version")})
         if len(versions) > 1:
             return " and ".join(versions), "plan headers (the rank files disagree)", per
         return verified, "plan header", per
@@ -61,6 +61,21 @@ def trt_mismatch(facts) -> tuple[str | None, str | None, str]:
     if built and runtime and _trt_differs(built, runtime):
         return built, runtime, where
     return None, None, ""
+
+
+# what a rank file is when it is no plan at all, and the check that reports it
+_NOT_A_PLAN = {"lfs-pointer": "ENG004", "empty": "ENG005", "not-a-plan": "ENG005"}
+
+
+def _no_plan_owned_elsewhere(facts, e: dict) -> bool:
+    """True when no rank file is a plan (all Git LFS pointers, empty or other files) and the checks
+    that report those (ENG004, ENG005) run too: a 'version unknown' beside them says nothing."""
+    ranks = e.get("ranks") or []
+    kinds = [(r.get("header") or {}).get("kind") for r in ranks]
+    if not ranks or not all(k in _NOT_A_PLAN for k in kinds):
+        return False
+    selected = getattr(facts, "selected_checks", None) or ()
+    return all(_NOT_A_PLAN[k] in selected for k in kinds)
 
 
 def _trt_differs(a: str, b: str) -> bool:
@@ -83,12 +98,12 @@ def engine_trt_version(facts):
     trtllm-build command reconstructed from the engine's own build_config; --apply runs it).
     """
     e = _engine(facts)
-    if not e:
-        return
+    if not e or _no_plan_owned_elsewhere(facts, e):
+        return  # no file is a plan to read a version from: ENG004/ENG005 say why
     runtime_info = facts.get("trt.installed") or {}
     runtime = runtime_info.get("version")
     built, where, per = plan_versions(e)
-    ptrt = [r["path"] for r in e.get("ranks", []) if r["header"].get("kind") == "ptrt"]
+    ptrt = [r["path"] for r in e.get("ranks", []) if (r.get("header") or {}).get("kind") == "ptrt"]
     ev = _clean({"engine": e["path"], "plans": per, "built_with": built or "unknown", "recorded_in": where or None,
                  "runtime": runtime or "not found", "runtime_library": runtime_info.get("path")})
     if ptrt:
@@ -111,8 +126,8 @@ def engine_trt_version(facts):
         reasons = {k: v for k, v in per.items()}
         if not e.get("ranks"):
             return
-        cands = sorted({r["header"]["candidate_version"] for r in e["ranks"]
-                        if r["header"].get("kind") == "plan" and r["header"].get("candidate_version")})
+        cands = sorted({(r.get("header") or {})["candidate_version"] for r in e["ranks"]
+                        if (r.get("header") or {}).get("kind") == "plan" and (r.get("header") or {}).get("candidate_version")})
         if runtime and len(cands) == 1 and _trt_differs(cands[0], runtime) and release_tuple(cands[0]) >= (8, 6):
             fix, cmd = rebuild_fix(facts, f"TensorRT {cands[0]}? → {runtime}")
             yield warning(
@@ -284,8 +299,10 @@ def engine_files(facts):
         return
     bad = [p for p in e.get("problems", []) if p["kind"] in ("empty", "truncated", "not-a-plan")]
     if not bad:
-        if e.get("ranks"):
-            yield ok(f"{len(e['ranks'])} engine file(s) complete", files=[f"{r['path']} ({r['size']:,} bytes)" for r in e["ranks"]])
+        # a Git LFS pointer is no engine at all: ENG004's finding, never "complete" here
+        plans = [r for r in e.get("ranks") or [] if (r.get("header") or {}).get("kind") != "lfs-pointer"]
+        if plans:
+            yield ok(f"{len(plans)} engine file(s) complete", files=[f"{r['path']} ({r['size']:,} bytes)" for r in plans])
         return
     lines = []
     for p in bad:

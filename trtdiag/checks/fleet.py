@@ -257,6 +257,10 @@ def rank_engines(facts):
         have = {e.get("rank") for e in info_.get("ranks") or [] if isinstance(e, dict)}
         if r.rank not in have:
             missing.append((r, f"rank{r.rank}.engine not found in {info_.get('path')}", info_.get("path")))
+    # a rank file missing from the very directory this machine checks is ENG006's finding (with the
+    # tp × pp evidence); FLT004 names only what one machine cannot see: other nodes' copies
+    covered = [m for m in missing if _seen_by_eng006(facts, m[0], m[2])]
+    missing = [m for m in missing if m not in covered]
     out = []
     if missing:
         ev = {r.label: why for r, why, _ in missing}
@@ -278,9 +282,22 @@ def rank_engines(facts):
                  fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build", value_in_title=False)
     out += _skew(with_engine, "Engine header", _header_of, severity=Severity.ERROR,
                  fix_summary="copy the engine directory the other ranks use to {odd}", fix_id="FLT004-same-build", value_in_title=False)
-    if not missing and not any(f.severity != Severity.OK for f in out):
+    if not missing and not covered and not any(f.severity != Severity.OK for f in out):
         out = [ok(f"rank<N>.engine present on all {len(ranks)} ranks, same build", ranks=[r.label for r in ranks])]
     return out
+
+
+def _seen_by_eng006(facts, r: Rank, path: str | None) -> bool:
+    """Whether ENG006, run on this machine's own engine directory, already reports rank ``r``'s
+    missing file: the same host, the same path, and that rank listed missing there."""
+    own = facts.get("engine.info")
+    if not path or not isinstance(own, dict) or own.get("path") != path:
+        return False
+    me = facts.get("env.summary")
+    if not isinstance(me, dict) or me.get("hostname") != r.host:
+        return False
+    return any(isinstance(p, dict) and p.get("kind") == "missing-rank" and p.get("rank") == r.rank
+               for p in own.get("problems") or [])
 
 
 _PER_FILE = ("size", "path", "rank", "offset", "crc", "sha", "hash", "mtime")
@@ -348,6 +365,9 @@ def free_memory(facts):
     less free memory than its peers usually holds another process. Two ranks on one GPU double its
     load and usually mean CUDA_VISIBLE_DEVICES was set the same for both.
 
+    A GPU whose shortfall is the memory of processes NVML lists is left to MEM003 (which names
+    them, per rank through FLT009) when it runs: one finding per problem.
+
     Fix: stop the process holding memory on the odd GPU (its pid is in the evidence), or set a
     lower ``kv_cache_free_gpu_mem_fraction``; give each local rank its own GPU."""
     ranks = ranks_of(facts)
@@ -376,6 +396,9 @@ def free_memory(facts):
     if low:
         for r, g in low:
             procs = [p for p in g.get("procs") or [] if isinstance(p, dict)]
+            held = sum(p.get("used") or 0 for p in procs if isinstance(p.get("used"), int))
+            if held >= 0.9 * (most - g["free"]) and "MEM003" in (getattr(facts, "selected_checks", None) or ()):
+                continue  # the processes that hold it are MEM003's finding for that rank (FLT009 names the rank)
             ev = {"free bytes": g["free"], "most free on any rank (bytes)": most,
                   "short by": f"{(most - g['free']) / GiB:.1f} GiB", "per rank": ev_all}
             if procs:

@@ -75,6 +75,30 @@ def serving_of(model_cfg: dict | None):
                       max_attention_window=window if window and window > 0 else None), {k: v for k, v in raw.items() if v is not None}
 
 
+def rank_gpu(inv: dict, gpu_index: int) -> dict | None:
+    """The GPU a rank with ``gpu_index`` (its local rank, under ``check --mpi``) will use: the only
+    visible one, else CUDA device ``gpu_index`` (gpu.inventory numbers the GPUs CUDA_VISIBLE_DEVICES
+    leaves from 0, as CUDA does)."""
+    gpus = [g for g in inv.get("gpus") or [] if isinstance(g, dict)]
+    if len(gpus) == 1:
+        return gpus[0]
+    for g in gpus:
+        if g.get("index") == gpu_index:
+            return g
+    return gpus[gpu_index] if 0 <= gpu_index < len(gpus) else None
+
+
+def own_rank(facts) -> tuple[int, int] | None:
+    """(this process's rank, the index of its GPU in gpu.inventory's list) when the option
+    ``gpu_index`` says which GPU this process will use (``check --mpi``), else None."""
+    gi = facts.opt("gpu_index")
+    if not isinstance(gi, int) or isinstance(gi, bool):
+        return None
+    fr = _fact(facts, "fleet.rank")
+    r = fr.get("rank") if isinstance(fr, dict) else None
+    return (r if isinstance(r, int) and r >= 0 else gi), gi
+
+
 class Plan:
     """Everything the memory checks need about one deployment, built once per Facts."""
 
@@ -106,10 +130,18 @@ class Plan:
         ranks = {r.get("rank"): r for r in eng.get("ranks") or [] if isinstance(r, dict)}
         sizes = [r.get("size") for r in ranks.values() if isinstance(r.get("size"), int)]
         self.world = n.get("world_size") or self.build.tp * self.build.pp
-        self.checked = min(self.world, len(self.gpus))
+        mine = own_rank(facts)
+        if mine is not None:  # one rank of `check --mpi`: its own GPU only (the other ranks check theirs)
+            g = rank_gpu(inv, mine[1])
+            if g is None:
+                return  # its GPU is not visible here: the GPU checks say so
+            pairs = [(mine[0], g)]
+        else:  # ranks 0 … tp × pp - 1 on GPUs 0 … of those visible
+            pairs = [(r, self.gpus[r]) for r in range(min(self.world, len(self.gpus)))]
+        self.own_rank = mine is not None
+        self.checked = len(pairs)
         self.ranks: list = []
-        for r in range(self.checked):
-            g = self.gpus[r]
+        for r, g in pairs:
             size = (ranks.get(r) or {}).get("size")
             w = size if isinstance(size, int) else (max(sizes) if sizes else None)
             e = mm.estimate(self.model, self.build, int(g.get("free") or 0), self.serving, weights=w)
@@ -188,7 +220,9 @@ def _best_rebuild(plan: Plan):
 def engine_loads(facts):
     """Checks, for every rank of tp × pp, that the engine's weights (the rank's engine file), its
     activation memory (max_num_tokens, or max_batch_size × max_input_len) and the CUDA context fit
-    in the free memory of the GPU that rank will use, and that something is left for the KV cache.
+    in the free memory of the GPU that rank will use (GPUs 0 … tp × pp - 1 of those visible; under
+    ``check --mpi`` each rank checks only its own GPU, local rank → GPU), and that something is
+    left for the KV cache.
 
     Why: otherwise the server dies at load with an out-of-memory error (CUDA error "out of
     memory", "Requested amount of GPU memory … could not be allocated").
@@ -209,7 +243,9 @@ def engine_loads(facts):
     e = rp.estimate
     g = rp.gpu
     ev: dict[str, Any] = {"arithmetic": plan.arithmetic()}
-    if plan.world > plan.checked:
+    if plan.own_rank:
+        ev["checked"] = f"rank {rp.rank} only, on the GPU it will use (local rank → GPU {g.get('index')}); every rank checks its own"
+    elif plan.world > plan.checked:
         ev["not checked"] = f"ranks {plan.checked}..{plan.world - 1}: only {len(plan.gpus)} GPU(s) visible here"
     if e["fits_load"]:
         ev["per_rank"] = plan.per_rank()
@@ -276,7 +312,7 @@ def kv_capacity(facts):
         ev["config.pbtxt"] = dict(plan.raw)
     if e["kv_sequences"] >= b:
         ev["per_rank"] = plan.per_rank()
-        yield ok(f"KV cache holds {e['kv_sequences']} sequences of {e['kv_tokens_per_sequence']} tokens (max_batch_size {b})", **ev)
+        yield ok(f"KV cache holds {e['kv_sequences']:,} sequences of {e['kv_tokens_per_sequence']:,} tokens (max_batch_size {b})", **ev)
         return
     ev["what fits"] = mm.table(plan.answers(), plan.build)
     policy = _filled(((plan.model_cfg or {}).get("parameters") or {}).get("batch_scheduler_policy")) or "guaranteed_no_evict"
@@ -312,7 +348,8 @@ def kv_capacity(facts):
 @check("MEM003", area="memory", title="No other process holds GPU memory", kb="gpu-memory-held-by-other-process")
 def other_processes(facts):
     """Lists processes that hold memory on the GPUs this server will use (PID, name, GiB), from
-    NVML's list of compute processes.  An old tritonserver still running is the classic.
+    NVML's list of compute processes (under ``check --mpi``: only the GPU this rank will use).
+    An old tritonserver still running is the classic.
 
     Why: their memory is not free for the engine or the KV cache: the new server fails to load or
     gets a smaller KV cache.
@@ -326,7 +363,12 @@ def other_processes(facts):
         return
     recorded = str(inv.get("source", "")).startswith("recorded") or facts.from_snapshot
     seen = False
-    for g in inv.get("gpus") or []:
+    gpus = inv.get("gpus") or []
+    mine = own_rank(facts)
+    if mine is not None:  # one rank of `check --mpi`: only the GPU this rank will use
+        g = rank_gpu(inv, mine[1])
+        gpus = [g] if g is not None else []
+    for g in gpus:
         for p in g.get("procs") or []:
             pid = p.get("pid")
             if pid == os.getpid():
@@ -353,8 +395,8 @@ def other_processes(facts):
 
                 fix = kvfix.kill_fix(pid, p.get("name"), used / GiB if used else None, g.get("index"))
             yield warning(title, msg, evidence=ev, fix=fix)
-    if not seen and inv.get("gpus"):
-        yield ok("No other process holds memory on the visible GPUs")
+    if not seen and gpus:
+        yield ok("No other process holds memory on " + (f"GPU {gpus[0].get('index')}, the one this rank will use" if mine else "the visible GPUs"))
 
 
 @check("MEM004", area="memory", title="KV cache settings of the tensorrt_llm model are valid", kb="kv-cache-config-invalid")

@@ -421,10 +421,17 @@ def mpirun_root(facts):
     from ..fixes.env_file import env_file_fix
 
     ev["set"] = {k: la["env"].get(k, "unset") for k in ALLOW_ROOT}
-    yield error("mpirun will refuse to run as root",
+    # with neither a launch command nor --world-size, mpirun is inferred from the engine's ranks
+    # alone: the launcher is unknown, and tensorrtllm_backend's launch_triton_server.py (the usual
+    # one) passes --allow-run-as-root itself: a warning, not an error
+    guessed = not plan["argv"] and not plan.get("opt_world_size")
+    report = warning if guessed else error
+    yield report("mpirun will refuse to run as root" + (" (unless launched by launch_triton_server.py)" if guessed else ""),
                 "The launch goes through mpirun as root (" + "; ".join(plan["reasons"]) + "), without --allow-run-as-root and "
                 "without OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1: mpirun stops with "
-                "\"mpirun has detected an attempt to run as root\".",
+                "\"mpirun has detected an attempt to run as root\"."
+                + (" tensorrtllm_backend's scripts/launch_triton_server.py adds --allow-run-as-root itself; with your own mpirun "
+                   "command, add it there or apply this fix. (`trtdiag exec -- LAUNCH COMMAND` checks the actual command.)" if guessed else ""),
                 evidence=ev,
                 fix=env_file_fix("MPI004-allow-root-env", f"set the Open MPI allow-root pair in {la['env_file']} (source it before mpirun)",
                                  la["env_file"], dict(ALLOW_ROOT)))
@@ -435,12 +442,24 @@ def visible_gpus(facts) -> tuple[int | None, str]:
     inv = _fact(facts, "gpu.inventory")
     if not inv or inv.get("gpus") is None:
         return None, "unknown (no GPU inventory)"
+    if inv.get("nvml_error"):  # no driver reachable: GPU001 says so; "0 GPUs" would be a guess
+        return None, "unknown (NVML cannot be used here; see GPU001)"
     n = len(inv["gpus"])
     cvd = (_fact(facts, "mpi.launch") or {}).get("CUDA_VISIBLE_DEVICES")
     if cvd is not None:
         vis = [x for x in cvd.split(",") if x.strip() and x.strip() != "-1"]
         return min(n, len(vis)), f"{min(n, len(vis))} (CUDA_VISIBLE_DEVICES={cvd}, {n} in the machine)"
     return n, str(n)
+
+
+def _ctr004_owns_gpu_count(facts) -> bool:
+    """Whether CTR004 runs in this run and applies (a world size is known): then it alone compares
+    the ranks with the visible GPUs, so one problem gives one finding."""
+    if "CTR004" not in (getattr(facts, "selected_checks", None) or ()):
+        return False
+    from .container import _world_size
+
+    return _world_size(facts) is not None
 
 
 @check("MPI005", area="mpi", title="World size matches the engine's tp × pp and the GPUs", kb="world-size-mismatch")
@@ -451,6 +470,9 @@ def world_size(facts):
     A TensorRT-LLM engine built with ``--tp_size 2 --pp_size 1`` has rank0.engine and rank1.engine
     and must run with exactly 2 MPI ranks (``launch_triton_server.py --world_size 2``); with any
     other number the backend stops at load.  Each rank takes one GPU.
+
+    When CTR004 runs too and a world size is given, the GPU count is its finding (with why fewer
+    GPUs are visible), not this one's.
 
     Fix: launch with ``--world_size`` = tp × pp, or rebuild the engine for the ranks you have.
     """
@@ -487,6 +509,14 @@ def world_size(facts):
                     "or rebuild the engine for the ranks you have.", evidence=ev)
         return
     ranks = launch_ws or need
+    if _ctr004_owns_gpu_count(facts):
+        # CTR004 compares the ranks with the GPUs this process sees, with the better evidence
+        # (device nodes, NVIDIA_/CUDA_VISIBLE_DEVICES, several hosts) and the container remedies
+        ev.pop("GPUs visible", None)
+        if not need:
+            return  # nothing of the engine to compare: the world size alone is CTR004's question
+        yield ok(f"World size {ranks} = tp {tp or 1} × pp {pp or 1}", **ev)
+        return
     if ranks and ngpu is not None and ranks > ngpu:
         yield error(f"{ranks} rank(s) need {ranks} GPUs; {ngpu} visible",
                     f"Each rank takes one GPU; this node has {gpu_txt}. Make more GPUs visible (CUDA_VISIBLE_DEVICES, "

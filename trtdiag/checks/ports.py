@@ -28,6 +28,9 @@ def ports_free(facts):
     '0.0.0.0:8000' already in use" (or the gRPC/metrics equivalent) — usually yesterday's server
     or container still running.
 
+    A service the launch command turns off (``--allow-http false``, ``--allow-grpc false``,
+    ``--allow-metrics false``) binds no port, so its port is not checked.
+
     Severity: error when a launch is in view (exec's launch command, a model repository, port
     options); a warning on a machine that is only being checked.
 
@@ -41,8 +44,12 @@ def ports_free(facts):
     data = facts["net.ports"]
     ports = data.get("ports") or []
     taken = [r for r in ports if not r.get("free")]
+    if not ports:
+        return  # every service is turned off by the launch command: nothing will be bound
     if not taken:
-        yield ok("Ports " + ", ".join(f"{r['port']} ({r['service']})" for r in ports) + " are free", address=data.get("address"))
+        off = data.get("disabled") or []
+        yield ok("Ports " + ", ".join(f"{r['port']} ({r['service']})" for r in ports) + " are free"
+                 + (f" ({', '.join(off)} turned off by the launch command)" if off else ""), address=data.get("address"))
         return
     launch = facts.opt("launch_argv") or None
     repo = facts.get("triton.repo")
@@ -58,7 +65,9 @@ def ports_free(facts):
         h = r.get("holder")
         ev = {"port": r["port"], "service": r["service"], "address": data.get("address"), "bind error": r.get("error")}
         if h:
-            ev.update({k: h.get(k) for k in ("pid", "name", "user", "cmdline", "is_tritonserver") if h.get(k) is not None})
+            ev.update({k: h.get(k) for k in ("pid", "name", "user", "is_tritonserver") if h.get(k) is not None})
+            if h.get("cmdline"):  # one shell-quoted line (an argument may hold newlines or commas)
+                ev["cmdline"] = command_line(h["cmdline"]).replace("\n", "\\n")
             if h.get("note"):
                 ev["note"] = h["note"]
         if r.get("error") != "in use":

@@ -179,6 +179,10 @@ def tokenizer_dir_present(facts):
     Why: model.py hands it to ``AutoTokenizer.from_pretrained``; a missing or empty directory is
     ``OSError: Can't load tokenizer for '…'`` and the model fails to load, taking the server down.
 
+    A missing or empty tokenizer_dir of a config.pbtxt is TRI004's finding when it runs, an engine
+    directory TOK002's; this check then reports only what they do not (unreadable files, the
+    --tokenizer-dir option).
+
     Fix: point ``tokenizer_dir`` at the Hugging Face model directory (the one with
     tokenizer_config.json), e.g. ``trtdiag fix --apply --set tokenizer_dir=/models/llama-7b-hf``
     through the Triton fixes, or edit the config.pbtxt parameter.
@@ -193,14 +197,23 @@ def tokenizer_dir_present(facts):
                         evidence=_ev(t, config=t.get("config_path")))
             continue
         if is_placeholder(tdir):
+            if "TRI001" in (getattr(facts, "selected_checks", None) or ()) and t.get("dir_source") == "config.pbtxt":
+                continue  # TRI001 reports every placeholder of this config.pbtxt, with the fix that fills them
             yield error(f"{_name(t)}: tokenizer_dir is still the template placeholder {tdir}",
                         "The config.pbtxt was copied from the template without filling tokenizer_dir; from_pretrained gets the literal text.",
                         evidence=_ev(t, config=t.get("config_path")), kb="triton-config-placeholder")
             continue
         d = t["dir"]
+        selected = getattr(facts, "selected_checks", None) or ()
+        # one finding per problem: TRI004 reports a config.pbtxt's tokenizer_dir that is missing or
+        # holds no tokenizer (with the file to edit), TOK002 an engine directory given as one
+        owned = ("TRI004" in selected and t.get("dir_source") == "config.pbtxt" and t.get("config_path")) or (
+            "TOK002" in selected and d.get("is_dir") and not d["files"] and (d.get("engines") or d.get("engine_config")))
         cwd = (facts.get("paths.options") or {}).get("cwd", "the current directory")
         rel = "" if os.path.isabs(tdir) else f" (relative: resolved against {cwd}; tritonserver resolves it against its own working directory)"
-        if not d["exists"]:
+        if owned and (not d["exists"] or not d["is_dir"] or (not d["files"] and not (d.get("custom") or {}).get("source_exists"))):
+            pass
+        elif not d["exists"]:
             yield error(f"{_name(t)}: tokenizer_dir {tdir} does not exist",
                         f"from_pretrained will fail with OSError: Can't load tokenizer for '{tdir}'.{rel}", evidence=_ev(t))
         elif not d["is_dir"]:

@@ -117,13 +117,15 @@ def unfilled_placeholders(facts):
         names = sorted({p["name"] for p in required})
         unresolved = plan.get("unresolved") or []
         todo = [n for n in unresolved if n in names] or unresolved
-        cmd = "trtdiag fix --apply --model-repo " + repo["root"]
+        import shlex
+
+        cmd = "trtdiag fix --apply --model-repo " + shlex.quote(repo["root"])
         for opt in ("engine_dir", "tokenizer_dir"):
             if facts.opt(opt):
-                cmd += f" --{opt.replace('_', '-')} {facts.opt(opt)}"
-        if todo:
-            cmd += " --set " + ",".join(f"{n}=…" for n in todo)
+                cmd += f" --{opt.replace('_', '-')} {shlex.quote(str(facts.opt(opt)))}"
         if required:
+            if todo:
+                cmd += " --set " + ",".join(f"{n}=…" for n in todo)
             msg = (f"{_rel(repo, m['config_path'])} still holds {len(phs)} template placeholder(s); "
                    f"{', '.join('${' + n + '}' for n in names)} stop{'s' if len(names) == 1 else ''} model '{name}' from loading: "
                    + ("Triton cannot parse a ${…} where a number or true/false belongs" if any(not p["in_string"] for p in required)
@@ -131,9 +133,11 @@ def unfilled_placeholders(facts):
                    + f". Fill them: {cmd}")
             yield error(f"{name}/config.pbtxt: {len(phs)} unfilled placeholder(s), first at line {phs[0]['line']}", msg, evidence=ev, fix=fix)
         else:
+            if sorted(ev.get("still without a value") or []) == sorted({p["name"] for p in optional}):
+                ev.pop("still without a value")  # the same names as the placeholders listed
             msg = (f"{_rel(repo, m['config_path'])} leaves {len(optional)} optional parameter(s) as placeholders "
                    f"({', '.join(sorted({'${' + p['name'] + '}' for p in optional}))}); the backend reads them as "
-                   f"'not specified' and uses its defaults. Fill them to choose the values yourself: {cmd}")
+                   f"'not specified' and uses its defaults. To choose a value yourself: {cmd} --set NAME=VALUE")
             yield info(f"{name}/config.pbtxt: {len(optional)} optional parameter(s) left unfilled", msg, evidence=ev, fix=fix)
     if not any_found:
         yield ok("No ${placeholders} left in the model configs", repository=repo["root"], models=sorted(repo["models"]))
@@ -273,6 +277,9 @@ def tokenizer_dir(facts):
     a wrong path fails with "OSError: Can't load tokenizer for '…'" (or "… is not a local folder
     and is not a valid model identifier"), and the ensemble cannot load.
 
+    An engine directory given as tokenizer_dir is left to TOK002 when it runs (it names that
+    mistake); TOK001 leaves the directories of config.pbtxt files to this check.
+
     Fix: set tokenizer_dir to the Hugging Face model folder the engine was converted from
     (``trtdiag fix --apply --set tokenizer_dir=DIR`` on a template).
     """
@@ -286,8 +293,12 @@ def tokenizer_dir(facts):
             continue
         seen += 1
         path = params["tokenizer_dir"]
-        prob = _tokenizer_problem((m.get("paths") or {}).get("tokenizer_dir") or {})
+        pi = (m.get("paths") or {}).get("tokenizer_dir") or {}
+        prob = _tokenizer_problem(pi)
         ev = {"file": m["config_path"], "tokenizer_dir": path}
+        if (prob and prob.startswith("holds no tokenizer files") and "TOK002" in (getattr(facts, "selected_checks", None) or ())
+                and any(str(e).endswith((".engine", ".plan")) for e in pi.get("entries") or [])):
+            continue  # an engine directory given as tokenizer_dir: TOK002 names that mistake
         if prob is None:
             yield ok(f"{name}: tokenizer_dir holds a tokenizer", **ev)
             continue
@@ -604,6 +615,8 @@ def world_size(facts):
     Why: each rank loads rank<R>.engine; with fewer ranks the model waits forever or fails with
     "Assertion failed: mpiSize == tp * pp", with more some ranks have no engine.
 
+    When MPI005 runs on the same engine (the repository's, or --engine-dir) it owns this question.
+
     Fix: launch with --world_size equal to tp × pp (python3 scripts/launch_triton_server.py
     --world_size N --model_repo …).
     """
@@ -612,6 +625,8 @@ def world_size(facts):
     eng = _engine(facts)
     if repo is None or ws is None or eng is None:
         return
+    if "MPI005" in (getattr(facts, "selected_checks", None) or ()) and isinstance(facts.get("engine.info"), dict):
+        return  # MPI005 compares the launch with the same engine (and mpirun -n, --world-size): one finding
     n = eng["normalized"]
     tp, pp = n.get("tp") or 1, n.get("pp") or 1
     ev = {"world_size": ws, "engine tp": tp, "engine pp": pp, "engine": eng.get("config_path") or eng.get("path")}

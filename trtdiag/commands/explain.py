@@ -136,6 +136,34 @@ def explain_logs(paths: list[str]):
 _CHECK_AREAS = ("environment", "tensorrt", "engine", "gpu", "memory", "mpi", "build", "container", "triton", "ports", "tokenizer")
 
 
+def _human_bytes(n: int) -> str:
+    return f"{n / (1 << 30):.2f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.1f} MiB"
+
+
+def _target_hint(checks: list[str]) -> str:
+    """The target a confirming check needs to apply at all (without it: 'No checks applied here'),
+    as a placeholder to replace: the engine and memory checks read an engine directory, the Triton
+    and tokenizer checks a model repository (which also names its engine)."""
+    def wants(prefixes: tuple[str, ...]) -> bool:
+        return any(c.upper().startswith(prefixes) or c.lower() in {p.lower() for p in prefixes} for c in checks)
+
+    if wants(("TRI", "TOK", "MEM004", "triton", "tokenizer")):
+        return " --model-repo MODEL_REPO"
+    if wants(("ENG", "MEM001", "MEM002", "engine", "memory")):
+        return " --engine-dir ENGINE_DIR"
+    return ""
+
+
+def _confirm_options(fields: dict) -> str:
+    """Options that make the confirming check look at what the log names: the port that was taken
+    (``--grpc-port 18001``), not the default one."""
+    service = str(fields.get("service") or "").strip().lower()
+    port = str(fields.get("port") or "").strip()
+    if service in ("http", "grpc", "metrics") and port.isdigit() and 0 < int(port) < 65536:
+        return f" --{service}-port {port}"
+    return ""
+
+
 def finding_for(entry: dict, hit, root=None):
     """One finding per knowledge-base entry seen.  ``root`` is the first fatal hit of the same log:
     a hit seen only through cascade signatures is then shown briefly, as information; one seen only
@@ -165,13 +193,15 @@ def finding_for(entry: dict, hit, root=None):
         msg += [f"  {n}. {s}" for n, s in enumerate(steps, 1)]
     checks = entry.get("checks") or ([entry["area"]] if entry.get("area") in _CHECK_AREAS else [])
     if checks:
-        msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}")
+        msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}{_target_hint(checks)}{_confirm_options(hit.fields)}")
     evidence: dict = {}
     evidence["count"] = hit.count
     evidence["first"] = f"{hit.first[1]}:{hit.first[2]}"
     if hit.count > 1:
         evidence["last"] = f"{hit.last[1]}:{hit.last[2]}"
     for k, v in hit.fields.items():
+        if k.endswith("_bytes") and str(v).isdigit() and int(v) >= 1 << 20:
+            v = f"{v} ({_human_bytes(int(v))})"  # 1180463648 bytes reads as 1.10 GiB
         evidence[k if k not in ("count", "first", "last", "lines") else f"field_{k}"] = v
     evidence["lines"] = "\n".join(f"{s}:{n}: {t}" for s, n, t in hit.lines)
     return Finding(

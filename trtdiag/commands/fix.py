@@ -71,7 +71,6 @@ def run(args) -> int:
         for p in restored:
             print(f"restored {p}")
         return 0
-    args.set_raw = list(args.set or [])
     args.set = parse_set(args.set)
     if args.output_dir:
         args.set["__output_dir"] = args.output_dir
@@ -89,7 +88,12 @@ def run(args) -> int:
             return 0
     color = use_color(args)
     if not fixes:
-        print("No fixes to make." if report.exit_code() == 0 else "Problems found, but none that trtdiag can fix itself: see `trtdiag check`.")
+        if report.exit_code() == 0:
+            print("No fixes to make.")
+        else:
+            import shlex
+
+            print("Problems found, but none that trtdiag can fix itself: see `" + shlex.join(["trtdiag", "check", *_target_argv(args, for_check=True)]) + "`.")
         return report.exit_code()
     if not args.json:
         for f, fx in fixes:
@@ -158,22 +162,31 @@ def _fresh_facts(args):
     return make_facts(args)
 
 
-def _target_argv(args) -> list[str]:
-    """The options of this run, to repeat them in the "Apply with:" hint."""
-    out = []
+def _target_argv(args, for_check: bool = False) -> list[str]:
+    """The options of this run that the apply must repeat to make the same plan: the targets, the
+    check and fix selection, the --set values and the flags; quote with shlex.join.  With
+    ``for_check``: only those `trtdiag check` takes (targets and check selection)."""
+    out: list[str] = []
     for opt in ("engine_dir", "model_repo", "tokenizer_dir", "checkpoint_dir", "python", "world_size",
-                "http_port", "grpc_port", "metrics_port", "output_dir"):
+                "http_port", "grpc_port", "metrics_port"):
         v = getattr(args, opt, None)
-        if v not in (None, False):
+        if v is not None and v is not False:
             out += [f"--{opt.replace('_', '-')}", str(v)]
-    for flag in ("load_tokenizer", "trust_remote_code"):
-        if getattr(args, flag, False):
-            out.append(f"--{flag.replace('_', '-')}")
-    for raw in getattr(args, "set_raw", None) or []:
-        out += ["--set", raw]
-    for opt, name in (("only", "--only"), ("skip", "--skip"), ("fix_ids", "--fix")):
+    for opt in ("load_tokenizer", "trust_remote_code") + (() if for_check else ("kill", "allow_system_changes")):
+        if getattr(args, opt, False):
+            out.append(f"--{opt.replace('_', '-')}")
+    for opt, flag in (("snapshots", "--from"), ("only", "--only"), ("skip", "--skip")) + (() if for_check else (("fix_ids", "--fix"),)):
         for v in getattr(args, opt, None) or []:
-            out += [name, v]
+            out += [flag, v]
+    if for_check:
+        return out
+    sets = getattr(args, "set", None)
+    if isinstance(sets, dict):
+        for k, v in sets.items():
+            if not k.startswith("__"):
+                out += ["--set", f"{k}={v}"]
+    if getattr(args, "output_dir", None):
+        out += ["--output-dir", args.output_dir]
     if getattr(args, "launch_argv", None):
         out += ["--", *args.launch_argv]
     return out

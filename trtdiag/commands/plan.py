@@ -195,6 +195,9 @@ def run(args) -> int:
     from ..fsutil import read_json
     from ..model import Finding, Report, Severity
 
+    import time
+
+    t0 = time.perf_counter()
     if bool(args.model_config) == bool(args.engine_dir):
         raise UsageError("give --model-config config.json or --engine-dir DIR (one of them)")
     weights = None
@@ -250,7 +253,8 @@ def run(args) -> int:
     verdict.area = "memory"
     table = Finding("PLAN002", Severity.INFO, "What fits on this GPU", "Per rank; the built/asked precision first.",
                     evidence={"what fits": mm.table(ans, build, "built" if built is not None and weights is not None else "asked"), **{k: v for k, v in ev.items() if k != "arithmetic"}}, area="memory")
-    report = Report(command="plan", findings=[verdict, table], context={k: v for k, v in source.items() if isinstance(v, str)})
+    report = Report(command="plan", findings=[verdict, table], context={k: v for k, v in source.items() if isinstance(v, str)},
+                    duration_s=time.perf_counter() - t0)
     if not args.json:
         # the terminal and markdown show the table and the verdict; the structured evidence is for --json
         table.evidence = {"what fits": table.evidence["what fits"], "model": _model_line(model), "target": _target_line(target)}

@@ -84,7 +84,9 @@ def environment(facts) -> dict[str, Any]:
             ctx["/dev/shm"] = f"{_gib(shm['size'])} ({_gib(shm.get('free'))} free)"
         memlock = (cinfo.get("ulimits") or {}).get("memlock") or {}
         if "soft" in memlock:
-            ctx["ulimit memlock"] = "unlimited" if memlock["soft"] is None else f"{memlock['soft']} bytes"
+            soft = memlock["soft"]
+            ctx["ulimit memlock"] = ("unlimited" if soft is None else
+                                     f"{soft / (1 << 20):g} MiB" if isinstance(soft, int) and soft >= 1 << 20 else f"{soft} bytes")
         images = cinfo.get("versions") if isinstance(cinfo.get("versions"), dict) else {}
     else:
         ctx["container"] = ("yes (" + ", ".join(cont.get("markers") or []) + ")") if cont.get("detected") else ("not detected" if env else NOT_FOUND)

@@ -78,11 +78,23 @@ def holder(port: int) -> dict[str, Any] | None:
     return info
 
 
+def disabled_services(facts) -> list[str]:
+    """The services the launch command turns off (``tritonserver --allow-http false`` …): their
+    ports are never bound, so a busy default port there is no problem."""
+    launch = facts.get("launch.command") if facts.opt("launch_argv") else None
+    if not isinstance(launch, dict):
+        return []
+    return [name for name, _ in DEFAULTS if launch.get(f"allow_{name}") is False]
+
+
 def wanted_ports(facts) -> list[tuple[str, int]]:
     from ..errors import InputError  # ends the run with exit code 2, like any bad option value
 
     out = []
+    off = disabled_services(facts)
     for name, default in DEFAULTS:
+        if name in off:
+            continue
         v = facts.opt(f"{name}_port")
         port = int(v) if v is not None else default
         if not 1 <= port <= 65535:
@@ -105,7 +117,7 @@ def free_block(n: int, avoid: set[int], start: int = 8010, stop: int = 9000, ste
 @probe("net.ports")
 def ports(facts) -> dict[str, Any]:
     wanted = wanted_ports(facts)
-    out: dict[str, Any] = {"address": BIND_ADDR, "ports": []}
+    out: dict[str, Any] = {"address": BIND_ADDR, "ports": [], "disabled": disabled_services(facts)}
     for name, port in wanted:
         err = bind_error(port)
         rec: dict[str, Any] = {"service": name, "port": port, "free": err is None, "error": err}

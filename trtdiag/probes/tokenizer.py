@@ -342,6 +342,18 @@ def _models(repo: dict) -> list[tuple[str, dict]]:
     return out
 
 
+def _param(m: dict, key: str) -> str | None:
+    """A config.pbtxt parameter's value; the triton.repo fact stores an unfilled template value
+    as None and lists it in ``placeholders``: it comes back here as the placeholder text."""
+    v = (m.get("parameters") or {}).get(key)
+    if v is not None:
+        return v
+    for ph in m.get("placeholders") or []:
+        if isinstance(ph, dict) and ph.get("param") == key and ph.get("name"):
+            return "${" + str(ph["name"]) + "}"
+    return None
+
+
 @probe("tokenizer.static")
 def static(facts) -> dict:
     option_dir = facts.opt("tokenizer_dir")
@@ -354,12 +366,11 @@ def static(facts) -> dict:
     repo = _triton_repo(facts)
     if repo:
         for name, m in _models(repo):
-            params = m.get("parameters") or {}
-            tdir = option_dir or params.get("tokenizer_dir")
+            tdir = option_dir or _param(m, "tokenizer_dir")
             mp = os.path.join(m.get("path") or "", "1", "model.py") if m.get("path") else None
             targets.append({"model": name, "model_py": mp if mp and os.path.isfile(mp) else None, "model_py_expected": mp,
                             "tokenizer_dir": tdir, "dir_source": "option" if option_dir else "config.pbtxt",
-                            "config_path": m.get("config_path"), "tokenizer_type": params.get("tokenizer_type")})
+                            "config_path": m.get("config_path"), "tokenizer_type": _param(m, "tokenizer_type")})
     if not targets and option_dir:
         targets.append({"model": None, "model_py": None, "tokenizer_dir": option_dir, "dir_source": "option",
                         "tokenizer_type": None})
