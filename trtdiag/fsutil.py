@@ -40,14 +40,19 @@ def describe_oserror(path: str | os.PathLike, exc: OSError) -> str:
 
 
 def _open_regular(path: str | os.PathLike):
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait forever for a writer; the
+    # flag is cleared again once fstat has shown a regular file
     try:
-        fh = open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise InputError(describe_oserror(path, exc)) from None
     try:
-        st = os.fstat(fh.fileno())
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        fh = open(fd, "rb")
     except OSError as exc:  # pragma: no cover
-        fh.close()
+        os.close(fd)
         raise InputError(describe_oserror(path, exc)) from None
     if stat.S_ISDIR(st.st_mode):
         fh.close()

@@ -247,7 +247,13 @@ def _write_json_report(path: str, report) -> None:
     from ..fsutil import atomic_write_text
 
     try:
-        atomic_write_text(path, render.json_text(report))
+        # a link stays a link: write the file it points to (a rename over the link would replace it)
+        target = os.path.realpath(path) if os.path.islink(path) else path
+        if os.path.islink(target):
+            import errno
+
+            raise OSError(errno.ELOOP, "a symbolic link that does not resolve (a loop)")
+        atomic_write_text(target, render.json_text(report))
     except OSError as exc:
         _say(f"warning: could not write the JSON report to {path}: {exc.strerror or exc}")
 
