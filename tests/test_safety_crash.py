@@ -149,3 +149,56 @@ def test_sigkill_during_the_build_itself_leaves_the_engine_alone(scene, stub_env
     assert not [x for x in d.parent.iterdir() if x.name.startswith("engine.before-rebuild-")]
     p = cli("fix", "--undo", env=env)
     assert p.returncode == 0 and tree_digest(d) == old
+
+
+# ------------------------------------------------------------------------------ the other writers
+CHILD = """
+import json, sys
+from trtdiag.fixes.applier import Applier
+from trtdiag.fixes.batch_size import aligned_text
+from trtdiag.fixes.env_file import env_file_fix
+from trtdiag.fixes.kv_cache import parameter_fix
+from trtdiag.fixes.plan import edit_fix
+s = json.loads(sys.argv[1])
+cfg = open(s["config"]).read()
+fixes = [
+    parameter_fix("kv-fraction", "kv", s["params"], "kv_cache_free_gpu_mem_fraction", "0.85"),
+    edit_fix("align-max-batch-size", "align", s["config"], cfg, aligned_text(cfg, 4)),
+    env_file_fix("MPI004-allow-root-env", "env", s["env_file"], {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}),
+]
+assert all(fixes), fixes
+Applier(roots=[s["root"]], journal_dir=s["state"]).apply(fixes)
+"""
+
+
+@pytest.mark.parametrize("step", ["backup", "journal", "write0", "write1", "write2", "done"])
+def test_sigkill_while_kv_fraction_batch_size_and_env_file_fixes_apply(tmp_path, step):
+    """The kv-cache fraction edit, the max_batch_size alignment and the env file (created: it did
+    not exist) as their own planners make them, killed at each step: every file is wholly old or
+    wholly new (the env file absent or whole), and undo restores the tree exactly (removing the env
+    file it created)."""
+    root = tmp_path / "root"
+    (root / "tensorrt_llm").mkdir(parents=True)
+    (root / "params").mkdir()
+    config = root / "tensorrt_llm" / "config.pbtxt"
+    config.write_text('name: "tensorrt_llm"\nbackend: "tensorrtllm"\nmax_batch_size: 64\ndynamic_batching {\n  preferred_batch_size: [ 32, 64 ]\n}\n')
+    params = root / "params" / "config.pbtxt"
+    params.write_text('name: "p"\nparameters: {\n  key: "kv_cache_free_gpu_mem_fraction"\n  value: {\n    string_value: "0.99"\n  }\n}\n')
+    env_file = root / "trtdiag.env"
+    spec = {"root": str(root), "state": str(tmp_path / "state"), "config": str(config), "params": str(params), "env_file": str(env_file)}
+    old = snapshot(root)
+    p = subprocess.run([sys.executable, "-c", CHILD, json.dumps(spec)], env=cli_env(), cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    new = snapshot(root)
+    assert set(new) - set(old) == {"trtdiag.env"} and all(new[k] != old[k] for k in old)
+    assert cli("fix", "--undo", env={"TRTDIAG_STATE_DIR": spec["state"]}).returncode == 0 and snapshot(root) == old
+
+    p = subprocess.run([sys.executable, "-c", CHILD, json.dumps(spec)], env=cli_env({"TRTDIAG_CRASH_AT": step}), cwd=REPO,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == -9, p.stderr
+    now = snapshot(root)
+    for k, data in now.items():
+        assert data in (old.get(k), new[k]), f"{k} is neither wholly old nor wholly new after a kill at {step}"
+    assert set(now) <= set(new)
+    p = cli("fix", "--undo", env={"TRTDIAG_STATE_DIR": spec["state"]})
+    assert p.returncode == 0 and snapshot(root) == old, p.stderr
