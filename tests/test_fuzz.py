@@ -50,7 +50,7 @@ def test_parser_survives_random_and_mutated_input(name, data):
     run_target(name, blob)
 
 
-JSON_TARGETS = ["snapshot", "gpu_inventory", "hf_config", "engine_config", "tokenizer_dir", "read_json"]
+JSON_TARGETS = ["snapshot", "check_from", "gpu_inventory", "hf_config", "engine_config", "tokenizer_dir", "read_json"]
 ODD_VALUES = [None, -1, 0, 1e308, "x", "", "${triton_max_batch_size}", "; touch /tmp/x", [], {}, True, 2**70, [1, 2], {"a": 1}]
 
 

@@ -242,7 +242,23 @@ def t_triton_model(data: bytes) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
+def t_check_from(data: bytes) -> None:
+    """`trtdiag check --from SNAPSHOT`: every check over the facts of a (damaged) snapshot.  A check
+    that trips over a fact of the wrong shape becomes a "Check crashed" finding (the registry's
+    safety net); only an exception escaping the run is a bug here."""
+    from . import registry
+    from .facts import Facts
+    from .snapshot import load_snapshot
+
+    def go(path):
+        facts = Facts({}, snapshot=load_snapshot(path))
+        registry.run(registry.select([], [], "check"), facts)
+
+    _with_file(data, go, ".json")
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
+    "check_from": t_check_from,
     "explain": t_explain,
     "explain_cli": t_explain_cli,
     "model_py": t_model_py,
@@ -284,6 +300,7 @@ SEEDS: dict[str, list[str]] = {
     "read_json": ["shared:gpu/*.json", "shared:trt_runtime/lean-11.4.0.106_real-plans.json"],
     "engine_config": ["tests/data/**/config.json"],
     "snapshot": ["tests/data/**/*snapshot*.json"],
+    "check_from": ["tests/data/**/*snapshot*.json"],
     "plan_header": ["shared:engines/*.plan", "shared:engines/*.trt"],
     "pbtxt": ["shared:configs/**/config.pbtxt"],
     "ldcache": ["/etc/ld.so.cache"],
