@@ -344,3 +344,35 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_real_fixture_that_is_not_a_snapshot_is_refused():
     p = run_cli("check", "--from", str(FIXTURES / "gpu" / "h100-80gb_nvml_torch-holding-10GiB.json"))
     assert p.returncode == 2 and "not a trtdiag snapshot" in p.stderr
+
+
+# ------------------------------------------------------------------------------ -o outputs
+@pytest.mark.parametrize("command", ["collect", "report"])
+def test_output_in_an_unwritable_place_is_one_line(tmp_path, command):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    for kind, path in {"missing folder": tmp_path / "no" / "out", "a directory": tmp_path / "adir",
+                       "inside a file": tmp_path / "afile" / "out", "symlink loop": tmp_path / "loop"}.items():
+        p = run_cli(command, "--only", "environment", "-o", str(path), timeout=60)
+        _assert_one_line_exit_2(f"{command} -o {kind}", p)
+    assert (tmp_path / "loop").is_symlink()
+
+
+def test_output_to_a_device_a_fifo_or_a_link_writes_it_in_place(tmp_path):
+    """`-o /dev/null` must not replace the device (as root, a rename would); a FIFO is written to
+    its reader; through a link, the file it points to is written and the link stays."""
+    p = run_cli("collect", "-o", "/dev/null", timeout=60)
+    assert p.returncode == 0 and Path("/dev/null").is_char_device(), p.stderr
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = {}
+    reader = threading.Thread(target=lambda: got.setdefault("data", fifo.read_bytes()), daemon=True)
+    reader.start()
+    p = run_cli("collect", "-o", str(fifo), timeout=60)
+    reader.join(30)
+    assert p.returncode == 0 and got.get("data", b"").lstrip().startswith(b"{") and fifo.is_fifo(), p.stderr
+    real, link = tmp_path / "real.md", tmp_path / "link.md"
+    link.symlink_to(real)
+    p = run_cli("report", "--only", "environment", "-o", str(link), timeout=60)
+    assert p.returncode in (0, 1) and link.is_symlink() and real.read_text().strip(), p.stderr
