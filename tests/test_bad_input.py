@@ -376,3 +376,17 @@ def test_output_to_a_device_a_fifo_or_a_link_writes_it_in_place(tmp_path):
     link.symlink_to(real)
     p = run_cli("report", "--only", "environment", "-o", str(link), timeout=60)
     assert p.returncode in (0, 1) and link.is_symlink() and real.read_text().strip(), p.stderr
+
+
+def test_python_that_is_not_an_interpreter_is_one_line(tmp_path):
+    """--python names a program trtdiag runs (in a child, with a timeout): garbage, a folder, a
+    missing or non-executable file is one line and exit 2."""
+    rnd = tmp_path / "random"
+    rnd.write_bytes(os.urandom(256))
+    rnd.chmod(0o755)
+    (tmp_path / "plain").write_text("print('hi')\n")
+    (tmp_path / "adir").mkdir()
+    for kind, path in {"random bytes": rnd, "not executable": tmp_path / "plain", "directory": tmp_path / "adir",
+                       "missing": tmp_path / "missing"}.items():
+        p = run_cli("check", "--python", str(path), "--only", "environment,tensorrt", timeout=60)
+        _assert_one_line_exit_2(kind, p)
