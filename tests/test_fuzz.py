@@ -50,6 +50,60 @@ def test_parser_survives_random_and_mutated_input(name, data):
     run_target(name, blob)
 
 
+JSON_TARGETS = ["snapshot", "check_from", "gpu_inventory", "hf_config", "engine_config", "tokenizer_dir", "read_json"]
+ODD_VALUES = [None, -1, 0, 1e308, "x", "", "${triton_max_batch_size}", "; touch /tmp/x", [], {}, True, 2**70, [1, 2], {"a": 1}]
+
+
+def _json_paths(o, pre=()):
+    yield pre
+    if isinstance(o, dict):
+        for k, v in o.items():
+            yield from _json_paths(v, (*pre, k))
+    elif isinstance(o, list):
+        for i, v in enumerate(o[:4]):
+            yield from _json_paths(v, (*pre, i))
+
+
+@st.composite
+def retyped(draw, name):
+    """A real JSON file with one value replaced by one of another type or range (type confusion:
+    the bugs random bytes rarely reach, because they stop at the JSON parser)."""
+    import copy
+    import json
+
+    docs = []
+    for s in seeds(name, str(REPO)):
+        try:
+            docs.append(json.loads(s))
+        except ValueError:
+            pass
+    if not docs:
+        return b"{}"
+    doc = copy.deepcopy(draw(st.sampled_from(docs)))
+    path = draw(st.sampled_from(list(_json_paths(doc))))
+    value = draw(st.sampled_from(ODD_VALUES))
+    if not path:
+        return json.dumps(value).encode()
+    cur = doc
+    for k in path[:-1]:
+        cur = cur[k]
+    cur[path[-1]] = value
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize("name", JSON_TARGETS)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_json_parser_survives_values_of_the_wrong_type(name, data):
+    run_target(name, data.draw(retyped(name)))
+
+
+def test_every_target_has_real_seeds():
+    """A target fuzzed only from b"" finds little: each starts from real files or literal seeds."""
+    empty = [n for n in NAMES if seeds(n, str(REPO)) == [b""]]
+    assert empty == [], f"targets without seeds: {empty}"
+
+
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris not installed")
 @pytest.mark.parametrize("name", NAMES)
 def test_coverage_guided_fuzz_fixed_budget(name, tmp_path):

@@ -40,14 +40,19 @@ def describe_oserror(path: str | os.PathLike, exc: OSError) -> str:
 
 
 def _open_regular(path: str | os.PathLike):
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait forever for a writer; the
+    # flag is cleared again once fstat has shown a regular file
     try:
-        fh = open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise InputError(describe_oserror(path, exc)) from None
     try:
-        st = os.fstat(fh.fileno())
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        fh = open(fd, "rb")
     except OSError as exc:  # pragma: no cover
-        fh.close()
+        os.close(fd)
         raise InputError(describe_oserror(path, exc)) from None
     if stat.S_ISDIR(st.st_mode):
         fh.close()
@@ -141,3 +146,37 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = 
 
 def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = None) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def write_output(path: str | os.PathLike, text: str) -> None:
+    """Write a report or snapshot the user asked for with ``-o PATH``.
+
+    A regular file (or a new one) is written atomically; through a symbolic link, the file it
+    points to (the link stays); a FIFO or a device (``/dev/stdout``) is written in place, never
+    replaced.  Any OS problem is one clear :class:`InputError`.
+    """
+    p = os.fspath(path)
+    try:
+        if os.path.islink(p):
+            real = os.path.realpath(p)
+            if os.path.islink(real):
+                raise OSError(errno.ELOOP, "a symbolic link that does not resolve (a loop)")
+            p = real
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise OSError(errno.EISDIR, "is a directory")
+        if st is not None and not stat.S_ISREG(st.st_mode):  # a FIFO, /dev/stdout, a terminal
+            with open(p, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
+        atomic_write_text(p, text)
+    except OSError as exc:
+        msg = describe_oserror(path, exc) if exc.errno in (errno.ENOENT, errno.EACCES, errno.ELOOP, errno.ENOTDIR) else f"{os.fsdecode(path)}: {exc.strerror or exc}"
+        if exc.errno == errno.EISDIR:
+            msg = f"{os.fsdecode(path)}: is a directory; give a file name"
+        elif exc.errno == errno.ENOENT:
+            msg = f"{os.fsdecode(path)}: cannot write here: the folder {os.path.dirname(os.path.abspath(p)) or '.'} does not exist"
+        raise InputError(msg) from None

@@ -146,12 +146,20 @@ def model_from_hf_config(cfg: dict, params: float | None = None) -> ModelShape:
     missing = [n for n, v in (("num_hidden_layers", layers), ("num_attention_heads", heads), ("hidden_size", hidden), ("vocab_size", vocab)) if not isinstance(v, int) or v <= 0]
     if missing:
         raise InputError(f"config.json: no usable {', '.join(missing)} (is this a model's Hugging Face config.json?)")
-    kv = _get(cfg, "num_key_value_heads", "num_kv_heads", "multi_query_group_num", "n_head_kv", "num_kv")
+
+    def positive(*keys: str) -> int | None:
+        v = _get(cfg, *keys)
+        if v is not None and (not isinstance(v, int) or v <= 0):
+            name = next(k for k in keys if cfg.get(k) is not None and not isinstance(cfg.get(k), bool))
+            raise InputError(f"config.json: {name} is {v!r}, expected a positive integer")
+        return v
+
+    kv = positive("num_key_value_heads", "num_kv_heads", "multi_query_group_num", "n_head_kv", "num_kv")
     if kv is None and cfg.get("multi_query") is True:
         kv = 1
-    head = _get(cfg, "head_dim", "kv_channels", "head_size") or hidden // heads
+    head = positive("head_dim", "kv_channels", "head_size") or hidden // heads
     mtype = str(cfg.get("model_type") or "").lower()
-    ffn = _get(cfg, "intermediate_size", "ffn_hidden_size", "n_inner")
+    ffn = positive("intermediate_size", "ffn_hidden_size", "n_inner")
     if mtype == "qwen" and ffn:
         ffn = ffn // 2  # Qwen(1): w1 and w2 are intermediate_size / 2 wide each (modeling_qwen.py QWenMLP)
     gated = not any(mtype == t or mtype.startswith(t + "_") for t in _NON_GATED)

@@ -46,7 +46,19 @@ def run(argv: list[str], timeout: float = 10.0, env: dict | None = None, cwd: st
             os.killpg(p.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        out, err = p.communicate()
+        try:
+            out, err = p.communicate(timeout=2)
+        except subprocess.TimeoutExpired:
+            # a grandchild that left the process group (setsid) still holds the pipes open: stop
+            # waiting for their end, or a timeout would not bound anything
+            for f in (p.stdout, p.stderr, p.stdin):
+                if f is not None:
+                    try:
+                        f.close()
+                    except OSError:
+                        pass
+            p.wait()
+            out, err = b"", b""
         return Result(list(argv), None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), timed_out=True)
     return Result(list(argv), p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 

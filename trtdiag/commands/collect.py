@@ -58,8 +58,8 @@ def run(args) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        from ..fsutil import atomic_write_text
+        from ..fsutil import write_output
 
-        atomic_write_text(args.output, text)
+        write_output(args.output, text)
         print(f"snapshot written to {args.output}", file=sys.stderr)
     return 0

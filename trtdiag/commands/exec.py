@@ -241,15 +241,16 @@ def run(args) -> int:
 
 
 def _write_json_report(path: str, report) -> None:
-    """Keep the report (atomically: a reader sees the old file or the new one); a failure to
-    write it is a warning, never a reason not to launch."""
+    """Keep the report (atomically: a reader sees the old file or the new one; through a link,
+    the file it points to); a failure to write it is a warning, never a reason not to launch."""
     from .. import render
-    from ..fsutil import atomic_write_text
+    from ..errors import InputError
+    from ..fsutil import write_output
 
     try:
-        atomic_write_text(path, render.json_text(report))
-    except OSError as exc:
-        _say(f"warning: could not write the JSON report to {path}: {exc.strerror or exc}")
+        write_output(path, render.json_text(report))
+    except InputError as exc:
+        _say(f"warning: could not write the JSON report: {exc}")
 
 
 def describe(parsed: dict, args) -> str:

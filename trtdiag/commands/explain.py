@@ -83,6 +83,9 @@ def explain_logs(paths: list[str]):
                 raise InputError(describe_oserror("<stdin>", exc)) from None
             continue
         fh, st = _open_regular(path)
+        if st.st_size == 0:
+            fh.close()
+            raise InputError(f"{path}: empty file (0 bytes): nothing to explain; is the server's output going to another file?")
         with fh:
             try:
                 if os.pread(fh.fileno(), 2, 0) == b"\x1f\x8b":  # a rotated, gzip-compressed log

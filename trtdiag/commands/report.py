@@ -167,8 +167,8 @@ def run(args) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        from ..fsutil import atomic_write_text
+        from ..fsutil import write_output
 
-        atomic_write_text(args.output, text)
+        write_output(args.output, text)
         print(f"report written to {args.output}", file=sys.stderr)
     return rep.exit_code(getattr(args, "strict", False))

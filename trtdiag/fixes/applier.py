@@ -273,7 +273,7 @@ class Applier:
                             pass
                     restored.append(str(path))
                 for rec in manifest.get("swaps", []):
-                    _swap_back(rec)
+                    _swap_back(rec, manifest.get("status", "applied"))
                     restored.append(rec["target"])
                 manifest["status"] = "undone"
                 atomic_write_text(mf, json.dumps(manifest, indent=1))
@@ -366,6 +366,7 @@ def run_rebuild(ch: Change, echo: Callable[[str], None], sdir: Path, session: st
             raise ApplyRefused(f"{output} is on another filesystem than {target}; choose an --output-dir beside the engine")
     echo("$ " + " ".join(ch.argv or []))
     rc = run_streaming(list(ch.argv or []), cwd=ch.cwd, echo=echo)
+    _crash_point("rebuild-built")
     if rc != 0 or not _has_engine(output):
         why = f"exited {rc}" if rc != 0 else f"left no engine in {output}"
         echo(f"build failed ({why}); {target} is unchanged")
@@ -381,23 +382,38 @@ def run_rebuild(ch: Change, echo: Callable[[str], None], sdir: Path, session: st
     while aside.exists():
         aside = target.with_name(f"{target.name}.before-rebuild-{stamp}-{n}")
         n += 1
+    # journal first (status pending), then the two renames: a crash between them leaves the old
+    # engine at `aside` and `trtdiag fix --undo` puts it back
+    rec = {"target": str(target.resolve()), "aside": str(aside.parent.resolve() / aside.name), "output": str(output.resolve())}
+    entry = _new_entry(sdir, "-rebuild")
+    entry.mkdir(parents=True)
+    manifest = {"schema": JOURNAL_SCHEMA, "session": session, "status": "pending", "files": [], "swaps": [rec]}
+    atomic_write_text(entry / "manifest.json", json.dumps(manifest, indent=1))
+    _crash_point("rebuild-journal")
     os.rename(target, aside)
+    _crash_point("rebuild-aside")
     try:
         os.rename(output, target)
     except OSError as exc:
         os.rename(aside, target)  # put the old engine back: everything as it was
+        manifest["status"] = "undone"
+        atomic_write_text(entry / "manifest.json", json.dumps(manifest, indent=1))
         raise ApplyRefused(f"could not move the new engine into {target} ({exc.strerror}); the old engine is unchanged, the new one is in {output}") from None
     fsync_dir(target.parent)
-    rec = {"target": str(target.resolve()), "aside": str(aside.resolve())}
-    entry = _new_entry(sdir, "-rebuild")
-    entry.mkdir(parents=True)
-    atomic_write_text(entry / "manifest.json", json.dumps({"schema": JOURNAL_SCHEMA, "session": session, "status": "applied", "files": [], "swaps": [rec]}, indent=1))
+    _crash_point("rebuild-swapped")
+    manifest["status"] = "applied"
+    atomic_write_text(entry / "manifest.json", json.dumps(manifest, indent=1))
     echo(f"engine rebuilt into {target}; the old one is kept at {aside}")
     return 0
 
 
-def _swap_back(rec: dict) -> None:
+def _swap_back(rec: dict, status: str = "applied") -> None:
     target, aside = Path(rec["target"]), Path(rec["aside"])
+    if status == "pending" and not aside.exists() and target.exists():
+        return  # killed before the old engine was moved aside: nothing was swapped
+    if status == "pending" and aside.exists() and not target.exists():
+        os.rename(aside, target)  # killed between the two renames
+        return
     if not aside.exists():
         raise ApplyRefused(f"{aside}: the engine kept before the rebuild is gone; cannot undo the swap")
     failed = target.with_name(target.name + ".undone-" + time.strftime("%Y%m%dT%H%M%S"))

@@ -20,12 +20,13 @@ HEADER = "# written by trtdiag fix; source it before launching: . ./trtdiag.env\
 
 
 def _read(path: str) -> str | None:
+    """The env file's text; None when absent or unreadable (a FIFO, a directory, not UTF-8)."""
+    from ..errors import InputError
+    from ..fsutil import read_text
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError):
+        return read_text(path, limit=1 << 20)
+    except InputError:
         return None
 
 
