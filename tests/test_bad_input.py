@@ -354,7 +354,7 @@ def test_output_in_an_unwritable_place_is_one_line(tmp_path, command):
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
     for kind, path in {"missing folder": tmp_path / "no" / "out", "a directory": tmp_path / "adir",
                        "inside a file": tmp_path / "afile" / "out", "symlink loop": tmp_path / "loop"}.items():
-        p = run_cli(command, "--only", "environment", "-o", str(path), timeout=60)
+        p = run_cli(command, "--only", "PRT001", "-o", str(path), timeout=60)
         _assert_one_line_exit_2(f"{command} -o {kind}", p)
     assert (tmp_path / "loop").is_symlink()
 
@@ -374,7 +374,7 @@ def test_output_to_a_device_a_fifo_or_a_link_writes_it_in_place(tmp_path):
     assert p.returncode == 0 and got.get("data", b"").lstrip().startswith(b"{") and fifo.is_fifo(), p.stderr
     real, link = tmp_path / "real.md", tmp_path / "link.md"
     link.symlink_to(real)
-    p = run_cli("report", "--only", "environment", "-o", str(link), timeout=60)
+    p = run_cli("report", "--only", "PRT001", "-o", str(link), timeout=60)
     assert p.returncode in (0, 1) and link.is_symlink() and real.read_text().strip(), p.stderr
 
 
