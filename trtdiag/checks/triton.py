@@ -67,6 +67,15 @@ def _trtllm(repo) -> tuple[str, dict[str, Any]] | tuple[None, None]:
     return None, None
 
 
+def _trtllm_model(facts) -> tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]:
+    """(repository, name, model) of the tensorrtllm model that parsed; Nones when there is none."""
+    repo = _repo(facts)
+    if repo is None:
+        return None, None, None
+    name, m = _trtllm(repo)
+    return repo, name, m
+
+
 # ---------------------------------------------------------------- TRI001 placeholders
 def required_placeholders(m: dict[str, Any]) -> list[dict[str, Any]]:
     """Placeholders that keep the model from loading or serving (see probes.triton.blocks_loading)."""
@@ -201,10 +210,7 @@ def engine_dir(facts):
     Fix: set gpt_model_path to the engine directory (``trtdiag fix --apply --set engine_dir=DIR``
     on a template) or build the engine there.
     """
-    repo = _repo(facts)
-    if repo is None:
-        return
-    name, m = _trtllm(repo)
+    repo, name, m = _trtllm_model(facts)
     if m is None:
         return
     params = m.get("parameters") or {}
@@ -494,10 +500,7 @@ def inflight_features(facts):
     Fix: rebuild with trtllm-build --gpt_attention_plugin <dtype> --remove_input_padding enable
     --paged_kv_cache enable, or serve with gpt_model_type V1 (static batching).
     """
-    repo = _repo(facts)
-    if repo is None:
-        return
-    name, m = _trtllm(repo)
+    repo, name, m = _trtllm_model(facts)
     if m is None:
         return
     gmt = (m.get("parameters") or {}).get("gpt_model_type")
@@ -548,10 +551,7 @@ def engine_limits(facts):
 
     Fix: the values shown in each finding (or rebuild the engine with the lengths you need).
     """
-    repo = _repo(facts)
-    if repo is None:
-        return
-    name, m = _trtllm(repo)
+    repo, name, m = _trtllm_model(facts)
     if m is None:
         return
     p = m.get("parameters") or {}
