@@ -17,6 +17,8 @@ import argparse
 import re
 from dataclasses import replace
 
+from ..cli import add_output_options
+
 EXAMPLES = """\
 examples:
   trtdiag plan --model-config Qwen-7B-Chat/config.json --gpu-memory 24GiB --max-batch-size 4 --max-input-len 2048 --max-output-len 2048
@@ -116,12 +118,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     s = p.add_argument_group("serving (config.pbtxt of the tensorrt_llm model)")
     s.add_argument("--kv-cache-free-gpu-mem-fraction", type=_fraction, metavar="F", help="share of the memory free after load for the KV cache (default 0.9)")
     s.add_argument("--max-tokens-in-paged-kv-cache", type=_positive, metavar="N", help="cap on the KV cache in tokens")
-    o = p.add_argument_group("output")
-    fmt = o.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="machine-readable report (schema trtdiag.report/1) with the per-rank breakdown")
-    fmt.add_argument("--markdown", action="store_true", help="as markdown")
-    o.add_argument("--no-color", action="store_true", help="no colour")
-    o.add_argument("-v", "--verbose", action="store_true", help="show the fix previews")
+    add_output_options(p, strict=False)  # --json carries the per-rank breakdown
     return p
 
 

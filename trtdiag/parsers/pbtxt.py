@@ -105,6 +105,31 @@ def _dummy_for(field: str | None) -> str:
     return "1"
 
 
+def _line_layout(line: str) -> tuple[list[tuple[int, int]], int]:
+    """Where strings and a comment lie on one line of text format (strings do not span lines):
+    the (start, end) of each quoted string, and the column of '#' (len(line) when none)."""
+    in_str: str | None = None
+    esc = False
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for i, ch in enumerate(line):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == in_str:
+                spans.append((start, i))
+                in_str = None
+        elif ch in "\"'":
+            in_str, start = ch, i
+        elif ch == "#":
+            return spans, i
+    if in_str:
+        spans.append((start, len(line)))
+    return spans, len(line)
+
+
 def scan_placeholders(text: str) -> list[dict[str, Any]]:
     """Every ``${name}`` outside comments: name, line, col (1-based), in_string, and the field it
     is the value of (the identifier before the nearest ':' on its line, when outside a string)."""
@@ -112,28 +137,7 @@ def scan_placeholders(text: str) -> list[dict[str, Any]]:
     for lineno, line in enumerate(text.splitlines(), 1):
         if "$" not in line:
             continue
-        # where strings and a comment lie on this line (text format strings do not span lines)
-        in_str: str | None = None
-        esc = False
-        str_spans: list[tuple[int, int]] = []
-        start = 0
-        comment_at = len(line)
-        for i, ch in enumerate(line):
-            if in_str:
-                if esc:
-                    esc = False
-                elif ch == "\\":
-                    esc = True
-                elif ch == in_str:
-                    str_spans.append((start, i))
-                    in_str = None
-            elif ch in "\"'":
-                in_str, start = ch, i
-            elif ch == "#":
-                comment_at = i
-                break
-        if in_str:
-            str_spans.append((start, len(line)))
+        str_spans, comment_at = _line_layout(line)
         for m in PLACEHOLDER_RE.finditer(line):
             if m.start() >= comment_at:
                 continue
@@ -287,22 +291,8 @@ def top_level_field_lines(text: str, field: str) -> list[int]:
     for lineno, line in enumerate(text.splitlines(), 1):
         if depth == 0 and pat.match(line):
             hits.append(lineno)
-        in_str = None
-        esc = False
-        for ch in line:
-            if in_str:
-                if esc:
-                    esc = False
-                elif ch == "\\":
-                    esc = True
-                elif ch == in_str:
-                    in_str = None
-            elif ch in "\"'":
-                in_str = ch
-            elif ch == "#":
-                break
-            elif ch in "{[<":
-                depth += 1
-            elif ch in "}]>":
-                depth = max(0, depth - 1)
+        spans, comment_at = _line_layout(line)
+        for i, ch in enumerate(line[:comment_at]):
+            if ch in "{[<>]}" and not any(a <= i <= b for a, b in spans):
+                depth = depth + 1 if ch in "{[<" else max(0, depth - 1)
     return hits

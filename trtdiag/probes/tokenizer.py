@@ -91,17 +91,23 @@ def _added_tokens(path: str, problems: list[str]) -> list[dict] | None:
     return [{"id": t.get("id"), "content": t.get("content"), "special": t.get("special")} for t in value if isinstance(t, dict)]
 
 
+def _parse_python(path: str, out: dict):
+    """The AST of a Python file read as text (never imported), or None with out["error"] set."""
+    try:
+        return ast.parse(read_text(path), filename=path)
+    except SyntaxError as exc:
+        out["error"] = f"{path}:{exc.lineno}: {exc.msg}"
+    except Exception as exc:
+        out["error"] = str(exc)
+    return None
+
+
 def analyze_class_source(path: str, class_name: str) -> dict:
     """Read a custom tokenizer class with ast: which special tokens are read-only properties
     (a ``@property`` without ``@x.setter``), and the constant each such property returns."""
     out: dict = {"path": path, "class": class_name, "found": False, "readonly": [], "constants": {}, "bases": []}
-    try:
-        tree = ast.parse(read_text(path), filename=path)
-    except SyntaxError as exc:
-        out["error"] = f"{path}:{exc.lineno}: {exc.msg}"
-        return out
-    except Exception as exc:
-        out["error"] = str(exc)
+    tree = _parse_python(path, out)
+    if tree is None:
         return out
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     seen: set[str] = set()
@@ -250,14 +256,8 @@ def _is_pad_test(test: ast.AST) -> bool:
 def analyze_model_py(path: str) -> dict:
     out: dict = {"path": path, "loads": [], "pad_assign": [], "eos_assign": [], "encodes_eos": [], "type_branches": [],
                  "raises_on_unknown_type": False, "reads_tokenizer_type": False, "gen_config_ids": False}
-    try:
-        text = read_text(path)
-        tree = ast.parse(text, filename=path)
-    except SyntaxError as exc:
-        out["error"] = f"{path}:{exc.lineno}: {exc.msg}"
-        return out
-    except Exception as exc:
-        out["error"] = str(exc)
+    tree = _parse_python(path, out)
+    if tree is None:
         return out
     parents: dict[ast.AST, ast.AST] = {}
     for node in ast.walk(tree):
