@@ -43,6 +43,8 @@ def blocks_loading(p: dict[str, Any]) -> bool:
     return not p["in_string"] or p.get("param") is None or p.get("param") in REQUIRED_STRING_PARAMS
 
 
+CONFIG_LIMIT = 256 * 1024 * 1024
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json", "vocab.txt",
                    "spiece.model", "merges.txt", "qwen.tiktoken", "tokenizer.tiktoken")
 
@@ -80,21 +82,28 @@ def path_info(path: str) -> dict[str, Any]:
 
 
 def read_model(model_dir: str) -> dict[str, Any]:
-    from ..fsutil import read_text
+    import hashlib
+
+    from ..fsutil import read_bytes
     from ..parsers import pbtxt
 
     config_path = os.path.join(model_dir, "config.pbtxt")
     out: dict[str, Any] = {"path": model_dir, "config_path": config_path}
     try:
-        text = read_text(config_path, limit=4 * 1024 * 1024)
+        # Triton reads the whole file with protobuf's text parser, which has no size limit of its
+        # own; CONFIG_LIMIT only keeps a mistaken multi-GiB file from being slurped
+        data = read_bytes(config_path, limit=CONFIG_LIMIT)
     except InputError as exc:
         out.update({"read_error": str(exc), "parse_error": str(exc), "parse_error_line": None, "placeholders": [],
                     "name": None, "backend": None, "platform": None, "max_batch_size": None, "decoupled": None,
                     "instance_count": None, "max_queue_delay_microseconds": None, "preferred_batch_size": None,
                     "parameters": {}, "inputs": [], "outputs": [], "ensemble_steps": [], "instance_kinds": []})
         return out
+    text, notes = pbtxt.decode_config(data)
     out.update(pbtxt.parse_config(text))
     out["read_error"] = None
+    out["sha256"] = hashlib.sha256(data).hexdigest()
+    out["non_utf8"] = notes  # [{"line", "col", "in": "comment"|"string"|"text"}]
     out["paths"] = {k: path_info(v) for k, v in (out.get("parameters") or {}).items() if k in PATH_PARAMS and v}
     versions = []
     try:
