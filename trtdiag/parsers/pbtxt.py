@@ -258,11 +258,24 @@ def summarize(msg, placeholders: list[dict[str, Any]]) -> dict[str, Any]:
         "outputs": [_tensor(t) for t in msg.output],
         "ensemble_steps": steps,
         "instance_groups": groups,
+        "version_policy": _version_policy(msg),
         "has_ensemble_scheduling": msg.HasField("ensemble_scheduling"),
         "has_optimization": msg.HasField("optimization"),
         "model_warmup_count": len(msg.model_warmup),
         "sequence_batching": msg.HasField("sequence_batching"),
     }
+
+
+def _version_policy(msg) -> dict[str, Any]:
+    """{"latest": n} (the default: latest 1), {"all": True} or {"specific": [v, …]}."""
+    if not msg.HasField("version_policy"):
+        return {"latest": 1}
+    which = msg.version_policy.WhichOneof("policy_choice")
+    if which == "all":
+        return {"all": True}
+    if which == "specific":
+        return {"specific": [int(v) for v in msg.version_policy.specific.versions]}
+    return {"latest": int(msg.version_policy.latest.num_versions) or 1}
 
 
 def _enum_name(msg, field: str, number: int) -> str | int:
@@ -317,7 +330,7 @@ def parse_config(text: str) -> dict[str, Any]:
         out.update({k: None for k in ("name", "backend", "platform", "max_batch_size", "decoupled", "instance_count",
                                        "max_queue_delay_microseconds", "preferred_batch_size")})
         out.update({"parameters": {}, "inputs": [], "outputs": [], "ensemble_steps": [], "instance_kinds": [], "dynamic_batching": False,
-                    "instance_groups": [], "has_ensemble_scheduling": False, "has_optimization": False, "model_warmup_count": 0,
+                    "instance_groups": [], "version_policy": None, "has_ensemble_scheduling": False, "has_optimization": False, "model_warmup_count": 0,
                     "sequence_batching": False})
         return out
     out.update(summarize(msg, placeholders))

@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Run trtdiag's Triton functions over real inputs and record the outcomes as data.
+
+Three evaluations, each written to tests/data/triton/eval_<name>.json (outcomes only: no fetched
+file is copied; each case names its source as ``repo@commit:path``):
+
+qa      Triton's own model-configuration cases (server qa/L0_model_config): the ensemble cases
+        (autofill_noplatform/ensemble/*, each with the error tritonserver must log, and
+        autofill_noplatform_success/ensemble/*, which must load) and the noautofill_platform cases
+        that the functions claim to cover.  Verdict per case: Triton's expected message(s) and the
+        errors trtdiag's functions give.
+corpus  Real config.pbtxt files from public repositories (fetched clones): parse, the instance
+        groups after Triton's normalisation (count defaults), what the old TRI011 rule said
+        (count < 1 refused), validate_model_config, and validate_ensemble for ensembles whose
+        steps lie beside them.
+fill    Every tag's templates filled by that tag's real tools/fill_template.py run in a subprocess
+        (from a temporary checkout of the two files it needs) against
+        trtdiag.derive.triton_semantics.fill_like_fill_template, byte for byte; and against the
+        plain safe_substitute trtdiag used before.
+
+Usage:
+  python3 tools/eval_triton_semantics.py qa --server-git DIR
+  python3 tools/eval_triton_semantics.py corpus --git REPO=DIR [--git REPO=DIR …]
+  python3 tools/eval_triton_semantics.py fill --backend-git DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from trtdiag.derive import backend_table as bt  # noqa: E402
+from trtdiag.derive import triton_semantics as sem  # noqa: E402
+from trtdiag.parsers import pbtxt  # noqa: E402
+
+OUT = ROOT / "tests" / "data" / "triton"
+
+
+def git(gd: str, *a: str, binary: bool = False):
+    p = subprocess.run(["git", "--git-dir", gd, *a], capture_output=True, check=True)
+    return p.stdout if binary else p.stdout.decode("utf-8", "replace")
+
+
+def parse_bytes(data: bytes) -> dict:
+    text, notes = pbtxt.decode_config(data)
+    m = pbtxt.parse_config(text)
+    m["non_utf8"] = notes
+    return m
+
+
+def write(name: str, data: dict) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    p = OUT / f"eval_{name}.json"
+    p.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {p.relative_to(ROOT)}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- qa
+PLATFORM_BACKEND = {"tensorrt_plan": "tensorrt", "onnxruntime_onnx": "onnxruntime", "pytorch_libtorch": "pytorch",
+                    "tensorflow_graphdef": "tensorflow", "tensorflow_savedmodel": "tensorflow"}
+# messages the functions produce (prefixes); a noautofill case expecting another message is outside their scope
+COVERED = ("instance group", "'max_batch_size' must be non-negative", "dynamic batching preferred size",
+           "ensemble scheduling", "model configuration must specify 'name'")
+
+
+def bre_to_re(ex: str) -> re.Pattern:
+    """The expected text as test.sh greps it (a basic regular expression)."""
+    ex = ex.strip()
+    out, i = [], 0
+    while i < len(ex):
+        c = ex[i]
+        if c == "\\" and i + 1 < len(ex):
+            out.append(re.escape(ex[i + 1]))
+            i += 2
+            continue
+        out.append("." if c == "." else (".*" if c == "*" and out and out[-1] == "." else re.escape(c)))
+        i += 1
+    return re.compile("".join(out))
+
+
+def qa(server_git: str) -> dict:
+    commit = git(server_git, "rev-parse", "HEAD").strip()
+    base = "qa/L0_model_config"
+    files = git(server_git, "ls-tree", "-r", "--name-only", "HEAD", base).split()
+    testsh = git(server_git, "show", f"HEAD:{base}/test.sh")
+    made = set(re.findall(r"((?:autofill_noplatform(?:_success)?|noautofill_platform)/[\w./-]+?)/(\d+)\b", testsh))
+    cases = []
+
+    def versions_of(model_path: str) -> list[str]:
+        rel = model_path[len(base) + 1:]
+        return sorted({v for p, v in made if p == rel})
+
+    def load_repo(case_dir: str) -> tuple[dict, list[str], bool]:
+        """models of a case (folder → parsed), expected messages, single-model case?"""
+        single = f"{case_dir}/config.pbtxt" in files
+        expected = [git(server_git, "show", f"HEAD:{f}") for f in files if f.startswith(case_dir + "/") and re.search(r"/expected[^/]*$", f)
+                    and f.count("/") == case_dir.count("/") + (1 if single else 1)]
+        models = {}
+        cfgs = [f"{case_dir}/config.pbtxt"] if single else [f for f in files if f.startswith(case_dir + "/") and f.endswith("/config.pbtxt") and f.count("/") == case_dir.count("/") + 2]
+        for f in cfgs:
+            mdir = f.rsplit("/", 1)[0]
+            m = parse_bytes(git(server_git, "show", f"HEAD:{f}", binary=True))
+            m["versions"] = versions_of(mdir)
+            models[mdir.rsplit("/", 1)[1]] = m
+        return models, expected, single
+
+    def verdict(models: dict, platform: str | None = None) -> list[str]:
+        errs = []
+        for name, m in models.items():
+            if m.get("parse_error"):
+                errs.append(f"parse error: {m['parse_error']}")
+                continue
+            if platform:
+                m = dict(m, platform=platform, backend=m.get("backend") or PLATFORM_BACKEND.get(platform))
+            if m.get("has_ensemble_scheduling") or m.get("platform") == "ensemble":
+                r = sem.validate_ensemble(m, models)
+                errs.extend(r["errors"])
+            else:
+                errs.extend(sem.validate_model_config(m, gpus=1))
+        return errs
+
+    dirs = sorted({f.rsplit("/", 2)[0] if f.count("/") >= 5 else f.rsplit("/", 1)[0] for f in files
+                   if f.startswith(f"{base}/autofill_noplatform/ensemble/") or f.startswith(f"{base}/autofill_noplatform_success/ensemble/")})
+    dirs = sorted({"/".join(d.split("/")[:4]) for d in dirs})
+    for d in dirs:
+        models, expected, _ = load_repo(d)
+        success = "/autofill_noplatform_success/" in d
+        errs = verdict(models)
+        pats = [bre_to_re(e) for e in expected]
+        if success:
+            ok = not errs
+            outcome = "loads, as Triton" if ok else "false error"
+        else:
+            hit = [e for e in errs if any(p.search(e) for p in pats)]
+            ok = bool(hit)
+            outcome = "same error as Triton" if ok else ("another error" if errs else "missed")
+        cases.append({"case": d[len(base) + 1:], "source": f"triton-inference-server/server@{commit[:9]}:{d}",
+                      "triton": "loads" if success else {"fails": [e.strip() for e in expected]},
+                      "trtdiag": errs, "agrees": ok, "outcome": outcome})
+    trials = re.search(r"TRIALS=\"([^\"]+)\"", testsh)
+    trial = (trials.group(1).split() if trials else ["tensorrt_plan"])[0]
+    for d in sorted({"/".join(f.split("/")[:3]) for f in files if f.startswith(f"{base}/noautofill_platform/")}):
+        models, expected, _ = load_repo(d)
+        if not expected or not models:
+            continue
+        in_scope = any(e.strip().startswith(COVERED) for e in expected)
+        errs = verdict(models, platform=trial)
+        pats = [bre_to_re(e) for e in expected]
+        hit = [e for e in errs if any(p.search(e) for p in pats)]
+        outcome = "same error as Triton" if hit else ("another error" if errs else "missed")
+        cases.append({"case": d[len(base) + 1:], "source": f"triton-inference-server/server@{commit[:9]}:{d}",
+                      "platform": trial, "in_scope": in_scope,
+                      "triton": {"fails": [e.strip() for e in expected]}, "trtdiag": errs, "agrees": bool(hit), "outcome": outcome})
+    ens = [c for c in cases if c["case"].startswith("autofill_noplatform/ensemble/")]
+    succ = [c for c in cases if c["case"].startswith("autofill_noplatform_success/")]
+    noauto = [c for c in cases if c["case"].startswith("noautofill_platform/")]
+    summary = {
+        "negative_ensemble_cases": len(ens), "negative_ensemble_error_found": sum(1 for c in ens if c["trtdiag"]),
+        "negative_ensemble_same_message": sum(1 for c in ens if c["agrees"]),
+        "success_ensemble_cases": len(succ), "success_ensemble_no_error": sum(1 for c in succ if c["agrees"]),
+        "noautofill_in_scope": sum(1 for c in noauto if c["in_scope"]),
+        "noautofill_in_scope_same_message": sum(1 for c in noauto if c["in_scope"] and c["agrees"]),
+        "noautofill_out_of_scope": sum(1 for c in noauto if not c["in_scope"]),
+        "noautofill_out_of_scope_false_error": sum(1 for c in noauto if not c["in_scope"] and c["trtdiag"] and not c["agrees"]),
+    }
+    return {"generated_by": "tools/eval_triton_semantics.py qa", "source": f"triton-inference-server/server@{commit}", "summary": summary, "cases": cases}
+
+
+# ---------------------------------------------------------------- corpus
+def old_tri011(m: dict) -> bool:
+    """What TRI011 reported before: an instance_group whose summed count is below 1 is refused."""
+    cnt = sum(g["count"] for g in m.get("instance_groups") or []) if m.get("instance_groups") else None
+    return cnt is not None and bool(m.get("instance_kinds")) and cnt < 1
+
+
+def old_reader_crash(m: dict) -> bool:
+    return any(isinstance(k, int) for k in m.get("instance_kinds") or [])
+
+
+def corpus(gits: list[str], exclude: list[str]) -> dict:
+    rows = []
+    for spec in gits:
+        repo, _, gd = spec.partition("=")
+        commit = git(gd, "rev-parse", "HEAD").strip()
+        files = [f for f in git(gd, "ls-tree", "-r", "--name-only", "HEAD").split() if f.endswith("config.pbtxt") and f.rsplit("/", 1)[-1] == "config.pbtxt"]
+        files = [f for f in files if not any(f"{repo}:{f}".startswith(x) for x in exclude)]
+        parsed = {}
+        for f in files:
+            data = git(gd, "show", f"HEAD:{f}", binary=True)
+            parsed[f] = parse_bytes(data)
+        groups: dict[str, dict] = {}
+        for f, m in parsed.items():
+            parts = f.split("/")
+            if len(parts) >= 2:
+                groups.setdefault("/".join(parts[:-2]), {})[parts[-2]] = m
+        for f, m in parsed.items():
+            row = {"source": f"{repo}@{commit[:9]}:{f}", "bytes": None, "parse_error": m.get("parse_error"),
+                   "placeholders": len(m.get("placeholders") or []), "non_utf8": m.get("non_utf8") or []}
+            if not m.get("parse_error"):
+                ig = sem.normalize_instance_groups(m)
+                row["instance_groups"] = [{"kind": g["kind"], "count": g["count"], "count_from": g["count_from"]} for g in ig["groups"]]
+                row["old_tri011_error"] = old_tri011(m)
+                row["old_reader_crash"] = old_reader_crash(m)
+                errs = sem.validate_model_config(m) if not m.get("placeholders") else []
+                if m.get("has_ensemble_scheduling") and not m.get("placeholders"):
+                    parts = f.split("/")
+                    r = sem.validate_ensemble(m, groups.get("/".join(parts[:-2]), {}))
+                    errs = r["errors"]
+                    row["ensemble_decoupled"] = r.get("decoupled")
+                row["errors"] = errs
+            rows.append(row)
+    parsed_ok = [r for r in rows if not r["parse_error"]]
+    summary = {
+        "files": len(rows), "repositories": len(gits), "parse_errors": len(rows) - len(parsed_ok),
+        "with_placeholders": sum(1 for r in rows if r["placeholders"]),
+        "instance_group_without_count": sum(1 for r in parsed_ok if any(g["count_from"] == "default" for g in r["instance_groups"])),
+        "old_tri011_false_error": sum(1 for r in parsed_ok if r["old_tri011_error"]),
+        "new_instance_group_error": sum(1 for r in parsed_ok if any(e.startswith("instance group") for e in r["errors"])),
+        "old_reader_crash_kind_by_number": sum(1 for r in parsed_ok if r["old_reader_crash"]),
+        "files_with_any_error": sum(1 for r in parsed_ok if r["errors"]),
+        "non_utf8_files": sum(1 for r in rows if r["non_utf8"]),
+    }
+    return {"generated_by": "tools/eval_triton_semantics.py corpus",
+            "note": "Triton's verdict on these files is not recorded by their repositories; each is taken to load as published. "
+                    "Every error listed is a candidate false error to review.", "summary": summary, "files": rows}
+
+
+# ---------------------------------------------------------------- fill
+def sample_value(row: dict) -> str:
+    f, t = row.get("field"), (row.get("type") or "")
+    if not row["in_string"]:
+        return {"decoupled": "false", "data_type": "TYPE_FP32", "max_queue_delay_microseconds": "100"}.get(f, "4")
+    if row.get("field") == "backend":
+        return "tensorrtllm"
+    if "bool" in t:
+        return "true"
+    if t in ("int", "int32"):
+        return "8"
+    if t == "float":
+        return "0.5"
+    if t.startswith("enum("):
+        return t[5:-1].split("|")[0]
+    return "/models/" + row["placeholder"]
+
+
+def fill(backend_git: str) -> dict:
+    cases = []
+    for tag in bt.releases():
+        rel = bt.release(tag)
+        with tempfile.TemporaryDirectory() as td:
+            script = Path(td) / "fill_template.py"
+            script.write_bytes(git(backend_git, "show", f"{tag}:tools/fill_template.py", binary=True))
+            for key, m in rel["models"].items():
+                original = git(backend_git, "show", f"{tag}:{m['file']}", binary=True)
+                names = {}
+                for r in m["placeholders"]:
+                    names.setdefault(r["placeholder"], sample_value(r))
+                inserted = set(sem.inserted_defaults(tag))
+                for variant in ("all", "without_inserted", "none", "crlf", "escaped_colon"):
+                    vals = dict(names)
+                    if variant == "without_inserted":  # what the README flows pass: the script's own defaults fill the rest
+                        vals = {k: v for k, v in names.items() if k not in inserted}
+                    elif variant == "none":
+                        vals = {}
+                    data = original.replace(b"\n", b"\r\n") if variant == "crlf" else original
+                    if not vals:  # fill_template.py needs at least one key:value; give one that fills nothing
+                        if bt.fill_template_info(tag).get("asserts_key_in_file"):
+                            continue
+                        vals = {"unused_key": "x"}
+                    arg = ",".join(f"{k}:{v}" for k, v in vals.items())
+                    if variant == "escaped_colon":
+                        # a value holding ':' (a URL).  v0.16+ split() runs twice (on ',' then on ':') and each pass
+                        # drops one backslash, so ':' needs two; before v0.16 any ':' in a value is a ValueError
+                        k0 = next(iter(vals))
+                        arg = arg.replace(f"{k0}:{vals[k0]}", k0 + ":http" + "\\\\" + "://host/x", 1)
+                    target = Path(td) / "config.pbtxt"
+                    target.write_bytes(data)
+                    p = subprocess.run([sys.executable, str(script), "-i", str(target), arg], capture_output=True, text=True)
+                    real = target.read_bytes() if p.returncode == 0 else None
+                    try:
+                        parsed = sem.parse_substitutions(arg, tag)
+                        mine, err = sem.fill_like_fill_template(data.decode("utf-8"), parsed, tag)
+                    except ValueError as exc:
+                        parsed, mine, err = None, None, f"ValueError: {exc}"
+                    mine_b = mine.encode("utf-8") if mine is not None else None
+                    old = pbtxt.fill(data.decode("utf-8"), parsed if parsed is not None else vals).encode("utf-8")
+                    cases.append({"tag": tag, "file": m["file"], "source": f"triton-inference-server/tensorrtllm_backend@{tag}:{m['file']}",
+                                  "variant": variant, "values": len(vals), "real_rc": p.returncode,
+                                  "real_error": (p.stderr.strip().splitlines() or [""])[-1] if p.returncode else None,
+                                  "trtdiag_error": err, "identical": (real == mine_b) if real is not None else (mine_b is None),
+                                  "old_identical": (real == old) if real is not None else False})
+    n = len(cases)
+    summary = {"cases": n, "tags": len(bt.releases()), "identical": sum(1 for c in cases if c["identical"]),
+               "old_identical": sum(1 for c in cases if c["old_identical"]),
+               "old_differs": sum(1 for c in cases if not c["old_identical"] and c["real_rc"] == 0),
+               "readme_flow_files": sum(1 for c in cases if c["variant"] == "without_inserted"),
+               "readme_flow_old_differs": sum(1 for c in cases if c["variant"] == "without_inserted" and not c["old_identical"]),
+               "real_script_failed": sum(1 for c in cases if c["real_rc"] != 0),
+               "escaped_colon_ok_tags": sorted({c["tag"] for c in cases if c["variant"] == "escaped_colon" and c["real_rc"] == 0}, key=bt.tag_key),
+               "real_script_failed_trtdiag_too": sum(1 for c in cases if c["real_rc"] != 0 and c["trtdiag_error"])}
+    return {"generated_by": "tools/eval_triton_semantics.py fill", "python": sys.version.split()[0], "summary": summary, "cases": cases}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("qa")
+    a.add_argument("--server-git", required=True)
+    c = sub.add_parser("corpus")
+    c.add_argument("--git", action="append", required=True, help="owner/name=GIT_DIR")
+    c.add_argument("--exclude", action="append", default=[], help="owner/name:path-prefix to leave out")
+    f = sub.add_parser("fill")
+    f.add_argument("--backend-git", required=True)
+    args = ap.parse_args()
+    if args.cmd == "qa":
+        data = qa(args.server_git)
+    elif args.cmd == "corpus":
+        data = corpus(args.git, args.exclude)
+    else:
+        data = fill(args.backend_git)
+    print(json.dumps(data["summary"], indent=1), file=sys.stderr)
+    write(args.cmd, data)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
