@@ -69,7 +69,8 @@ PLATFORM_BACKEND = {"tensorrt_plan": "tensorrt", "onnxruntime_onnx": "onnxruntim
                     "tensorflow_graphdef": "tensorflow", "tensorflow_savedmodel": "tensorflow"}
 # messages the functions produce (prefixes); a noautofill case expecting another message is outside their scope
 COVERED = ("instance group", "'max_batch_size' must be non-negative", "dynamic batching preferred size",
-           "ensemble scheduling", "model configuration must specify 'name'")
+           "model configuration must specify 'name'", "default priority level", "priority queue policy",
+           "Only one priority level", "Queue policy can not have DELAY", "model input", "model output")
 
 
 def bre_to_re(ex: str) -> re.Pattern:
@@ -126,11 +127,13 @@ def qa(server_git: str) -> dict:
                 errs.extend(r["errors"])
             else:
                 errs.extend(sem.validate_model_config(m, gpus=1))
+                if platform:  # noautofill: the IO is validated as written (no auto-complete)
+                    errs.extend(sem.validate_io(m))
         return errs
 
-    dirs = sorted({f.rsplit("/", 2)[0] if f.count("/") >= 5 else f.rsplit("/", 1)[0] for f in files
-                   if f.startswith(f"{base}/autofill_noplatform/ensemble/") or f.startswith(f"{base}/autofill_noplatform_success/ensemble/")})
-    dirs = sorted({"/".join(d.split("/")[:4]) for d in dirs})
+    dirs = sorted({"/".join(f.split("/")[:5]) for f in files
+                   if f.startswith((f"{base}/autofill_noplatform/ensemble/", f"{base}/autofill_noplatform_success/ensemble/"))
+                   and f.count("/") >= 5})
     for d in dirs:
         models, expected, _ = load_repo(d)
         success = "/autofill_noplatform_success/" in d
@@ -148,11 +151,11 @@ def qa(server_git: str) -> dict:
                       "trtdiag": errs, "agrees": ok, "outcome": outcome})
     trials = re.search(r"TRIALS=\"([^\"]+)\"", testsh)
     trial = (trials.group(1).split() if trials else ["tensorrt_plan"])[0]
-    for d in sorted({"/".join(f.split("/")[:3]) for f in files if f.startswith(f"{base}/noautofill_platform/")}):
+    for d in sorted({"/".join(f.split("/")[:4]) for f in files if f.startswith(f"{base}/noautofill_platform/") and f.count("/") >= 4}):
         models, expected, _ = load_repo(d)
         if not expected or not models:
             continue
-        in_scope = any(e.strip().startswith(COVERED) for e in expected)
+        in_scope = any(e.strip().startswith(COVERED) for e in expected if not e.strip().startswith("ensemble scheduling must be set"))
         errs = verdict(models, platform=trial)
         pats = [bre_to_re(e) for e in expected]
         hit = [e for e in errs if any(p.search(e) for p in pats)]

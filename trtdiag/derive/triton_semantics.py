@@ -272,7 +272,8 @@ def normalize_instance_groups(cfg: dict[str, Any], gpus: int | None = None) -> d
                 err = f"instance group {gname} of model {name} has kind KIND_GPU but no GPUs are available"
             elif kind == "KIND_GPU" and gpus and any(x >= gpus or x < 0 for x in g.get("gpus") or []):
                 bad = next(x for x in g.get("gpus") if x >= gpus or x < 0)
-                err = f"instance group {gname} of model {name} specifies invalid or unsupported gpu id {bad}"
+                err = (f"instance group {gname} of model {name} specifies invalid or unsupported gpu id {bad}. GPUs with at least the "
+                       f"minimum required CUDA compute compatibility of 6.000000 are: {', '.join(str(x) for x in range(gpus))}")
     return {"groups": groups, "total": sum(g["count"] for g in groups), "error": err,
             "source": f"{CORE}:src/model_config_utils.cc:940,1034-1045,1729-1790"}
 
@@ -314,6 +315,21 @@ def validate_model_config(cfg: dict[str, Any], gpus: int | None = None) -> list[
         if size > mb:
             errs.append(f"dynamic batching preferred size must be <= max batch size for {name}")
             break
+    db = cfg.get("dynamic_batching_detail") or {}
+    levels = db.get("priority_levels") or 0
+    if levels:
+        if not db.get("default_priority_level") or db["default_priority_level"] > levels:
+            errs.append(f"default priority level must be in range [1, {levels}] for {name}")
+        for lvl in db.get("priority_queue_policy") or {}:
+            if int(lvl) == 0 or int(lvl) > levels:
+                errs.append(f"priority queue policy must have priority level in range [1, {levels}] for {name}")
+                break
+    if db.get("preserve_ordering"):
+        if levels > 1:
+            errs.append(f"Only one priority level is allowed when 'preserve_ordering' is true for {name}")
+        pols = [db.get("default_queue_policy") or {}] + list((db.get("priority_queue_policy") or {}).values())
+        if any(p.get("timeout_us") and p.get("action") == "DELAY" for p in pols):
+            errs.append(f"Queue policy can not have DELAY as timeout action when 'preserve_ordering' is true for {name}")
     if cfg.get("has_ensemble_scheduling"):
         errs.extend(validate_ensemble_scheduling(cfg))
     elif platform == "ensemble":
@@ -323,6 +339,64 @@ def validate_model_config(cfg: dict[str, Any], gpus: int | None = None) -> list[
         if ig["error"]:
             errs.append(ig["error"])
     return errs
+
+
+def _element_count(dims: list[int]) -> int:
+    """common include/triton/common/model_config.h GetElementCount: -1 (wildcard) if any -1, -2 if
+    any other negative, else the product (0 for no dims)."""
+    cnt = 0
+    for i, d in enumerate(dims):
+        if d == WILDCARD_DIM:
+            return -1
+        if d < 0:
+            return -2
+        cnt = d if i == 0 else cnt * d
+    return cnt
+
+
+def validate_io(cfg: dict[str, Any]) -> list[str]:
+    """ValidateModelIOConfig / ValidateIOShape (core src/model_config_utils.cc:293-420, 1314-1330)
+    on the inputs and outputs as written.  Triton runs it after the backend auto-completes the
+    config (python, onnxruntime, tensorrt… may add dims and types), so a missing data_type or dims
+    is only certain when nothing auto-completes it; the caller decides."""
+    name = cfg.get("name") or ""
+    mb = cfg.get("max_batch_size") or 0
+    for kind, tensors in (("model input ", cfg.get("inputs") or []), ("model output ", cfg.get("outputs") or [])):
+        for t in tensors:
+            if not t.get("name"):
+                return [f"{kind}must specify 'name' for {name}"]
+            pre = f"{kind}'{t['name']}' "
+            if t.get("data_type") in (None, "TYPE_INVALID"):
+                return [pre + f"must specify 'data_type' for {name}"]
+            dims, reshape = list(t.get("dims") or []), t.get("reshape")
+            if not dims:
+                return [pre + f"must specify 'dims' for {name}"]
+            if reshape is not None and not reshape and mb == 0:
+                return [pre + f"cannot have empty reshape for non-batching model as scalar tensors are not supported for {name}"]
+            if any(d < 1 and d != WILDCARD_DIM for d in dims):
+                return [pre + f"dimension must be integer >= 1, or -1 to indicate a variable-size dimension for {name}"]
+            if reshape is not None:
+                if any(d < 1 and d != WILDCARD_DIM for d in reshape):
+                    return [pre + f"reshape dimensions must be integer >= 1, or -1 to indicate a variable-size dimension for {name}"]
+                ds, rs = _element_count(dims), _element_count(reshape)
+                if ds != rs and (rs != 0 or ds != 1):
+                    return [pre + f"has different size for dims and reshape for {name}"]
+                if ds == -1:
+                    def trunks(v: list[int]) -> list[int]:
+                        out, cur = [], 1
+                        for d in v:
+                            if d != WILDCARD_DIM:
+                                cur *= d
+                            else:
+                                out.append(cur)
+                                cur = 1
+                        return out + [cur]
+                    a, b = trunks(dims), trunks(reshape)
+                    if len(a) != len(b):
+                        return [pre + f"has different number of variable-size dimensions for dims and reshape for {name}"]
+                    if a != b:
+                        return [pre + f"has different size for dims and reshape for {name}"]
+    return []
 
 
 # ====================================================================== ensembles

@@ -258,12 +258,24 @@ def summarize(msg, placeholders: list[dict[str, Any]]) -> dict[str, Any]:
         "outputs": [_tensor(t) for t in msg.output],
         "ensemble_steps": steps,
         "instance_groups": groups,
+        "dynamic_batching_detail": _dynamic_batching(msg) if msg.HasField("dynamic_batching") else None,
         "version_policy": _version_policy(msg),
         "has_ensemble_scheduling": msg.HasField("ensemble_scheduling"),
         "has_optimization": msg.HasField("optimization"),
         "model_warmup_count": len(msg.model_warmup),
         "sequence_batching": msg.HasField("sequence_batching"),
     }
+
+
+def _dynamic_batching(msg) -> dict[str, Any]:
+    db = msg.dynamic_batching
+
+    def pol(p) -> dict[str, Any]:
+        return {"timeout_us": int(p.default_timeout_microseconds), "action": _enum_name(p, "timeout_action", p.timeout_action)}
+
+    return {"priority_levels": int(db.priority_levels), "default_priority_level": int(db.default_priority_level),
+            "preserve_ordering": bool(db.preserve_ordering), "default_queue_policy": pol(db.default_queue_policy),
+            "priority_queue_policy": {int(k): pol(v) for k, v in db.priority_queue_policy.items()}}
 
 
 def _version_policy(msg) -> dict[str, Any]:
@@ -330,7 +342,7 @@ def parse_config(text: str) -> dict[str, Any]:
         out.update({k: None for k in ("name", "backend", "platform", "max_batch_size", "decoupled", "instance_count",
                                        "max_queue_delay_microseconds", "preferred_batch_size")})
         out.update({"parameters": {}, "inputs": [], "outputs": [], "ensemble_steps": [], "instance_kinds": [], "dynamic_batching": False,
-                    "instance_groups": [], "version_policy": None, "has_ensemble_scheduling": False, "has_optimization": False, "model_warmup_count": 0,
+                    "instance_groups": [], "version_policy": None, "dynamic_batching_detail": None, "has_ensemble_scheduling": False, "has_optimization": False, "model_warmup_count": 0,
                     "sequence_batching": False})
         return out
     out.update(summarize(msg, placeholders))
