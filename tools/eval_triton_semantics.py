@@ -196,10 +196,15 @@ def corpus(gits: list[str], exclude: list[str]) -> dict:
         commit = git(gd, "rev-parse", "HEAD").strip()
         files = [f for f in git(gd, "ls-tree", "-r", "--name-only", "HEAD").split() if f.endswith("config.pbtxt") and f.rsplit("/", 1)[-1] == "config.pbtxt"]
         files = [f for f in files if not any(f"{repo}:{f}".startswith(x) for x in exclude)]
+        tree = git(gd, "ls-tree", "-r", "-t", "--name-only", "HEAD").split()
         parsed = {}
         for f in files:
             data = git(gd, "show", f"HEAD:{f}", binary=True)
-            parsed[f] = parse_bytes(data)
+            mdir = f.rsplit("/", 1)[0] if "/" in f else ""
+            vdirs = sorted({t[len(mdir) + 1:].split("/")[0] for t in tree if mdir and t.startswith(mdir + "/") and t[len(mdir) + 1:].split("/")[0].isdigit()})
+            vfiles = sorted({t.split("/")[-1] for t in tree if vdirs and t.startswith(f"{mdir}/{vdirs[0]}/") and t.count("/") == f.count("/") + 1}) if vdirs else None
+            m = parse_bytes(data)
+            parsed[f] = sem.autocomplete_backend_fields(m, mdir.rsplit("/", 1)[-1] if mdir else None, vfiles)
         groups: dict[str, dict] = {}
         for f, m in parsed.items():
             parts = f.split("/")
@@ -216,9 +221,15 @@ def corpus(gits: list[str], exclude: list[str]) -> dict:
                 errs = sem.validate_model_config(m) if not m.get("placeholders") else []
                 if m.get("has_ensemble_scheduling") and not m.get("placeholders"):
                     parts = f.split("/")
-                    r = sem.validate_ensemble(m, groups.get("/".join(parts[:-2]), {}))
-                    errs = r["errors"]
-                    row["ensemble_decoupled"] = r.get("decoupled")
+                    beside = groups.get("/".join(parts[:-2]), {})
+                    absent = [st["model_name"] for st in m.get("ensemble_steps") or [] if st["model_name"] not in beside]
+                    if absent:  # test scripts and tutorials assemble repositories: steps kept elsewhere are not judged
+                        row["steps_not_beside"] = absent
+                        errs = [e for e in errs if "contains models" not in e]
+                    else:
+                        r = sem.validate_ensemble(m, beside)
+                        errs = r["errors"]
+                        row["ensemble_decoupled"] = r.get("decoupled")
                 row["errors"] = errs
             rows.append(row)
     parsed_ok = [r for r in rows if not r["parse_error"]]
@@ -230,6 +241,8 @@ def corpus(gits: list[str], exclude: list[str]) -> dict:
         "new_instance_group_error": sum(1 for r in parsed_ok if any(e.startswith("instance group") for e in r["errors"])),
         "old_reader_crash_kind_by_number": sum(1 for r in parsed_ok if r["old_reader_crash"]),
         "files_with_any_error": sum(1 for r in parsed_ok if r["errors"]),
+        "ensembles_judged": sum(1 for r in parsed_ok if "ensemble_decoupled" in r),
+        "ensembles_with_steps_elsewhere": sum(1 for r in parsed_ok if r.get("steps_not_beside")),
         "non_utf8_files": sum(1 for r in rows if r["non_utf8"]),
     }
     return {"generated_by": "tools/eval_triton_semantics.py corpus",
@@ -244,6 +257,9 @@ def sample_value(row: dict) -> str:
         return {"decoupled": "false", "data_type": "TYPE_FP32", "max_queue_delay_microseconds": "100"}.get(f, "4")
     if row.get("field") == "backend":
         return "tensorrtllm"
+    if t == "model name":  # the models of the same flow; an optional one (draft, encoders) left empty
+        return {"tensorrt_llm_model_name": "tensorrt_llm", "context_model_name": "tensorrt_llm",
+                "generation_model_name": "tensorrt_llm"}.get(row["placeholder"], "")
     if "bool" in t:
         return "true"
     if t in ("int", "int32"):
@@ -313,6 +329,117 @@ def fill(backend_git: str) -> dict:
     return {"generated_by": "tools/eval_triton_semantics.py fill", "python": sys.version.split()[0], "summary": summary, "cases": cases}
 
 
+# ---------------------------------------------------------------- flows
+README_FLOWS = {"v0.13.0": "README.md", "v0.19.0": "README.md"}
+
+
+def _materialise(backend_git: str, tag: str, flow: str, root: Path) -> list[str]:
+    names = []
+    for f in git(backend_git, "ls-tree", "-r", "--name-only", tag, f"all_models/{flow}").split():
+        if not f.endswith("/config.pbtxt"):
+            continue
+        model = f.split("/")[2]
+        (root / model / "1").mkdir(parents=True, exist_ok=True)
+        (root / model / "config.pbtxt").write_bytes(git(backend_git, "show", f"{tag}:{f}", binary=True))
+        if b'backend: "python"' in (root / model / "config.pbtxt").read_bytes():
+            (root / model / "1" / "model.py").write_text("# stands for the model.py of the release\n")
+        names.append(model)
+    return names
+
+
+def _judge(root: Path) -> dict:
+    from trtdiag.derive.triton_judge import judge_repository
+    from trtdiag.probes.triton import read_model
+
+    models = {d.name: read_model(str(d)) for d in sorted(root.iterdir()) if (d / "config.pbtxt").is_file()}
+    return judge_repository(models)
+
+
+def _errors(j: dict) -> list[str]:
+    """The error-level conclusions of a judgement (what a rule would report as an error)."""
+    out = []
+    for name, m in j["models"].items():
+        out += [f"{name}: blocking ${{{b}}}" for b in m["blocking"]]
+        out += [f"{name}: {e}" for e in m["config_errors"]]
+    for name, e in j["ensembles"].items():
+        out += [f"{name}: {x}" for x in e["errors"]]
+    for name, b in j["bls"].items():
+        out += [f"{name}: {c['message']}" for c in b["coherence"] if c["severity"] == "error"]
+        if b.get("missing_target"):
+            out.append(f"{name}: calls missing model {b['missing_target']}")
+    return out
+
+
+def _readme_commands(backend_git: str, tag: str) -> list[tuple[str, str]]:
+    text = git(backend_git, "show", f"{tag}:{README_FLOWS[tag]}")
+    at = text.index("FILL_TEMPLATE_SCRIPT=")
+    block = text[text.rfind("```", 0, at) + 3:]
+    block = block[: block.index("```")]
+    env = dict(re.findall(r"^([A-Z_]+)=(\S+)$", block, re.M))
+    cmds = []
+    for line in block.splitlines():
+        m = re.match(r"python3 \$\{FILL_TEMPLATE_SCRIPT\} -i \$\{MODEL_FOLDER\}/(\w+)/config\.pbtxt (\S+)$", line.strip())
+        if m:
+            args = re.sub(r"\$\{(\w+)\}", lambda mm: env.get(mm.group(1), mm.group(0)), m.group(2))
+            cmds.append((m.group(1), args))
+    return cmds
+
+
+def flows(backend_git: str) -> dict:
+    cases = []
+    for tag in bt.releases():
+        for flow in ("inflight_batcher_llm",):
+            with tempfile.TemporaryDirectory() as td:
+                root = Path(td) / "repo"
+                names = _materialise(backend_git, tag, flow, root)
+                j = _judge(root)
+                rel = bt.release(tag)
+                for name in names:
+                    want = sorted({r["placeholder"] for r in bt.rows(tag, f"{flow}/{name}") if r["required"]})
+                    got = j["models"][name]["blocking"]
+                    cases.append({"tag": tag, "flow": flow, "model": name, "state": "unfilled",
+                                  "source": f"triton-inference-server/tensorrtllm_backend@{tag}:all_models/{flow}/{name}/config.pbtxt",
+                                  "release_detected": j["release"]["summary"], "table_blocking": want, "blocking": got, "agrees": want == got})
+                # every placeholder filled by the tag's own fill_template.py
+                script = Path(td) / "fill_template.py"
+                script.write_bytes(git(backend_git, "show", f"{tag}:tools/fill_template.py", binary=True))
+                for name in names:
+                    vals = {}
+                    for r in bt.rows(tag, f"{flow}/{name}"):
+                        vals.setdefault(r["placeholder"], sample_value(r))
+                    if vals:
+                        arg = ",".join(f"{k}:{v}" for k, v in vals.items())
+                        subprocess.run([sys.executable, str(script), "-i", str(root / name / "config.pbtxt"), arg], check=True, capture_output=True)
+                j = _judge(root)
+                errs = _errors(j)
+                cases.append({"tag": tag, "flow": flow, "state": "filled (every placeholder, the tag's fill_template.py)",
+                              "release_detected": j["release"]["summary"], "errors": errs, "agrees": not errs,
+                              "ensemble_decoupled": {k: v.get("decoupled") for k, v in j["ensembles"].items()}})
+            if tag in README_FLOWS:
+                with tempfile.TemporaryDirectory() as td:
+                    root = Path(td) / "repo"
+                    _materialise(backend_git, tag, flow, root)
+                    script = Path(td) / "fill_template.py"
+                    script.write_bytes(git(backend_git, "show", f"{tag}:tools/fill_template.py", binary=True))
+                    cmds = _readme_commands(backend_git, tag)
+                    for model, arg in cmds:
+                        subprocess.run([sys.executable, str(script), "-i", str(root / model / "config.pbtxt"), arg], check=True, capture_output=True)
+                    j = _judge(root)
+                    errs = _errors(j)
+                    left = {n: [p["name"] for p in m["placeholders"]] for n, m in j["models"].items() if m["placeholders"]}
+                    cases.append({"tag": tag, "flow": flow, "state": f"README flow ({README_FLOWS[tag]}, {len(cmds)} fill commands)",
+                                  "source": f"triton-inference-server/tensorrtllm_backend@{tag}:{README_FLOWS[tag]}",
+                                  "release_detected": j["release"]["summary"], "left_unfilled": left, "errors": errs, "agrees": not errs,
+                                  "bls_target": {k: [v["target"], v["target_from"]] for k, v in j["bls"].items()}})
+    summary = {"cases": len(cases), "agree": sum(1 for c in cases if c["agrees"]),
+               "unfilled_models": sum(1 for c in cases if c["state"] == "unfilled"),
+               "unfilled_blocking_equal_table": sum(1 for c in cases if c["state"] == "unfilled" and c["agrees"]),
+               "filled_repositories_without_error": sum(1 for c in cases if c["state"].startswith("filled") and c["agrees"]),
+               "filled_repositories": sum(1 for c in cases if c["state"].startswith("filled")),
+               "readme_flows_without_error": sum(1 for c in cases if c["state"].startswith("README") and c["agrees"])}
+    return {"generated_by": "tools/eval_triton_semantics.py flows", "summary": summary, "cases": cases}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -323,11 +450,15 @@ def main() -> int:
     c.add_argument("--exclude", action="append", default=[], help="owner/name:path-prefix to leave out")
     f = sub.add_parser("fill")
     f.add_argument("--backend-git", required=True)
+    fl = sub.add_parser("flows")
+    fl.add_argument("--backend-git", required=True)
     args = ap.parse_args()
     if args.cmd == "qa":
         data = qa(args.server_git)
     elif args.cmd == "corpus":
         data = corpus(args.git, args.exclude)
+    elif args.cmd == "flows":
+        data = flows(args.backend_git)
     else:
         data = fill(args.backend_git)
     print(json.dumps(data["summary"], indent=1), file=sys.stderr)

@@ -290,9 +290,42 @@ def preferred_batch_sizes(cfg: dict[str, Any]) -> list[int] | None:
     return [mb] if mb > 0 else []
 
 
+PLATFORM_BACKEND = {"tensorflow_graphdef": "tensorflow", "tensorflow_savedmodel": "tensorflow", "tensorrt_plan": "tensorrt",
+                    "onnxruntime_onnx": "onnxruntime", "pytorch_libtorch": "pytorch", "torch_aoti": "pytorch"}  # core src/constants.h
+FILE_BACKEND = {"model.savedmodel": "tensorflow", "model.graphdef": "tensorflow", "model.plan": "tensorrt",
+                "model.onnx": "onnxruntime", "model.xml": "openvino", "model.pt": "pytorch", "model.pt2": "pytorch",
+                "model.py": "python"}
+
+
+def autocomplete_backend_fields(cfg: dict[str, Any], folder: str | None = None, version_files: list[str] | None = None) -> dict[str, Any]:
+    """What Triton fills in before validating (core src/model_config_utils.cc:1049-1300
+    AutoCompleteBackendFields): the name from the model's folder, the backend from the platform,
+    and from the model file in the first version folder when neither is given
+    (``version_files`` None: not known; then ``backend_unknown`` is set and the platform/backend
+    check is left out)."""
+    out = dict(cfg)
+    if not out.get("name") and folder:
+        out["name"] = folder
+    plat, be = out.get("platform") or "", out.get("backend") or ""
+    if not be and plat in PLATFORM_BACKEND:
+        out["backend"] = PLATFORM_BACKEND[plat]
+    elif not be and not plat:
+        for f in version_files or []:
+            if f in FILE_BACKEND:
+                out["backend"] = FILE_BACKEND[f]
+                break
+        model_name = out.get("name") or folder or ""
+        if not out.get("backend") and "." in model_name:  # a custom backend named by the model: model.<backend>
+            out["backend"] = model_name.split(".", 1)[1]
+        if not out.get("backend") and version_files is None:
+            out["backend_unknown"] = True
+    return out
+
+
 def validate_model_config(cfg: dict[str, Any], gpus: int | None = None) -> list[str]:
     """Triton's ValidateModelConfig (core src/model_config_utils.cc:1434-1690) on one parsed model,
-    after normalisation; the first error is the one tritonserver reports (later ones are listed
+    after normalisation (pass it through :func:`autocomplete_backend_fields` first when the
+    folder is known); the first error is the one tritonserver reports (later ones are listed
     too).  Values that came from a placeholder (None) are not judged."""
     errs: list[str] = []
     name = cfg.get("name") or ""
@@ -300,7 +333,7 @@ def validate_model_config(cfg: dict[str, Any], gpus: int | None = None) -> list[
     if not name:
         errs.append("model configuration must specify 'name'")
     if not backend:
-        if platform != "ensemble":
+        if platform != "ensemble" and not cfg.get("backend_unknown"):
             errs.append(f"unexpected platform type '{platform}' for {name}")
     elif platform == "ensemble":
         errs.append(f"Ensemble model '{name}' must have platform type 'ensemble' and empty backend type")
@@ -599,6 +632,10 @@ def validate_ensemble(ens: dict[str, Any], models: dict[str, dict[str, Any]]) ->
             errs.append(f"ensemble {name} allows maximum batch size {emb}, but it contains model {sname} which only allows maximum batch size to be {smb}")
             break
         sbatch = smb > 0
+        if not m.get("inputs") and not m.get("outputs"):
+            # the backend auto-completes the IO from the model file (TensorRT, ONNX, …): nothing to compare here
+            out.setdefault("not_judged", []).append(sname)
+            continue
         ins = {t["name"]: t for t in m.get("inputs") or []}
         bad = next((k for k in st["input_map"] if k not in ins), None)
         if bad is not None:
