@@ -191,11 +191,13 @@ def old_reader_crash(m: dict) -> bool:
 
 def corpus(gits: list[str], exclude: list[str]) -> dict:
     rows = []
+    repos: list[dict] = []
     for spec in gits:
         repo, _, gd = spec.partition("=")
         commit = git(gd, "rev-parse", "HEAD").strip()
         files = [f for f in git(gd, "ls-tree", "-r", "--name-only", "HEAD").split() if f.endswith("config.pbtxt") and f.rsplit("/", 1)[-1] == "config.pbtxt"]
-        files = [f for f in files if not any(f"{repo}:{f}".startswith(x) for x in exclude)]
+        files = [f for f in files if not any(f"{repo}:{f}".startswith(x) for x in exclude)
+                 and not (f.count("/") >= 1 and f.split("/")[-2].isdigit())]  # inside a version folder: Triton does not read it
         tree = git(gd, "ls-tree", "-r", "-t", "--name-only", "HEAD").split()
         parsed = {}
         for f in files:
@@ -232,6 +234,17 @@ def corpus(gits: list[str], exclude: list[str]) -> dict:
                         row["ensemble_decoupled"] = r.get("decoupled")
                 row["errors"] = errs
             rows.append(row)
+        # tensorrtllm_backend model repositories among them: the whole judgement
+        for gdir, ms in groups.items():
+            if not any((m.get("backend") == "tensorrtllm" or "gpt_model_path" in (m.get("parameters") or {})) for m in ms.values()):
+                continue
+            from trtdiag.derive.triton_judge import judge_repository
+
+            j = judge_repository(ms)
+            repos.append({"source": f"{repo}@{commit[:9]}:{gdir}", "models": sorted(ms), "release_detected": j["release"]["summary"],
+                          "per_model_tags": {k: v["tags"] for k, v in j["models"].items()},
+                          "errors": _errors(j), "blocking": {k: v["blocking"] for k, v in j["models"].items() if v["blocking"]},
+                          "bls_target": {k: [v["target"], v["target_from"]] for k, v in j["bls"].items()}})
     parsed_ok = [r for r in rows if not r["parse_error"]]
     summary = {
         "files": len(rows), "repositories": len(gits), "parse_errors": len(rows) - len(parsed_ok),
@@ -244,10 +257,13 @@ def corpus(gits: list[str], exclude: list[str]) -> dict:
         "ensembles_judged": sum(1 for r in parsed_ok if "ensemble_decoupled" in r),
         "ensembles_with_steps_elsewhere": sum(1 for r in parsed_ok if r.get("steps_not_beside")),
         "non_utf8_files": sum(1 for r in rows if r["non_utf8"]),
+        "tensorrtllm_repositories": len(repos),
+        "tensorrtllm_repositories_with_error": sum(1 for r in repos if r["errors"]),
     }
     return {"generated_by": "tools/eval_triton_semantics.py corpus",
             "note": "Triton's verdict on these files is not recorded by their repositories; each is taken to load as published. "
-                    "Every error listed is a candidate false error to review.", "summary": summary, "files": rows}
+                    "Every error listed is a candidate false error to review.", "summary": summary, "files": rows,
+            "tensorrtllm_repositories": repos}
 
 
 # ---------------------------------------------------------------- fill
