@@ -95,6 +95,8 @@ def match_model(m: dict[str, Any]) -> dict[str, Any]:
     keys = sorted({k for _, k, _ in hits}, key=lambda k: (k not in exact, k.split("/")[1] != (m.get("name") or ""),
                                                           not k.startswith("inflight_batcher_llm/"), k))
     key = keys[0]
+    if key in exact:  # byte for byte some tags' template: those tags, not the ones merely alike
+        hits = [h for h in hits if h[2] == "exact"]
     tags = [t for t, k, _ in hits if k == key]
     hows = {h for t, k, h in hits if k == key}
     return {"template": key, "tags": sorted(tags, key=bt.tag_key), "score": round(top, 4),
