@@ -457,8 +457,19 @@ def main() -> int:
     ap.add_argument("--git-dir", required=True, help="a clone of triton-inference-server/tensorrtllm_backend (bare is fine)")
     ap.add_argument("--out", default="trtdiag/data/backend_templates.json")
     ap.add_argument("--tags", default=",".join(TAGS))
+    ap.add_argument("--later-fill-template", action="append", default=[], metavar="SOURCE=FILE",
+                    help="a later fill_template.py read elsewhere (e.g. NVIDIA/TensorRT-LLM@COMMIT:triton_backend/tools/fill_template.py=saved.py)")
     a = ap.parse_args()
     data = harvest(a.git_dir, a.tags.split(","))
+    later = {}
+    for spec in a.later_fill_template:
+        src, _, path = spec.rpartition("=")
+        text = Path(path).read_text()
+        info = harvest_fill_template(text)
+        info["sha256"] = hashlib.sha256(text.encode()).hexdigest()
+        later[src] = info
+    if later:  # after tensorrtllm_backend v0.19.0 the backend lives in TensorRT-LLM's triton_backend/ (release tags not tied here)
+        data["later_fill_template"] = later
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(dump(data))
     return 0
