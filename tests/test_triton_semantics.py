@@ -314,3 +314,17 @@ def test_recorded_corpus_has_no_false_instance_group_error():
     assert s["files"] >= 300 and s["parse_errors"] == 0
     assert s["old_tri011_false_error"] > 0 and s["new_instance_group_error"] == 0
     assert s["files_with_any_error"] == 0
+
+
+def test_a_repositorys_own_model_py_decides_over_the_table(tmp_path):
+    """A BLS whose model.py uses the name as given (as v0.9–v0.12 do) blocks even where the detected
+    release would fall back; the finding cites the repository's own file and line."""
+    models = _repo_from_templates(tmp_path)
+    bls = models["tensorrt_llm_bls"]
+    py = Path(bls["path"]) / "1" / "model.py"
+    py.write_text('params = {}\nself.llm_model_name = "tensorrt_llm"\nif "tensorrt_llm_model_name" in params:\n'
+                  '    self.llm_model_name = params["tensorrt_llm_model_name"]["string_value"]\n')
+    m = read_model(bls["path"])
+    assert m["reader_rules"]["tensorrt_llm_model_name"]["outcome"] == "request_error"
+    v = next(v for v in sem.placeholder_verdicts(m, "inflight_batcher_llm/tensorrt_llm_bls", ["v0.19.0"]) if v["name"] == "tensorrt_llm_model_name")
+    assert v["required"] and v["source"] == f"{py}:4" and v.get("from_model_py")

@@ -399,6 +399,10 @@ def harvest(gd: str, tags: list[str]) -> dict:
             "unknown": "the source read does not say",
         },
         "releases": {},
+        # the rules for the Python models, so that a repository's own model.py can be read the same way
+        "reader_rules": [dict({k: r[k] for k in ("models", "key", "pattern", "outcome", "type", "default", "reason") if k in r},
+                              **({"condition": r["condition"]} if r.get("condition") else {}))
+                         for r in RULES if r["file"] == "1/model.py"],
     }
     for tag in tags:
         commit = git(gd, "rev-parse", f"{tag}^{{commit}}").strip()
@@ -440,8 +444,8 @@ def dump(data: dict) -> str:
     """JSON with one placeholder row per line (reviewable diffs, a third of the indented size)."""
     def enc(o, depth=0, key=None):
         pad = " " * depth
-        if key == "placeholders" or not isinstance(o, (dict, list)) or (isinstance(o, list) and all(not isinstance(x, (dict, list)) for x in o)):
-            if key == "placeholders":
+        if key in ("placeholders", "reader_rules") or not isinstance(o, (dict, list)) or (isinstance(o, list) and all(not isinstance(x, (dict, list)) for x in o)):
+            if key in ("placeholders", "reader_rules"):
                 return "[\n" + ",\n".join(pad + " " + json.dumps(r, ensure_ascii=False) for r in o) + "\n" + pad + "]" if o else "[]"
             return json.dumps(o, ensure_ascii=False)
         if isinstance(o, list):

@@ -49,6 +49,24 @@ def _generic_verdict(p: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": "unknown", "reason": "a parameter not in the release table", "source": None}
 
 
+def match_reader_rules(model_py: str) -> dict[str, dict[str, Any]]:
+    """The table's reader rules (``reader_rules``: the expressions the harvest used on each tag's
+    Python models) applied to a repository's own ``model.py`` text: parameter key → {outcome,
+    type, default, reason, condition, line, models}.  The first rule of a key that matches wins,
+    as in the harvest.  Pure: the caller reads the file."""
+    import re
+
+    out: dict[str, dict[str, Any]] = {}
+    for r in bt.table().get("reader_rules") or []:
+        if r["key"] in out:
+            continue
+        m = re.search(r["pattern"], model_py)
+        if m:
+            out[r["key"]] = {k: r.get(k) for k in ("outcome", "type", "default", "reason", "condition", "models")}
+            out[r["key"]]["line"] = model_py.count("\n", 0, m.start()) + 1
+    return out
+
+
 def placeholder_verdicts(model: dict[str, Any], template: str | None, tags: list[str]) -> list[dict[str, Any]]:
     """Each ``${…}`` of a parsed model with what leaving it does, per the table rows of ``tags``
     (the release candidates of :func:`trtdiag.derive.triton_release.detect_release`).
@@ -72,6 +90,13 @@ def placeholder_verdicts(model: dict[str, Any], template: str | None, tags: list
                     per[tag] = r
         base = {"name": p["name"], "line": p["line"], "col": p["col"], "in_string": p.get("in_string"),
                 "param": p.get("param"), "field": p.get("field")}
+        own = (model.get("reader_rules") or {}).get(p.get("param") or "") if p.get("in_string") else None
+        if own and (template is None or template in (own.get("models") or [])):
+            # the repository's own model.py says what it does with the value: that is what will run
+            out.append(dict(base, outcome=own["outcome"], required=own["outcome"] in bt.BLOCKING, condition=own.get("condition"),
+                            default=own.get("default"), fill_template_default=None, reason=own.get("reason"), type=own.get("type"),
+                            source=f"{model.get('reader_file') or 'model.py'}:{own['line']}", outcomes=None, from_model_py=True))
+            continue
         if not per:
             v = _generic_verdict(p)
             out.append(dict(base, outcome=v["outcome"], required=v["outcome"] in bt.BLOCKING, condition=None, default=None,

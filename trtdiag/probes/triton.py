@@ -113,6 +113,16 @@ def read_model(model_dir: str) -> dict[str, Any]:
     out["versions"] = versions
     model_py = [os.path.join(model_dir, v, "model.py") for v in versions if os.path.isfile(os.path.join(model_dir, v, "model.py"))]
     out["model_py"] = model_py
+    out["reader_rules"], out["reader_file"] = {}, None
+    if model_py:  # what the repository's own model.py does with each parameter (the table's reader rules)
+        from ..derive.triton_semantics import match_reader_rules
+
+        try:
+            src = read_bytes(model_py[-1], limit=4 * 1024 * 1024).decode("utf-8", "replace")
+        except InputError:
+            src = None
+        if src is not None:
+            out["reader_rules"], out["reader_file"] = match_reader_rules(src), model_py[-1]
     return out
 
 
