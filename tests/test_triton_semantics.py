@@ -328,3 +328,10 @@ def test_a_repositorys_own_model_py_decides_over_the_table(tmp_path):
     assert m["reader_rules"]["tensorrt_llm_model_name"]["outcome"] == "request_error"
     v = next(v for v in sem.placeholder_verdicts(m, "inflight_batcher_llm/tensorrt_llm_bls", ["v0.19.0"]) if v["name"] == "tensorrt_llm_model_name")
     assert v["required"] and v["source"] == f"{py}:4" and v.get("from_model_py")
+
+
+def test_reads_parameter_tokenizer_dir_of_the_cpp_backend():
+    """TRI004's question: does the model use its tokenizer_dir?  v0.19's C++ backend does not."""
+    assert sem.reads_parameter("inflight_batcher_llm/tensorrt_llm", ["v0.19.0"], "tokenizer_dir", "tensorrtllm")[0] is False
+    assert sem.reads_parameter("inflight_batcher_llm/tensorrt_llm", ["v0.19.0"], "tokenizer_dir", "python") == (None, None)
+    assert sem.reads_parameter("inflight_batcher_llm/preprocessing", ["v0.19.0"], "tokenizer_dir")[0] is True

@@ -150,7 +150,8 @@ RULES: list[dict] = [
      "reason": "a path that does not exist is taken as 'not specified'"},
     {"models": ["inflight_batcher_llm/tensorrt_llm"], "key": "tokenizer_dir", "file": "inflight_batcher_llm/src/*.cc",
      "pattern": r"tokenizerDir != \"\$\{tokenizer_dir\}\"", "outcome": "ignored", "type": "path", "default": None,
-     "reason": "the C++ backend does not use tokenizer_dir (it logs that it is ignored unless it is empty or the literal placeholder)"},
+     "reason": "the C++ backend does not use tokenizer_dir (it logs that it is ignored unless it is empty or the literal placeholder)",
+     "value_used": False},
     {"models": ["inflight_batcher_llm/tensorrt_llm"], "key": "guided_decoding_backend", "file": "inflight_batcher_llm/src/*.cc",
      "pattern": r"guidedDecodingBackendStr == \"\$\{guided_decoding_backend\}\"", "outcome": "ignored", "type": "enum(xgrammar)", "default": "no guided decoding",
      "reason": "the backend compares with the literal placeholder and turns guided decoding off"},
@@ -344,10 +345,12 @@ def rule_for(gd: str, tag: str, model: str, key: str, files_cache: dict) -> dict
             m = re.search(r["pattern"], text)
             if m:
                 line = text.count("\n", 0, m.start()) + 1
-                out = {k: r[k] for k in ("outcome", "type", "default", "reason") if k in r}
+                out = {k: r[k] for k in ("outcome", "type", "default", "reason", "value_used") if k in r}
                 if r.get("condition"):
                     out["condition"] = r["condition"]
                 out["reader"] = f"{p}:{line}"
+                if r["file"].startswith("inflight_batcher_llm/"):
+                    out["backend"] = "tensorrtllm"  # the C++ backend; a tensorrt_llm model on backend "python" reads its model.py
                 return out
     return None
 
@@ -370,7 +373,7 @@ def verdict(gd: str, tag: str, model: str, row: dict, cpp: dict, files_cache: di
     if model.endswith("/tensorrt_llm") and model.startswith("inflight_batcher_llm"):
         rd = cpp.get(key)
         if rd is None:
-            return {"outcome": "ignored", "type": None, "default": None,
+            return {"outcome": "ignored", "type": None, "default": None, "value_used": False, "backend": "tensorrtllm",
                     "reason": "the C++ backend of this tag does not read this key"}
         t = NUMERIC.get(rd["type"].strip(), None)
         where = f"{rd['file']}:{rd['line']}"
@@ -430,6 +433,8 @@ def harvest(gd: str, tags: list[str]) -> dict:
                 for k in ("reader", "condition", "message", "values", "backend"):
                     if v.get(k):
                         row[k] = v[k]
+                if v.get("value_used") is False:  # a real value given here is not used either
+                    row["value_used"] = False
                 ins = next((d for d in ft["inserted_defaults"] if d["key"] == row["placeholder"]), None)
                 row["fill_template_default"] = ins["value"] if ins else None
                 row["required"] = row["outcome"] in ("parse_error", "load_error", "request_error")

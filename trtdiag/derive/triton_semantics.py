@@ -116,6 +116,26 @@ def placeholder_verdicts(model: dict[str, Any], template: str | None, tags: list
     return out
 
 
+def reads_parameter(template: str | None, tags: list[str], key: str, backend: str | None = None) -> tuple[bool | None, str | None]:
+    """Whether the model of ``template`` in the candidate ``tags`` uses a value given for parameter
+    ``key`` (so that a check of that value — a tokenizer folder, an engine path — is meaningful):
+    (False, source) when every candidate tag's reader ignores it (v0.19 tensorrt_llm's C++
+    backend and tokenizer_dir), (True, source) when one reads it, (None, None) when the table does
+    not say.  Rows of the C++ backend apply only when ``backend`` is tensorrtllm (or unknown)."""
+    used, src = [], None
+    for tag in tags:
+        for r in bt.rows(tag, template or ""):
+            if r.get("param") != key:
+                continue
+            if r.get("backend") == "tensorrtllm" and backend not in (None, "tensorrtllm"):
+                continue
+            used.append(r.get("value_used", True))
+            src = src or f"{bt.table()['source']}@{tag}:{r.get('reader') or r['file']}"
+    if not used:
+        return None, None
+    return (any(used), src)
+
+
 def blocking_placeholders(model: dict[str, Any], template: str | None, tags: list[str]) -> list[dict[str, Any]]:
     """The placeholders of ``model`` that keep it from loading or serving in every candidate release."""
     return [v for v in placeholder_verdicts(model, template, tags) if v["required"]]
