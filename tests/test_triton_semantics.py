@@ -335,3 +335,27 @@ def test_reads_parameter_tokenizer_dir_of_the_cpp_backend():
     assert sem.reads_parameter("inflight_batcher_llm/tensorrt_llm", ["v0.19.0"], "tokenizer_dir", "tensorrtllm")[0] is False
     assert sem.reads_parameter("inflight_batcher_llm/tensorrt_llm", ["v0.19.0"], "tokenizer_dir", "python") == (None, None)
     assert sem.reads_parameter("inflight_batcher_llm/preprocessing", ["v0.19.0"], "tokenizer_dir")[0] is True
+
+
+def test_chosen_values_never_name_a_tokenizer_model(tmp_path):
+    """v0.19's preprocessing holds a gpt_model_path: it is not the tensorrt_llm model."""
+    import shutil
+
+    from trtdiag.probes.triton import triton_repo
+
+    root = tmp_path / "repo"
+    shutil.copytree(TEMPLATES, root)
+    pre = (root / "preprocessing" / "config.pbtxt")
+    pre.write_text(pre.read_text() + 'parameters {\n  key: "gpt_model_path"\n  value: {\n    string_value: "${engine_dir}"\n  }\n}\n')
+    tl = root / "tensorrt_llm" / "config.pbtxt"
+    tl.write_text(tl.read_text().replace('backend: "tensorrtllm"', 'backend: "${triton_backend}"'))
+
+    class F:
+        def opt(self, k):
+            return str(root) if k == "model_repo" else None
+
+    repo = triton_repo.__wrapped__(F()) if hasattr(triton_repo, "__wrapped__") else triton_repo(F())
+    assert repo["trtllm_model"] == "tensorrt_llm"
+    j = judge_repository(repo["models"])
+    vals = sem.choose_values(repo["models"], j)
+    assert vals["tensorrt_llm_model_name"]["value"] == "tensorrt_llm" and vals["tensorrt_llm_model_name"]["why"].startswith("chosen:")

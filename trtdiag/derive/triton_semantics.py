@@ -798,6 +798,40 @@ def bls_target(bls: dict[str, Any], tags: list[str]) -> tuple[str | None, str]:
     return None, "the release sends requests to the literal '${tensorrt_llm_model_name}'"
 
 
+def choose_values(models: dict[str, dict[str, Any]], judgement: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Values trtdiag may fill without being told, each with where it comes from, for the preview
+    to show as chosen (not given).  Only from the repository's real model names or the release
+    table's own defaults, never from a guess:
+
+    * ``tensorrt_llm_model_name`` — the folder whose config matches the tensorrt_llm template (or
+      has backend "tensorrtllm"); when there is none, the release's own default if it has one.
+    * the defaults the release's fill_template.py inserts itself (``max_queue_size`` 0 …).
+    Returns placeholder → {"value", "why"}."""
+    out: dict[str, dict[str, Any]] = {}
+    target = None
+    for folder, m in models.items():
+        tmpl = (judgement["models"].get(folder) or {}).get("template") or ""
+        if m.get("backend") == "tensorrtllm" or tmpl.endswith("/tensorrt_llm") and tmpl.startswith("inflight_batcher_llm"):
+            target = folder
+            break
+    tags = judgement["release"]["tags"]
+    if target:
+        out["tensorrt_llm_model_name"] = {"value": target, "why": f"chosen: the repository's tensorrt_llm model ({target}/config.pbtxt)"}
+    else:
+        defaults = {(bt.row_for(t, "inflight_batcher_llm/tensorrt_llm_bls", "tensorrt_llm_model_name", "tensorrt_llm_model_name") or {}).get("default")
+                    for t in tags}
+        if len(defaults) == 1 and list(defaults)[0] == "tensorrt_llm":
+            out["tensorrt_llm_model_name"] = {"value": "tensorrt_llm", "why": "chosen: the backend's own default for this release"}
+    if tags:
+        common = None
+        for t in tags:
+            d = inserted_defaults(t)
+            common = d if common is None else {k: v for k, v in common.items() if d.get(k) == v}
+        for k, v in (common or {}).items():
+            out[k] = {"value": v, "why": f"chosen: fill_template.py of {tags[0] if len(tags) == 1 else tags[0] + '–' + tags[-1]} inserts it itself"}
+    return out
+
+
 def bls_coherence(bls: dict[str, Any], trtllm: dict[str, Any]) -> list[dict[str, Any]]:
     """What breaks between a BLS model and the tensorrt_llm model it calls.
 

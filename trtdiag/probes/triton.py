@@ -159,7 +159,10 @@ def triton_repo(facts) -> dict[str, Any] | None:
 
     trtllm = first(lambda m: m.get("backend") == "tensorrtllm")
     if trtllm is None:
-        trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}))
+        # an unfilled template (backend: "${triton_backend}"): the model that holds gpt_model_path and is not
+        # a Python model — from v0.12 preprocessing holds a gpt_model_path too (read for multimodal models only)
+        trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}) and m.get("backend") != "python"
+                       and not str(m.get("path", "")).endswith(("preprocessing", "postprocessing")))
     pre = "preprocessing" if "preprocessing" in models else first(lambda m: "tokenizer_dir" in (m.get("parameters") or {}) and "preprocess" in m["path"])
     post = "postprocessing" if "postprocessing" in models else None
     return {"root": os.path.abspath(root), "models": models, "trtllm_model": trtllm, "preprocessing": pre, "postprocessing": post,
