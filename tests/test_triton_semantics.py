@@ -359,3 +359,27 @@ def test_chosen_values_never_name_a_tokenizer_model(tmp_path):
     j = judge_repository(repo["models"])
     vals = sem.choose_values(repo["models"], j)
     assert vals["tensorrt_llm_model_name"]["value"] == "tensorrt_llm" and vals["tensorrt_llm_model_name"]["why"].startswith("chosen:")
+
+
+def test_findings_on_the_unfilled_v090_templates(tmp_path):
+    from trtdiag.derive import triton_findings as tf
+    from trtdiag.probes.triton import triton_repo
+
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(TEMPLATES, root)
+    for d in root.iterdir():
+        (d / "1").mkdir()
+
+    class F:
+        def opt(self, k):
+            return str(root) if k == "model_repo" else None
+
+    repo = triton_repo(F())
+    j = judge_repository(repo["models"])
+    ph = {f["evidence"]["file"].split("/")[-2]: f for f in tf.placeholders(repo, j)}
+    assert ph["tensorrt_llm_bls"]["severity"] == "error" and "tensorrt_llm_model_name" in ph["tensorrt_llm_bls"]["blocking"]
+    assert "v0.9.0" in ph["tensorrt_llm"]["evidence"]["release"]
+    assert tf.instances(repo, j) == []  # counts from placeholders are not judged; none refused
+    assert tf.tokenizer_dir_applies(repo, j, "preprocessing")[0] is True
