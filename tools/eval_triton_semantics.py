@@ -456,6 +456,143 @@ def flows(backend_git: str) -> dict:
     return {"generated_by": "tools/eval_triton_semantics.py flows", "summary": summary, "cases": cases}
 
 
+# ---------------------------------------------------------------- cli: the same inputs through `trtdiag check`
+def _check(root: Path, extra: list[str] | None = None) -> list[dict]:
+    p = subprocess.run([sys.executable, "-m", "trtdiag", "check", "--only", "triton", "--json", "--model-repo", str(root), *(extra or [])],
+                       capture_output=True, text=True, cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        return json.loads(p.stdout)["findings"]
+    except (ValueError, KeyError):
+        return [{"id": "CLI", "severity": "error", "title": (p.stderr.strip().splitlines() or ["no output"])[-1]}]
+
+
+def _errs(findings: list[dict]) -> list[str]:
+    return [f"{f['id']}: {f['title']}" for f in findings if f["severity"] == "error"]
+
+
+def _stand_ins(td: Path) -> tuple[Path, Path]:
+    """An engine folder and a tokenizer folder for filled flows to point at (what TRI003/TRI004 look for)."""
+    eng, tok = td / "engine", td / "tokenizer"
+    eng.mkdir()
+    (eng / "config.json").write_text(json.dumps({"version": "0.9.0", "pretrained_config": {"architecture": "LlamaForCausalLM", "dtype": "float16",
+                                                 "mapping": {"world_size": 1, "tp_size": 1, "pp_size": 1}},
+                                                 "build_config": {"max_batch_size": 256, "max_input_len": 1024, "max_seq_len": 2048, "max_beam_width": 1,
+                                                                  "plugin_config": {"gpt_attention_plugin": "float16", "paged_kv_cache": True, "remove_input_padding": True}}}))
+    (eng / "rank0.engine").write_bytes(b"\0" * 64)
+    tok.mkdir()
+    (tok / "tokenizer.json").write_text("{}")
+    (tok / "tokenizer_config.json").write_text("{}")
+    return eng, tok
+
+
+def cli(server_git: str, backend_git: str, gits: list[str]) -> dict:
+    cases = []
+    # (1) Triton's ensemble qa cases as repositories on disk
+    base = "qa/L0_model_config"
+    files = git(server_git, "ls-tree", "-r", "--name-only", "HEAD", base).split()
+    testsh = git(server_git, "show", f"HEAD:{base}/test.sh")
+    made = set(re.findall(r"((?:autofill_noplatform(?:_success)?)/[\w./-]+?)/(\d+)\b", testsh))
+    dirs = sorted({"/".join(f.split("/")[:5]) for f in files if f.startswith((f"{base}/autofill_noplatform/ensemble/", f"{base}/autofill_noplatform_success/ensemble/")) and f.count("/") >= 5})
+    for d in dirs:
+        with tempfile.TemporaryDirectory() as td:
+            root = Path(td) / "models"
+            for f in files:
+                if f.startswith(d + "/") and f.endswith("/config.pbtxt") and f.count("/") == d.count("/") + 2:
+                    mdir = root / f.split("/")[-2]
+                    mdir.mkdir(parents=True)
+                    (mdir / "config.pbtxt").write_bytes(git(server_git, "show", f"HEAD:{f}", binary=True))
+                    for p, v in made:
+                        if p == f"{d[len(base) + 1:]}/{mdir.name}":
+                            (mdir / v).mkdir(exist_ok=True)
+            fs = _check(root)
+            success = "/autofill_noplatform_success/" in d
+            errs = _errs(fs)
+            cases.append({"input": "qa", "case": d[len(base) + 1:], "triton": "loads" if success else "fails",
+                          "trtdiag_errors": errs, "agrees": (not errs) if success else bool(errs)})
+    # (2) flows: unfilled, filled by each tag's fill_template.py, the README flows
+    for tag in bt.releases():
+        with tempfile.TemporaryDirectory() as td:
+            td = Path(td)
+            eng, tok = _stand_ins(td)
+            root = td / "repo"
+            names = _materialise(backend_git, tag, "inflight_batcher_llm", root)
+            script = td / "fill_template.py"
+            script.write_bytes(git(backend_git, "show", f"{tag}:tools/fill_template.py", binary=True))
+            for name in names:
+                vals = {}
+                for r in bt.rows(tag, f"inflight_batcher_llm/{name}"):
+                    v = sample_value(r)
+                    if r.get("param") in ("gpt_model_path",) or r["placeholder"] == "engine_dir":
+                        v = str(eng)
+                    elif r.get("param") == "tokenizer_dir":
+                        v = str(tok)
+                    elif r.get("field") in ("max_batch_size", "preferred_batch_size"):
+                        v = "8"
+                    elif r["placeholder"] == "max_beam_width":
+                        v = "1"  # the stand-in engine's
+                    elif r.get("param") in ("encoder_model_path", "visual_model_path", "multimodal_model_path", "lora_prefetch_dir",
+                                            "xgrammar_tokenizer_info_path", "gpu_device_ids", "participant_ids", "medusa_choices", "eagle_choices",
+                                            "guided_decoding_backend", "decoding_mode", "max_attention_window_size"):
+                        continue  # optional features left to the backend's defaults
+                    vals.setdefault(r["placeholder"], v)
+                if vals:
+                    subprocess.run([sys.executable, str(script), "-i", str(root / name / "config.pbtxt"), ",".join(f"{k}:{v}" for k, v in vals.items())],
+                                   check=True, capture_output=True)
+            fs = _check(root)
+            errs = _errs(fs)
+            cases.append({"input": "filled", "tag": tag, "trtdiag_errors": errs, "agrees": not errs})
+        if tag in README_FLOWS:
+            with tempfile.TemporaryDirectory() as td:
+                td = Path(td)
+                eng, tok = _stand_ins(td)
+                root = td / "repo"
+                _materialise(backend_git, tag, "inflight_batcher_llm", root)
+                script = td / "fill_template.py"
+                script.write_bytes(git(backend_git, "show", f"{tag}:tools/fill_template.py", binary=True))
+                for model, arg in _readme_commands(backend_git, tag):
+                    arg = re.sub(r"engine_dir:[^,]+", f"engine_dir:{eng}", re.sub(r"tokenizer_dir:[^,]+", f"tokenizer_dir:{tok}", arg))
+                    arg = re.sub(r"triton_max_batch_size:\d+", "triton_max_batch_size:8", arg)
+                    subprocess.run([sys.executable, str(script), "-i", str(root / model / "config.pbtxt"), arg], check=True, capture_output=True)
+                errs = _errs(_check(root))
+                cases.append({"input": "readme", "tag": tag, "trtdiag_errors": errs, "agrees": not errs})
+    # (3) the corpus: TRI011-style errors per real file
+    tri011 = 0
+    files_seen = 0
+    for spec in gits:
+        repo, _, gd = spec.partition("=")
+        fl = [f for f in git(gd, "ls-tree", "-r", "--name-only", "HEAD").split() if f.rsplit("/", 1)[-1] == "config.pbtxt" and "/" in f
+              and not f.startswith("qa/L0_model_config/") and not f.split("/")[-2].isdigit()]
+        groups: dict[str, list[str]] = {}
+        for f in fl:
+            groups.setdefault(f.rsplit("/", 2)[0] if f.count("/") >= 2 else ".", []).append(f)
+        for g, members in groups.items():
+            with tempfile.TemporaryDirectory() as td:
+                root = Path(td) / "repo"
+                for f in members:
+                    mdir = root / f.split("/")[-2]
+                    mdir.mkdir(parents=True, exist_ok=True)
+                    (mdir / "config.pbtxt").write_bytes(git(gd, "show", f"HEAD:{f}", binary=True))
+                    (mdir / "1").mkdir(exist_ok=True)
+                fs = _check(root, ["--only", "TRI011"])
+                n = sum(1 for f in fs if f["id"] == "TRI011" and f["severity"] == "error")
+                files_seen += len(members)
+                tri011 += n
+                if n:
+                    cases.append({"input": "corpus", "source": f"{repo}:{g}", "tri011_errors": [f["title"] for f in fs if f["id"] == "TRI011" and f["severity"] == "error"],
+                                  "agrees": False})
+    summary = {
+        "qa_negative": sum(1 for c in cases if c["input"] == "qa" and c["triton"] == "fails"),
+        "qa_negative_with_error": sum(1 for c in cases if c["input"] == "qa" and c["triton"] == "fails" and c["agrees"]),
+        "qa_loading": sum(1 for c in cases if c["input"] == "qa" and c["triton"] == "loads"),
+        "qa_loading_without_error": sum(1 for c in cases if c["input"] == "qa" and c["triton"] == "loads" and c["agrees"]),
+        "filled_tags_without_error": sum(1 for c in cases if c["input"] == "filled" and c["agrees"]),
+        "filled_tags": sum(1 for c in cases if c["input"] == "filled"),
+        "readme_flows_without_error": sum(1 for c in cases if c["input"] == "readme" and c["agrees"]),
+        "corpus_files": files_seen, "corpus_tri011_errors": tri011,
+    }
+    return {"generated_by": "tools/eval_triton_semantics.py cli", "summary": summary, "cases": cases}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -468,6 +605,11 @@ def main() -> int:
     f.add_argument("--backend-git", required=True)
     fl = sub.add_parser("flows")
     fl.add_argument("--backend-git", required=True)
+    cl = sub.add_parser("cli")
+    cl.add_argument("--server-git", required=True)
+    cl.add_argument("--backend-git", required=True)
+    cl.add_argument("--git", action="append", default=[], help="owner/name=GIT_DIR (corpus)")
+    cl.add_argument("--name", default="cli", help="eval_<name>.json (cli_before / cli)")
     args = ap.parse_args()
     if args.cmd == "qa":
         data = qa(args.server_git)
@@ -475,6 +617,11 @@ def main() -> int:
         data = corpus(args.git, args.exclude)
     elif args.cmd == "flows":
         data = flows(args.backend_git)
+    elif args.cmd == "cli":
+        data = cli(args.server_git, args.backend_git, args.git)
+        print(json.dumps(data["summary"], indent=1), file=sys.stderr)
+        write(args.name, data)
+        return 0
     else:
         data = fill(args.backend_git)
     print(json.dumps(data["summary"], indent=1), file=sys.stderr)
