@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import InputError, ProbeError
-from ..facts import probe
+from ..core.errors import InputError, ProbeError
+from ..core.facts import probe
+from ..derive.triton_repo import REQUIRED_STRING_PARAMS, TOKENIZER_FILES, blocks_loading  # noqa: F401
 
 # Where people put the repository (tensorrtllm_backend README, NGC container docs), in order.
 CONVENTIONAL = (
@@ -26,27 +27,11 @@ CONVENTIONAL = (
     "model_repo",
 )
 
-REQUIRED_STRING_PARAMS = {
-    # parameter key → what reads it; left as ${…} the model fails to load or to serve
-    "gpt_model_path": "the tensorrtllm backend loads the engine from it",
-    "gpt_model_type": "the tensorrtllm backend refuses any value but V1, inflight_batching or inflight_fused_batching",
-    "tokenizer_dir": "model.py loads the tokenizer from it (AutoTokenizer.from_pretrained)",
-    "tensorrt_llm_model_name": "the BLS model sends every request to the model of this name",
-    "engine_dir": "the engine is loaded from it",
-}
-
-def blocks_loading(p: dict[str, Any]) -> bool:
-    """Whether an unfilled placeholder keeps the model from loading or serving: outside quotes (the
-    file does not parse), in a string field of the schema (``backend: "${triton_backend}"``), or
-    in a parameter something reads unconditionally.  Other parameters are optional: the backend
-    logs "… is not specified, will use default value"."""
-    return not p["in_string"] or p.get("param") is None or p.get("param") in REQUIRED_STRING_PARAMS
 
 
+# Triton reads the whole file with protobuf's text parser, which has no size limit of its own;
+# this only keeps a mistaken multi-GiB file from being slurped
 CONFIG_LIMIT = 256 * 1024 * 1024
-
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json", "vocab.txt",
-                   "spiece.model", "merges.txt", "qwen.tiktoken", "tokenizer.tiktoken")
 
 
 def find_repo(explicit: str | None) -> str | None:
@@ -81,7 +66,11 @@ def path_info(path: str) -> dict[str, Any]:
     return out
 
 
-def read_model(model_dir: str) -> dict[str, Any]:
+def read_model(model_dir: str, facts=None) -> dict[str, Any]:
+    """One model folder.  With ``facts``, config.pbtxt is read through :meth:`Facts.file_text`, so
+    its text is recorded for the fix planner (and a snapshot plans the same edits).  A file that is
+    not UTF-8 (bytes that protobuf skips in a comment) is read as bytes here; the planner then
+    cannot edit it and says so."""
     import hashlib
 
     from ..fsutil import read_bytes
@@ -90,9 +79,21 @@ def read_model(model_dir: str) -> dict[str, Any]:
     config_path = os.path.join(model_dir, "config.pbtxt")
     out: dict[str, Any] = {"path": model_dir, "config_path": config_path}
     try:
-        # Triton reads the whole file with protobuf's text parser, which has no size limit of its
-        # own; CONFIG_LIMIT only keeps a mistaken multi-GiB file from being slurped
-        data = read_bytes(config_path, limit=CONFIG_LIMIT)
+        data = None
+        if facts is not None:
+            try:
+                text = facts.file_text(config_path, limit=CONFIG_LIMIT)
+            except InputError as exc:
+                if "not UTF-8" not in str(exc):
+                    raise
+                text = None
+                data = read_bytes(config_path, limit=CONFIG_LIMIT)
+            else:
+                if text is None:
+                    raise InputError(f"{config_path}: no such file")
+                data = text.encode("utf-8")
+        else:
+            data = read_bytes(config_path, limit=CONFIG_LIMIT)
     except InputError as exc:
         out.update({"read_error": str(exc), "parse_error": str(exc), "parse_error_line": None, "placeholders": [],
                     "name": None, "backend": None, "platform": None, "max_batch_size": None, "decoupled": None,
@@ -142,7 +143,7 @@ def triton_repo(facts) -> dict[str, Any] | None:
     for d in entries:
         md = os.path.join(root, d)
         if os.path.isfile(os.path.join(md, "config.pbtxt")):
-            models[d] = read_model(md)
+            models[d] = read_model(md, facts)
         elif os.path.isdir(md) and not d.startswith("."):
             no_config.append(d)
     if not models:
