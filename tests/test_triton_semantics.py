@@ -341,8 +341,6 @@ def test_chosen_values_never_name_a_tokenizer_model(tmp_path):
     """v0.19's preprocessing holds a gpt_model_path: it is not the tensorrt_llm model."""
     import shutil
 
-    from trtdiag.probes.triton import triton_repo
-
     root = tmp_path / "repo"
     shutil.copytree(TEMPLATES, root)
     pre = (root / "preprocessing" / "config.pbtxt")
@@ -350,11 +348,9 @@ def test_chosen_values_never_name_a_tokenizer_model(tmp_path):
     tl = root / "tensorrt_llm" / "config.pbtxt"
     tl.write_text(tl.read_text().replace('backend: "tensorrtllm"', 'backend: "${triton_backend}"'))
 
-    class F:
-        def opt(self, k):
-            return str(root) if k == "model_repo" else None
+    from trtdiag.core.facts import Facts
 
-    repo = triton_repo.__wrapped__(F()) if hasattr(triton_repo, "__wrapped__") else triton_repo(F())
+    repo = Facts({"model_repo": str(root)})["triton.repo"]
     assert repo["trtllm_model"] == "tensorrt_llm"
     j = judge_repository(repo["models"])
     vals = sem.choose_values(repo["models"], j)
@@ -363,8 +359,6 @@ def test_chosen_values_never_name_a_tokenizer_model(tmp_path):
 
 def test_findings_on_the_unfilled_v090_templates(tmp_path):
     from trtdiag.derive import triton_findings as tf
-    from trtdiag.probes.triton import triton_repo
-
     import shutil
 
     root = tmp_path / "repo"
@@ -372,11 +366,9 @@ def test_findings_on_the_unfilled_v090_templates(tmp_path):
     for d in root.iterdir():
         (d / "1").mkdir()
 
-    class F:
-        def opt(self, k):
-            return str(root) if k == "model_repo" else None
+    from trtdiag.core.facts import Facts
 
-    repo = triton_repo(F())
+    repo = Facts({"model_repo": str(root)})["triton.repo"]
     j = judge_repository(repo["models"])
     ph = {f["evidence"]["file"].split("/")[-2]: f for f in tf.placeholders(repo, j)}
     assert ph["tensorrt_llm_bls"]["severity"] == "error" and "tensorrt_llm_model_name" in ph["tensorrt_llm_bls"]["blocking"]

@@ -26,6 +26,32 @@ def _rel(repo: dict[str, Any], path: str) -> str:
         return path
 
 
+def short(err: str) -> str:
+    """A finding title for one of Triton's ensemble messages (the message itself goes in full into the finding)."""
+    import re
+
+    pats = [
+        (r"contains models that are not available or ambiguous: (.+)$",
+         lambda m: ("step model " + ", ".join(f"'{x}'" for x in m.group(1).split(", ")) + (" is" if ", " not in m.group(1) else " are") + " not in the repository")),
+        (r"ensemble tensor (\S+) is mapping to non-existing input (\S+) in model (\S+)$", lambda m: f"step {m.group(3)} has no input '{m.group(2)}'"),
+        (r"input (\S+) in model (\S+) is not mapped to any ensemble tensors", lambda m: f"required input '{m.group(1)}' of {m.group(2)} is not mapped"),
+        (r"ensemble tensor (\S+) is mapped from non-existing output (\S+) in model (\S+)$", lambda m: f"step {m.group(3)} has no output '{m.group(2)}'"),
+        (r"allows maximum batch size (\d+), but it contains model (\S+) which only allows maximum batch size to be (\d+)",
+         lambda m: f"max_batch_size {m.group(1)} > {m.group(2)}'s {m.group(3)}"),
+        (r"ensemble tensor (\S+): inconsistent data type: (\S+) is inferred from model (\S+) while (\S+) is inferred from model (\S+)",
+         lambda m: f"tensor {m.group(1)} is {m.group(2)} in {m.group(3)} but {m.group(4)} in {m.group(5)}"),
+        (r"ensemble tensor (\S+): inconsistent shape: (\S+) is inferred from model (\S+) while (\S+) is inferred from model (\S+)",
+         lambda m: f"tensor {m.group(1)} has shape {m.group(2)} in {m.group(3)} but {m.group(4)} in {m.group(5)}"),
+        (r"receives inputs originated from different decoupled models", lambda m: "a step is fed by two different decoupled models"),
+        (r"circular dependency between ensembles", lambda m: "circular dependency between ensembles"),
+    ]
+    for pat, f in pats:
+        mm = re.search(pat, err)
+        if mm:
+            return f(mm)
+    return err if len(err) <= 90 else err[:87] + "…"
+
+
 def release_line(j: dict[str, Any]) -> str:
     return j["release"]["summary"]
 
@@ -88,7 +114,7 @@ def ensembles(repo: dict[str, Any], j: dict[str, Any]) -> list[dict[str, Any]]:
         if e.get("not_judged"):
             continue
         if e["errors"]:
-            out.append({"severity": "error", "title": f"ensemble {folder}: tritonserver refuses it",
+            out.append({"severity": "error", "title": f"ensemble {folder}: {short(e['errors'][0])}",
                         "message": f"tritonserver: \"{e['errors'][0]}\" ({m['config_path']})."
                                    + (f" Also: {'; '.join(e['errors'][1:3])}." if len(e["errors"]) > 1 else ""),
                         "evidence": {"file": m["config_path"], "errors": e["errors"], "release": release_line(j)}})

@@ -19,7 +19,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.facts import derived
 from . import triton_release, triton_semantics as sem
+
+
+@derived("triton_judge")
+def judgement(facts) -> dict[str, Any] | None:
+    """The derived fact the TRI rules read: :func:`judge_repository` of ``triton.repo`` (None
+    without a repository)."""
+    repo = facts.get("triton.repo")
+    if not isinstance(repo, dict) or not isinstance(repo.get("models"), dict):
+        return None
+    return judge_repository(repo["models"])
 
 
 def judge_repository(models: dict[str, dict[str, Any]], gpus: int | None = None) -> dict[str, Any]:

@@ -74,7 +74,8 @@ def _fill(facts, model: str) -> Fix | None:
     if p.get("after") is None:
         return None
     return edit_fix("fill-placeholders", p["summary"], p["path"], p["before"], p["after"], safe=True,
-                    note="same result as tensorrtllm_backend tools/fill_template.py -i")
+                    note=f"same result as {p['fill_template']} -i" if p.get("fill_template")
+                    else "string.Template substitution, as tools/fill_template.py -i (release not detected)")
 
 
 @planner("align-max-batch-size")
