@@ -375,3 +375,17 @@ def test_findings_on_the_unfilled_v090_templates(tmp_path):
     assert "v0.9.0" in ph["tensorrt_llm"]["evidence"]["release"]
     assert tf.instances(repo, j) == []  # counts from placeholders are not judged; none refused
     assert tf.tokenizer_dir_applies(repo, j, "preprocessing")[0] is True
+
+
+def test_recorded_cli_run_meets_issue_17_done_when():
+    """`trtdiag check` on the real inputs (tools/eval_triton_semantics.py cli), and the same inputs
+    through the rules as they were before (eval_cli_before.json, main@8ed06d2)."""
+    after, before = _load("cli"), _load("cli_before")
+    s = after["summary"]
+    neg = [c for c in after["cases"] if c["input"] == "qa" and c["triton"] == "fails"]
+    assert len(neg) == 32 and all(any(e.startswith("TRI006") for e in c["trtdiag_errors"]) for c in neg)
+    assert s["qa_loading_without_error"] == s["qa_loading"] == 4
+    assert s["filled_tags_without_error"] == s["filled_tags"] == 20 and s["readme_flows_without_error"] == 2
+    assert s["corpus_tri011_errors"] == 0 and s["corpus_files"] >= 300
+    b = before["summary"]
+    assert b["readme_flows_without_error"] == 0 and b["qa_loading_without_error"] == 0 and b["corpus_tri011_errors"] > 0

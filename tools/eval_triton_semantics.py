@@ -457,9 +457,12 @@ def flows(backend_git: str) -> dict:
 
 
 # ---------------------------------------------------------------- cli: the same inputs through `trtdiag check`
+CLI_ROOT = ROOT  # --trtdiag-root: another checkout (the code before a change) to run the same inputs through
+
+
 def _check(root: Path, extra: list[str] | None = None) -> list[dict]:
     p = subprocess.run([sys.executable, "-m", "trtdiag", "check", "--only", "triton", "--json", "--model-repo", str(root), *(extra or [])],
-                       capture_output=True, text=True, cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                       capture_output=True, text=True, cwd=str(CLI_ROOT), env=dict(os.environ, PYTHONPATH=str(CLI_ROOT)))
     try:
         return json.loads(p.stdout)["findings"]
     except (ValueError, KeyError):
@@ -468,6 +471,10 @@ def _check(root: Path, extra: list[str] | None = None) -> list[dict]:
 
 def _errs(findings: list[dict]) -> list[str]:
     return [f"{f['id']}: {f['title']}" for f in findings if f["severity"] == "error"]
+
+
+def _finding_errs(errs: list[str]) -> list[str]:
+    return [e for e in errs if not e.startswith("CLI:")]
 
 
 def _stand_ins(td: Path) -> tuple[Path, Path]:
@@ -496,6 +503,11 @@ def cli(server_git: str, backend_git: str, gits: list[str]) -> dict:
     for d in dirs:
         with tempfile.TemporaryDirectory() as td:
             root = Path(td) / "models"
+            if f"{d}/config.pbtxt" in files:  # a single-model case: the directory is the model
+                mdir = root / d.rsplit("/", 1)[1]
+                mdir.mkdir(parents=True)
+                (mdir / "config.pbtxt").write_bytes(git(server_git, "show", f"HEAD:{d}/config.pbtxt", binary=True))
+                (mdir / "1").mkdir()
             for f in files:
                 if f.startswith(d + "/") and f.endswith("/config.pbtxt") and f.count("/") == d.count("/") + 2:
                     mdir = root / f.split("/")[-2]
@@ -508,7 +520,7 @@ def cli(server_git: str, backend_git: str, gits: list[str]) -> dict:
             success = "/autofill_noplatform_success/" in d
             errs = _errs(fs)
             cases.append({"input": "qa", "case": d[len(base) + 1:], "triton": "loads" if success else "fails",
-                          "trtdiag_errors": errs, "agrees": (not errs) if success else bool(errs)})
+                          "trtdiag_errors": errs, "agrees": (not errs) if success else bool(_finding_errs(errs))})
     # (2) flows: unfilled, filled by each tag's fill_template.py, the README flows
     for tag in bt.releases():
         with tempfile.TemporaryDirectory() as td:
@@ -610,6 +622,8 @@ def main() -> int:
     cl.add_argument("--backend-git", required=True)
     cl.add_argument("--git", action="append", default=[], help="owner/name=GIT_DIR (corpus)")
     cl.add_argument("--name", default="cli", help="eval_<name>.json (cli_before / cli)")
+    cl.add_argument("--trtdiag-root", default=None, help="run this checkout's trtdiag (default: this one)")
+    cl.add_argument("--trtdiag-root-label", default=None, help="what --trtdiag-root is (recorded), e.g. 'main@8ed06d2'")
     args = ap.parse_args()
     if args.cmd == "qa":
         data = qa(args.server_git)
@@ -618,7 +632,11 @@ def main() -> int:
     elif args.cmd == "flows":
         data = flows(args.backend_git)
     elif args.cmd == "cli":
+        global CLI_ROOT
+        if args.trtdiag_root:
+            CLI_ROOT = Path(args.trtdiag_root).resolve()
         data = cli(args.server_git, args.backend_git, args.git)
+        data["trtdiag"] = args.trtdiag_root_label if getattr(args, "trtdiag_root_label", None) else ("this checkout" if not args.trtdiag_root else "another checkout")
         print(json.dumps(data["summary"], indent=1), file=sys.stderr)
         write(args.name, data)
         return 0
