@@ -605,7 +605,51 @@ def cli(server_git: str, backend_git: str, gits: list[str]) -> dict:
     return {"generated_by": "tools/eval_triton_semantics.py cli", "summary": summary, "cases": cases}
 
 
+# ---------------------------------------------------------------- fixcli: `trtdiag fix --apply --set` vs fill_template.py
+def fixcli(backend_git: str) -> dict:
+    """For every tag: the flow's templates filled (a) by the tag's fill_template.py, one call per file
+    with that file's keys, and (b) by ``trtdiag fix --apply --set`` with the same values; the files
+    compared byte for byte.  Two value sets: every placeholder (the defaults fill_template.py inserts
+    given explicitly too) and the README way (without them: each tool inserts its own)."""
+    import shutil
+
+    cases = []
+    for tag in bt.releases():
+        inserted = set(sem.inserted_defaults(tag))
+        for variant in ("all", "without_inserted"):
+            with tempfile.TemporaryDirectory() as td:
+                td = Path(td)
+                a, b = td / "a", td / "b"
+                names = _materialise(backend_git, tag, "inflight_batcher_llm", a)
+                shutil.copytree(a, b)
+                script = td / "fill_template.py"
+                script.write_bytes(git(backend_git, "show", f"{tag}:tools/fill_template.py", binary=True))
+                allvals: dict[str, str] = {}
+                for name in names:
+                    vals = {}
+                    for r in bt.rows(tag, f"inflight_batcher_llm/{name}"):
+                        if variant == "without_inserted" and r["placeholder"] in inserted:
+                            continue
+                        vals.setdefault(r["placeholder"], allvals.setdefault(r["placeholder"], sample_value(r)))
+                    if vals:
+                        subprocess.run([sys.executable, str(script), "-i", str(a / name / "config.pbtxt"), ",".join(f"{k}:{v}" for k, v in vals.items())],
+                                       check=True, capture_output=True)
+                sets = ",".join(f"{k}={v}" for k, v in allvals.items())
+                p = subprocess.run([sys.executable, "-m", "trtdiag", "fix", "--apply", "--model-repo", str(b), "--only", "TRI001", "--set", sets],
+                                   capture_output=True, text=True, cwd=str(CLI_ROOT), env=dict(os.environ, PYTHONPATH=str(CLI_ROOT), HOME=str(td)))
+                for name in names:
+                    same = (a / name / "config.pbtxt").read_bytes() == (b / name / "config.pbtxt").read_bytes()
+                    cases.append({"tag": tag, "variant": variant, "model": name, "fix_rc": p.returncode,
+                                  "source": f"triton-inference-server/tensorrtllm_backend@{tag}:all_models/inflight_batcher_llm/{name}/config.pbtxt",
+                                  "identical": same, "fix_error": p.stderr.strip().splitlines()[-1] if p.returncode and p.stderr.strip() else None})
+    summary = {"files": len(cases), "identical": sum(1 for c in cases if c["identical"]), "tags": len({c["tag"] for c in cases}),
+               "readme_way_identical": sum(1 for c in cases if c["variant"] == "without_inserted" and c["identical"]),
+               "readme_way_files": sum(1 for c in cases if c["variant"] == "without_inserted")}
+    return {"generated_by": "tools/eval_triton_semantics.py fixcli", "summary": summary, "cases": cases}
+
+
 def main() -> int:
+    global CLI_ROOT
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("qa")
@@ -617,6 +661,10 @@ def main() -> int:
     f.add_argument("--backend-git", required=True)
     fl = sub.add_parser("flows")
     fl.add_argument("--backend-git", required=True)
+    fx = sub.add_parser("fixcli")
+    fx.add_argument("--backend-git", required=True)
+    fx.add_argument("--name", default="fixcli")
+    fx.add_argument("--trtdiag-root", default=None)
     cl = sub.add_parser("cli")
     cl.add_argument("--server-git", required=True)
     cl.add_argument("--backend-git", required=True)
@@ -631,8 +679,14 @@ def main() -> int:
         data = corpus(args.git, args.exclude)
     elif args.cmd == "flows":
         data = flows(args.backend_git)
+    elif args.cmd == "fixcli":
+        if args.trtdiag_root:
+            CLI_ROOT = Path(args.trtdiag_root).resolve()
+        data = fixcli(args.backend_git)
+        print(json.dumps(data["summary"], indent=1), file=sys.stderr)
+        write(args.name, data)
+        return 0
     elif args.cmd == "cli":
-        global CLI_ROOT
         if args.trtdiag_root:
             CLI_ROOT = Path(args.trtdiag_root).resolve()
         data = cli(args.server_git, args.backend_git, args.git)
