@@ -61,7 +61,7 @@ def test_report_exit_codes():
 
 
 def test_json_report_is_versioned_and_round_trips():
-    from trtdiag.render import terminal as render
+    from trtdiag.render import json as render
 
     f = error("Engine built by TensorRT 9.2.0.5, runtime is 9.3.0.1", "rebuild", evidence={"plan": "/e/rank0.engine"})
     f.check, f.area = "ENG001", "engine"
