@@ -236,7 +236,9 @@ def print_report(report, args: argparse.Namespace, stream=None) -> None:
     stream.flush()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only`` (the subcommand on the command line) just that command's module is
+    imported — the pre-launch hook pays for no other command's imports."""
     p = argparse.ArgumentParser(
         prog="trtdiag",
         description="A doctor for LLM deployments on TensorRT, TensorRT-LLM and Triton Inference Server.",
@@ -246,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"trtdiag {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks (for bug reports)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in ([only] if only in COMMANDS else COMMANDS):
         mod = importlib.import_module(f"trtdiag.app.commands.{name}")
         sp = mod.add_parser(sub)
         sp.set_defaults(_run=mod.run)
@@ -257,9 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv:
         argv = ["check"]
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    first = next((a for a in head if not a.startswith("-")), None)
+    parser = build_parser(only=first if first in COMMANDS and "-h" not in head[:1] and "--help" not in head[:1] else None)
     if "--" in argv:  # `exec` takes everything after -- verbatim
         i = argv.index("--")
         args = parser.parse_args(argv[:i])
