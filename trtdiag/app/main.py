@@ -216,7 +216,24 @@ def use_color(args: argparse.Namespace, stream=None) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
+    if any(os.environ.get(v) for v in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")):
+        # under mpirun/srun a rank's stdout is the launcher's pseudo-terminal whatever the user
+        # redirected it to (`mpirun -n 2 trtdiag check --mpi > out.txt`): no colour unless asked
+        return False
     return hasattr(stream, "isatty") and stream.isatty()
+
+
+def output_width(stream) -> int | None:
+    """The columns prose is wrapped to: $COLUMNS when set, else the terminal's width when the
+    stream is one; None (no wrapping) for files and pipes."""
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        return int(cols)
+    if hasattr(stream, "isatty") and stream.isatty():
+        import shutil
+
+        return shutil.get_terminal_size((100, 24)).columns
+    return None
 
 
 def print_report(report, args: argparse.Namespace, stream=None) -> None:
@@ -232,7 +249,8 @@ def print_report(report, args: argparse.Namespace, stream=None) -> None:
     else:
         from ..render.terminal import terminal
 
-        stream.write(terminal(report, color=use_color(args, stream), verbose=getattr(args, "verbose", False)))
+        stream.write(terminal(report, color=use_color(args, stream), verbose=getattr(args, "verbose", False),
+                              width=output_width(stream)))
     stream.flush()
 
 
