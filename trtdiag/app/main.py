@@ -34,7 +34,8 @@ examples:
   trtdiag exec -- tritonserver --model-repository /models    check, then launch
   trtdiag plan --model-config config.json --gpu-memory 24GiB  will it fit, before you build
 
-exit codes: 0 no errors, 1 errors found (--strict: warnings too), 2 bad usage or unreadable input
+exit codes: 0 no errors, 1 errors found (--strict: warnings too), 2 bad usage or unreadable input,
+            3 an internal error (a bug in trtdiag: please report it, with --debug)
 """
 
 # what an empty report says: an empty `check` ran no rule that applies here, an empty `exec` had
@@ -179,7 +180,30 @@ def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None,
     report = Report(command=command, findings=findings, not_applicable=na, duration_s=time.perf_counter() - t0,
                     empty=EMPTY.get(command, "No checks applied here."))
     report.context = context_of(facts)
+    report.idle_hint = idle_hint(na, facts)
     return report, facts
+
+
+#: the option that gives each area's rules something to look at
+AREA_OPTION = {"engine": "--engine-dir", "memory": "--engine-dir", "triton": "--model-repo", "tokenizer": "--model-repo",
+               "build": "--engine-dir", "fleet": "--mpi"}
+
+
+def idle_hint(not_applicable: list[str], facts) -> str:
+    """'12 checks did not apply here (--engine-dir, --model-repo turn them on)' for a run whose
+    rules found nothing to look at; empty when every rule applied."""
+    if not not_applicable or facts.from_snapshot:
+        return ""
+    from ..core import catalogue
+
+    cat = catalogue.load_all()
+    opts = []
+    for rid in not_applicable:
+        o = AREA_OPTION.get(getattr(cat.get(rid), "area", ""))
+        if o and o not in opts and not facts.options.get(o[2:].replace("-", "_")):
+            opts.append(o)
+    n = len(not_applicable)
+    return f"{n} check{'s' if n != 1 else ''} did not apply here" + (f" ({', '.join(opts)} turn{'s' if len(opts) == 1 else ''} them on)" if opts else "")
 
 
 def unknown_checks(patterns: list[str], flag: str) -> None:

@@ -90,7 +90,10 @@ def summary_line(report: Report) -> str:
     parts = [f"{c['error']} error{'s' if c['error'] != 1 else ''}", f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}", f"{c['ok']} ok"]
     if c["info"]:
         parts.append(f"{c['info']} info")
-    return ", ".join(parts) + f" ({report.duration_s:.2f}s)"
+    text = ", ".join(parts) + (f" ({report.duration_s:.2f}s)" if report.duration_s >= 0.005 else "")
+    if report.idle_hint:
+        text += f"; {report.idle_hint}"
+    return text
 
 
 def terminal(report: Report, color: bool = False, verbose: bool = False, width: int | None = None) -> str:
@@ -99,6 +102,8 @@ def terminal(report: Report, color: bool = False, verbose: bool = False, width: 
     lines: list[str] = []
     for area, fs in _group(report.findings).items():
         worst = max((f.severity for f in fs), key=lambda s: s.rank)
+        if worst == Severity.INFO:  # notes only: nothing is wrong in this area
+            worst = Severity.OK
         lines.append(_c(f"[{MARK[worst]}] {area}", COLOR[worst], color))
         for f in sorted(fs, key=lambda f: -f.severity.rank):
             head = f"    {MARK[f.severity]} {f.title}"

@@ -16,7 +16,7 @@ examples:
   trtdiag explain --kb trt-engine-version-mismatch one knowledge-base entry in full
   trtdiag explain --list                           every known failure
 
-exit codes: 0 no known failure found, 1 a known failure found, 2 unreadable input
+exit codes: 0 no known failure found, 1 a known failure found, 2 unreadable input, 3 a bug in trtdiag
 """
 
 
