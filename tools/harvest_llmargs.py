@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Generate trtdiag/data/llmargs/<release>.json: the LlmArgs schema of a TensorRT-LLM release.
+
+Reads the release's own ``tensorrt_llm/llmapi/llm_args.py`` (and, when given, ``commands/serve.py``
+for the trtllm-serve options) as text and parses it with trtdiag.derive.llmargs_schema (Python's
+ast; nothing is imported).  Every field keeps its place as ``REPO@COMMIT:PATH:LINE``.
+
+    python3 tools/harvest_llmargs.py --release 1.2 --repo NVIDIA/TensorRT-LLM --commit <sha> \\
+        --llm-args /path/to/TensorRT-LLM/tensorrt_llm/llmapi/llm_args.py \\
+        [--serve /path/to/TensorRT-LLM/tensorrt_llm/commands/serve.py] [--out trtdiag/data/llmargs]
+
+or from a git checkout / bare mirror at a tag:
+
+    python3 tools/harvest_llmargs.py --release 1.2 --git-dir TensorRT-LLM.git --ref v1.2.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from trtdiag.derive.llmargs_schema import flatten, parse_source  # noqa: E402
+
+LLM_ARGS = "tensorrt_llm/llmapi/llm_args.py"
+SERVE = "tensorrt_llm/commands/serve.py"
+
+
+def serve_options(text: str) -> list[dict]:
+    """The click options of ``@click.command("serve")`` in serve.py: names, type, default, line."""
+    tree = ast.parse(text)
+    out = []
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        decos = fn.decorator_list
+        if not any(isinstance(d, ast.Call) and getattr(d.func, "attr", None) == "command" and d.args
+                   and isinstance(d.args[0], ast.Constant) and d.args[0].value == "serve" for d in decos):
+            continue
+        for d in decos:
+            if not (isinstance(d, ast.Call) and getattr(d.func, "attr", None) in ("option", "argument")):
+                continue
+            names = [a.value for a in d.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            kw = {k.arg: k.value for k in d.keywords if k.arg}
+            entry = {"names": names, "kind": d.func.attr, "line": d.lineno}
+            if "type" in kw:
+                entry["type"] = ast.unparse(kw["type"])
+            if "default" in kw:
+                try:
+                    entry["default"] = ast.literal_eval(kw["default"])
+                except Exception:
+                    entry["default"] = {"expr": ast.unparse(kw["default"])}
+            if "is_flag" in kw:
+                entry["is_flag"] = True
+            if "multiple" in kw:
+                entry["multiple"] = True
+            out.append(entry)
+    return out
+
+
+def git_show(git_dir: str, ref: str, path: str) -> str | None:
+    r = subprocess.run(["git", "--git-dir", git_dir, "show", f"{ref}:{path}"], capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 else None
+
+
+def build(release: str, repo: str, commit: str, llm_args_text: str, serve_text: str | None) -> dict:
+    schema = parse_source(llm_args_text)
+    where = f"{repo}@{commit}:{LLM_ARGS}"
+    for m in schema["models"].values():
+        m["source"] = f"{where}:{m['line']}"
+        for f in m["fields"].values():
+            f["source"] = f"{where}:{f['line']}"
+    out = {"release": release, "source": {"repo": repo, "commit": commit, "path": LLM_ARGS},
+           "generated_by": "tools/harvest_llmargs.py", **schema, "paths": len(flatten(schema))}
+    if serve_text:
+        out["serve_options"] = [dict(o, source=f"{repo}@{commit}:{SERVE}:{o['line']}") for o in serve_options(serve_text)]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--release", required=True, help="table name: 1.0, 1.1, 1.2, main …")
+    p.add_argument("--repo", default="NVIDIA/TensorRT-LLM")
+    p.add_argument("--commit", help="the commit the files are from (recorded with every field)")
+    p.add_argument("--llm-args", help="path of llm_args.py")
+    p.add_argument("--serve", help="path of commands/serve.py")
+    p.add_argument("--git-dir", help="a git directory to read both files from at --ref")
+    p.add_argument("--ref", help="tag or commit for --git-dir")
+    p.add_argument("--out", default=os.path.join("trtdiag", "data", "llmargs"))
+    a = p.parse_args(argv)
+    if a.git_dir:
+        if not a.ref:
+            p.error("--git-dir needs --ref")
+        llm_text = git_show(a.git_dir, a.ref, LLM_ARGS)
+        serve_text = git_show(a.git_dir, a.ref, SERVE)
+        commit = subprocess.run(["git", "--git-dir", a.git_dir, "rev-parse", a.ref], capture_output=True, text=True).stdout.strip()
+        if llm_text is None:
+            print(f"{a.ref}: no {LLM_ARGS} (this release has no LLM-API YAML)", file=sys.stderr)
+            return 1
+    else:
+        if not a.llm_args or not a.commit:
+            p.error("give --llm-args and --commit, or --git-dir and --ref")
+        with open(a.llm_args, encoding="utf-8") as f:
+            llm_text = f.read()
+        serve_text = open(a.serve, encoding="utf-8").read() if a.serve else None
+        commit = a.commit
+    data = build(a.release, a.repo, commit, llm_text, serve_text)
+    os.makedirs(a.out, exist_ok=True)
+    dest = os.path.join(a.out, f"{a.release}.json")
+    with open(dest, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True, default=str)
+        f.write("\n")
+    print(f"{dest}: {len(data['models'])} models, {data['paths']} paths, root {data['root']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
