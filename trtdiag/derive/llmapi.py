@@ -252,7 +252,8 @@ def validate(args: dict[str, Any], schema: dict[str, Any], release: str | None =
                 continue
             if value is None and ("None" in types or not types):
                 continue
-            if models and not isinstance(value, dict) and not _type_ok(value, types):
+            other = [t for t in types if t != "None"]
+            if models and not isinstance(value, dict) and not (other and _type_ok(value, other)):
                 problems.append({"kind": "type", "path": path, "value": value, "from": where(path), "line": f.get("line"),
                                  "message": f"{path} must be a mapping of {models[0]} fields, not {type(value).__name__} {value!r}"})
                 continue
