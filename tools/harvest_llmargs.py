@@ -66,14 +66,24 @@ def git_show(git_dir: str, ref: str, path: str) -> str | None:
     return r.stdout if r.returncode == 0 else None
 
 
-def build(release: str, repo: str, commit: str, llm_args_text: str, serve_text: str | None) -> dict:
+def build(release: str, repo: str, commit: str, llm_args_text: str, serve_text: str | None, symbolic: bool = False) -> dict:
+    """``symbolic``: the text is an excerpt of the file's declarations (not the file itself), so its
+    line numbers are not the file's: each field is cited as ``REPO@COMMIT:PATH:Class.field``."""
     schema = parse_source(llm_args_text)
     where = f"{repo}@{commit}:{LLM_ARGS}"
-    for m in schema["models"].values():
-        m["source"] = f"{where}:{m['line']}"
-        for f in m["fields"].values():
-            f["source"] = f"{where}:{f['line']}"
-    out = {"release": release, "source": {"repo": repo, "commit": commit, "path": LLM_ARGS},
+    for name, m in schema["models"].items():
+        m["source"] = f"{where}:{name}" if symbolic else f"{where}:{m['line']}"
+        if symbolic:
+            m.pop("line", None)
+        for fname, f in m["fields"].items():
+            owner = f.get("inherited_from") or name
+            f["source"] = f"{where}:{owner}.{fname}" if symbolic else f"{where}:{f['line']}"
+            if symbolic:
+                f.pop("line", None)
+    if symbolic and schema.get("merge"):
+        schema["merge"].pop("line", None)
+    out = {"release": release, "source": {"repo": repo, "commit": commit, "path": LLM_ARGS,
+                                          "form": "declarations excerpt" if symbolic else "whole file"},
            "generated_by": "tools/harvest_llmargs.py", **schema, "paths": len(flatten(schema))}
     if serve_text:
         out["serve_options"] = [dict(o, source=f"{repo}@{commit}:{SERVE}:{o['line']}") for o in serve_options(serve_text)]
@@ -89,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--serve", help="path of commands/serve.py")
     p.add_argument("--git-dir", help="a git directory to read both files from at --ref")
     p.add_argument("--ref", help="tag or commit for --git-dir")
+    p.add_argument("--symbolic", action="store_true",
+                   help="--llm-args is an excerpt of the declarations: cite Class.field instead of line numbers")
     p.add_argument("--out", default=os.path.join("trtdiag", "data", "llmargs"))
     a = p.parse_args(argv)
     if a.git_dir:
@@ -107,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             llm_text = f.read()
         serve_text = open(a.serve, encoding="utf-8").read() if a.serve else None
         commit = a.commit
-    data = build(a.release, a.repo, commit, llm_text, serve_text)
+    data = build(a.release, a.repo, commit, llm_text, serve_text, symbolic=a.symbolic)
     os.makedirs(a.out, exist_ok=True)
     dest = os.path.join(a.out, f"{a.release}.json")
     with open(dest, "w", encoding="utf-8") as f:

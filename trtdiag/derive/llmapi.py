@@ -89,19 +89,45 @@ def parse_set(items: list[str]) -> tuple[list[tuple[str, Any]], list[dict[str, A
     return out, problems
 
 
-def merge(cli: dict[str, Any] | None, yaml_doc: dict[str, Any] | None, sets: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
-    """The options ``LLM(...)`` receives: ``{"args": merged, "origin": {path: "cli"|"yaml"|"set"|"default"}, "dropped": […]}``.
+def merge(cli: dict[str, Any] | None, yaml_doc: dict[str, Any] | None, sets: list[tuple[str, Any]] | None = None,
+          semantics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The options ``LLM(...)`` receives: ``{"args": merged, "origin": {path: "cli"|"yaml"|"set"}, "dropped": […],
+    "overridden": […]}``.
 
     ``cli``: dotted LlmArgs paths → values as read from the command line (:func:`from_cli`).
-    A YAML key replaces the CLI's value whole, so a CLI ``kv_cache_config.*`` is dropped when the
-    YAML has ``kv_cache_config`` (recorded in ``dropped``)."""
+    ``semantics``: the schema's ``merge`` (:func:`~trtdiag.derive.llmargs_schema.merge_semantics`);
+    None or no ``kv_cache_deep_merge``: a YAML key replaces the CLI's value whole, so a CLI
+    ``kv_cache_config.*`` is dropped when the YAML has ``kv_cache_config`` (``dropped``).  With
+    ``kv_cache_deep_merge`` the YAML's kv_cache_config is merged into the CLI's key by key; with
+    ``explicit_cli_wins`` a flag typed on the command line beats the YAML (``overridden``)."""
+    semantics = semantics or {}
     args: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for path, value in (cli or {}).items():
         _set_path(args, path, value)
         origin[path] = "cli"
-    dropped = []
-    for key, value in (yaml_doc or {}).items():
+    dropped: list[dict[str, Any]] = []
+    overridden: list[dict[str, Any]] = []
+    yaml_doc = dict(yaml_doc or {})
+    if semantics.get("explicit_cli_wins"):
+        for path in [p for p in (cli or {})]:
+            found, yv = _get_path(yaml_doc, path)
+            if found:
+                overridden.append({"path": path, "cli": cli[path], "yaml": yv})
+                head, _, leaf = path.rpartition(".")
+                if head:
+                    ok, sub = _get_path(yaml_doc, head)
+                    if ok and isinstance(sub, dict):
+                        sub = dict(sub)
+                        sub.pop(leaf, None)
+                        _set_path(yaml_doc, head, sub)
+                else:
+                    yaml_doc.pop(path, None)
+    if semantics.get("kv_cache_deep_merge") and isinstance(yaml_doc.get("kv_cache_config"), dict) and isinstance(args.get("kv_cache_config"), dict):
+        for k, v in yaml_doc.pop("kv_cache_config").items():
+            args["kv_cache_config"][k] = copy.deepcopy(v)
+            origin["kv_cache_config." + k] = "yaml"
+    for key, value in yaml_doc.items():
         for path in [p for p in origin if p == key or p.startswith(key + ".")]:
             if origin[path] == "cli" and "." in path:
                 found, v = _get_path({key: value}, path)
@@ -113,7 +139,7 @@ def merge(cli: dict[str, Any] | None, yaml_doc: dict[str, Any] | None, sets: lis
     for path, value in sets or []:
         _set_path(args, path, value)
         origin[path] = "set"
-    return {"args": args, "origin": origin, "dropped": dropped}
+    return {"args": args, "origin": origin, "dropped": dropped, "overridden": overridden}
 
 
 def from_cli(flags: dict[str, Any]) -> dict[str, Any]:

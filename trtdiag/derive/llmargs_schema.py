@@ -70,8 +70,12 @@ def _name(node: ast.AST) -> str | None:
     return None
 
 
-def _type_parts(node: ast.AST | None, names: set[str]) -> tuple[list[str], list[str], list[Any] | None, dict]:
-    """(scalar type names, model class names, Literal choices or None, implied bounds) of an annotation."""
+def _type_parts(node: ast.AST | None, names: set[str], type_aliases: dict[str, ast.AST] | None = None
+                ) -> tuple[list[str], list[str], list[Any] | None, dict]:
+    """(scalar type names, model class names, Literal choices or None, implied bounds) of an annotation.
+    ``type_aliases``: module-level ``X: TypeAlias = Annotated[Union[A, B], …]`` (walked in place of X)."""
+    type_aliases = type_aliases or {}
+    seen_alias: set[str] = set()
     types: list[str] = []
     models: list[str] = []
     literals: list[Any] | None = None
@@ -121,6 +125,9 @@ def _type_parts(node: ast.AST | None, names: set[str]) -> tuple[list[str], list[
             nm = _name(n)
             if nm is None:
                 types.append("Any")
+            elif isinstance(n, ast.Name) and nm in type_aliases and nm not in seen_alias:
+                seen_alias.add(nm)
+                walk(type_aliases[nm])
             elif nm in _CONSTRAINED:
                 t, b = _CONSTRAINED[nm]
                 types.append(t)
@@ -171,6 +178,13 @@ def parse_source(text: str, filename: str = "llm_args.py") -> dict[str, Any]:
         if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and isinstance(st.value, ast.Name):
             if st.value.id in names:
                 aliases[st.targets[0].id] = st.value.id
+    type_aliases: dict[str, ast.AST] = {}
+    for st in tree.body:
+        if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name) and _name(st.annotation) == "TypeAlias" and st.value is not None:
+            type_aliases[st.target.id] = st.value
+        elif (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
+              and isinstance(st.value, ast.Subscript) and _name(st.value.value) in ("Annotated", "Union", "Optional")):
+            type_aliases[st.targets[0].id] = st.value
     known = names | set(aliases)
     models: dict[str, Any] = {}
     for cls in classes:
@@ -185,7 +199,7 @@ def parse_source(text: str, filename: str = "llm_args.py") -> dict[str, Any]:
                 continue
             if isinstance(st.value, ast.Call) and _name(st.value.func) == "PrivateAttr":
                 continue
-            types, mods, literals, bounds = _type_parts(ann, known)
+            types, mods, literals, bounds = _type_parts(ann, known, type_aliases)
             mods = [aliases.get(m, m) for m in mods]
             entry: dict[str, Any] = {"line": st.lineno, "annotation": _src(ann), "types": types, "models": mods,
                                      "bounds": dict(bounds), "aliases": [], "status": None, "required": False}
@@ -261,9 +275,25 @@ def parse_source(text: str, filename: str = "llm_args.py") -> dict[str, Any]:
 
     for n in models:
         resolve(n)
+    merge = merge_semantics(tree)
     root = aliases.get("LlmArgs") if aliases.get("LlmArgs") in resolved else next((c for c in ROOT_CANDIDATES if c in resolved), None)
-    return {"root": root, "aliases": aliases,
+    return {"root": root, "aliases": aliases, "merge": merge,
             "models": {n: {k: v for k, v in m.items() if k != "pydantic"} for n, m in resolved.items() if m["pydantic"]}}
+
+
+def merge_semantics(tree: ast.Module) -> dict[str, Any] | None:
+    """How ``update_llm_args_with_extra_dict`` merges the YAML into the CLI's llm_args, when the
+    module defines it (llm_args.py on the 2026 main; llm_utils.py before):
+    ``kv_cache_deep_merge`` (``base_kv_config | yaml kv_cache_config``: the YAML no longer replaces
+    the CLI's kv_cache_config whole) and ``explicit_cli_wins`` (an ``explicit_cli_keys`` parameter:
+    flags typed on the command line override the YAML)."""
+    for fn in tree.body:
+        if isinstance(fn, ast.FunctionDef) and fn.name == "update_llm_args_with_extra_dict":
+            params = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+            names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+            return {"line": fn.lineno, "kv_cache_deep_merge": "base_kv_config" in names,
+                    "explicit_cli_wins": "explicit_cli_keys" in params}
+    return None
 
 
 def flatten(schema: dict[str, Any], root: str | None = None, max_depth: int = 6) -> dict[str, dict[str, Any]]:
