@@ -108,7 +108,7 @@ def test_key_of_a_later_release_names_it(schema):
         "    attn_backend: str", "    sparse_attention_config: Optional[dict] = None\n    attn_backend: str"))
     m = la.merge({}, {"sparse_attention_config": {}})
     (p,) = la.validate(m["args"], schema, release="1.2.0", later={"main": later})
-    assert p["kind"] == "not-yet" and p["added_in"] == "main" and "added in main" in p["message"]
+    assert p["kind"] == "not-yet" and p["added_in"] == "main" and "TensorRT-LLM main has it" in p["message"]
 
 
 def test_merge_order_cli_then_yaml_then_set():

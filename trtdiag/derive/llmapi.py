@@ -242,6 +242,22 @@ def validate(args: dict[str, Any], schema: dict[str, Any], release: str | None =
                 return origin[p]
         return None
 
+    def owner_models(prefix: str) -> list[str]:
+        if not prefix:
+            return [schema.get("root") or ""]
+        f = flat.get(prefix[:-1]) or {}
+        return list(f.get("models") or [])
+
+    def owner_model(prefix: str) -> str | None:
+        ms = owner_models(prefix)
+        return ms[0] if len(ms) == 1 else None
+
+    def owner_classvars(prefix: str) -> set[str]:
+        out: set[str] = set()
+        for m in owner_models(prefix):
+            out.update((schema.get("models") or {}).get(m, {}).get("classvars") or [])
+        return out
+
     def walk(obj: dict[str, Any], prefix: str, extra: str | None) -> None:
         for key, value in obj.items():
             path = prefix + str(key)
@@ -254,6 +270,12 @@ def validate(args: dict[str, Any], schema: dict[str, Any], release: str | None =
                     path = alias_hit
             if f is None:
                 if extra != "forbid":
+                    # extra="ignore" (pydantic's default): the release drops the key without a word
+                    if extra == "ignore" and str(key) not in owner_classvars(prefix):
+                        s = nearest(path, paths)
+                        problems.append({"kind": "ignored", "path": path, "value": value, "from": where(path), "suggestion": s,
+                                         "message": f"{path} is not a field of {owner_model(prefix) or 'this section'}; TensorRT-LLM "
+                                                    f"{release or 'of this release'} ignores it silently" + (f" (did you mean {s}?)" if s else "")})
                     continue
                 pr: dict[str, Any] = {"kind": "unknown", "path": path, "value": value, "from": where(path)}
                 added = None
@@ -263,7 +285,7 @@ def validate(args: dict[str, Any], schema: dict[str, Any], release: str | None =
                         break
                 if added:
                     pr.update(kind="not-yet", added_in=added,
-                              message=f"{path} is not an LlmArgs field in TensorRT-LLM {release or 'this release'}; it was added in {added}")
+                              message=f"{path} is not an LlmArgs field in TensorRT-LLM {release or 'this release'}; TensorRT-LLM {added} has it")
                 else:
                     s = nearest(path, paths)
                     pr["suggestion"] = s
@@ -273,7 +295,9 @@ def validate(args: dict[str, Any], schema: dict[str, Any], release: str | None =
             types = f.get("types") or []
             models = f.get("models") or []
             if isinstance(value, dict) and models:
-                sub_extra = next(((schema["models"].get(m) or {}).get("extra") for m in models), None)
+                extras = [(schema["models"].get(m) or {}).get("extra") for m in models]
+                # a union of sections: strict only when every alternative is strict
+                sub_extra = "forbid" if extras and all(e == "forbid" for e in extras) else ("ignore" if "ignore" in extras else None)
                 walk(value, path + ".", sub_extra)
                 continue
             if value is None and ("None" in types or not types):

@@ -165,6 +165,11 @@ def _class_extra(cls: ast.ClassDef) -> str | None:
                     if kw.arg == "extra":
                         v = _literal(kw.value)
                         return v if isinstance(v, str) else None
+            if any(isinstance(t, ast.Name) and t.id == "model_config" for t in targets) and isinstance(st.value, ast.Dict):
+                for k, v in zip(st.value.keys, st.value.values):  # model_config = {"extra": "forbid", …}
+                    if isinstance(k, ast.Constant) and k.value == "extra":
+                        lv = _literal(v)
+                        return lv if isinstance(lv, str) else None
     return None
 
 
@@ -190,11 +195,14 @@ def parse_source(text: str, filename: str = "llm_args.py") -> dict[str, Any]:
     for cls in classes:
         bases = [b for b in (_name(x) for x in cls.bases) if b]
         fields: dict[str, Any] = {}
+        classvars: list[str] = []
         for st in cls.body:
             if not isinstance(st, ast.AnnAssign) or not isinstance(st.target, ast.Name):
                 continue
             fname = st.target.id
             ann = st.annotation
+            if _name(ann) == "ClassVar" and not fname.startswith("_"):
+                classvars.append(fname)  # e.g. decoding_type of the 0.2x speculative configs
             if fname.startswith("_") or fname == "model_config" or _name(ann) == "ClassVar":
                 continue
             if isinstance(st.value, ast.Call) and _name(st.value.func) == "PrivateAttr":
@@ -247,7 +255,7 @@ def parse_source(text: str, filename: str = "llm_args.py") -> dict[str, Any]:
                 entry["default"] = d if d is not _NOT_LITERAL else {"expr": _src(st.value)}
             entry["aliases"] = sorted(set(entry["aliases"]) - {fname})
             fields[fname] = entry
-        models[cls.name] = {"line": cls.lineno, "bases": bases, "extra_own": _class_extra(cls), "fields": fields}
+        models[cls.name] = {"line": cls.lineno, "bases": bases, "extra_own": _class_extra(cls), "fields": fields, "classvars": classvars}
     # resolve inheritance (bases defined in the file), extra, and the root
     resolved: dict[str, Any] = {}
 
@@ -257,28 +265,36 @@ def parse_source(text: str, filename: str = "llm_args.py") -> dict[str, Any]:
         m = models[name]
         fields: dict[str, Any] = {}
         extra = None
+        classvars = list(m["classvars"])
         for b in m["bases"]:
             b = aliases.get(b, b)
             if b in models and b not in seen:
                 rb = resolve(b, seen + (name,))
                 fields.update({k: dict(v, inherited_from=v.get("inherited_from") or b) for k, v in rb["fields"].items()})
-                extra = extra or rb["extra"]
+                classvars += [c for c in rb.get("classvars", []) if c not in classvars]
+                if rb["extra"] != "ignore" or rb["extra_declared"]:
+                    extra = extra or rb["extra"]
             elif b in STRICT_BASES:
                 extra = extra or "forbid"
         fields.update(m["fields"])
         extra = m["extra_own"] or extra
         pydantic = extra is not None or any(b in ("BaseModel", "StrictBaseModel") for b in m["bases"]) or any(
             resolve(aliases.get(b, b), seen + (name,))["pydantic"] for b in m["bases"] if aliases.get(b, b) in models and b not in seen)
-        out = {"line": m["line"], "bases": m["bases"], "extra": extra or ("ignore" if pydantic else None), "pydantic": pydantic, "fields": fields}
+        out = {"line": m["line"], "bases": m["bases"], "extra": extra or ("ignore" if pydantic else None), "pydantic": pydantic,
+               "extra_declared": extra is not None, "fields": fields, "classvars": classvars}
         resolved[name] = out
         return out
 
     for n in models:
         resolve(n)
     merge = merge_semantics(tree)
-    root = aliases.get("LlmArgs") if aliases.get("LlmArgs") in resolved else next((c for c in ROOT_CANDIDATES if c in resolved), None)
-    return {"root": root, "aliases": aliases, "merge": merge,
-            "models": {n: {k: v for k, v in m.items() if k != "pydantic"} for n, m in resolved.items() if m["pydantic"]}}
+    # The YAML of trtllm-serve's default (pytorch) backend and of the llmapi model is TorchLlmArgs;
+    # before 1.0 `LlmArgs` was TrtLlmArgs (the TensorRT backend's).
+    roots = {k: v for k, v in (("pytorch", "TorchLlmArgs"), ("tensorrt", "TrtLlmArgs")) if v in resolved}
+    root = roots.get("pytorch") or (aliases.get("LlmArgs") if aliases.get("LlmArgs") in resolved else next((c for c in ROOT_CANDIDATES if c in resolved), None))
+    return {"root": root, "roots": roots, "aliases": aliases, "merge": merge,
+            "models": {n: {k: v for k, v in m.items() if k not in ("pydantic", "extra_declared") and (k != "classvars" or v)}
+                       for n, m in resolved.items() if m["pydantic"]}}
 
 
 def merge_semantics(tree: ast.Module) -> dict[str, Any] | None:
@@ -308,7 +324,22 @@ def flatten(schema: dict[str, Any], root: str | None = None, max_depth: int = 6)
             return
         for fname, f in m["fields"].items():
             path = prefix + fname
-            out[path] = dict(f, model=model, extra=m.get("extra"))
+            entry = dict(f, model=model, extra=m.get("extra"))
+            prev = out.get(path)
+            if prev is not None and prev.get("model") != model:
+                # the same key in two alternatives of a union (speculative_config's decoding_type …):
+                # accept what either accepts
+                entry["types"] = sorted(set(prev.get("types") or []) | set(entry.get("types") or []))
+                entry["models"] = sorted(set(prev.get("models") or []) | set(entry.get("models") or []))
+                if "choices" in prev or "choices" in entry:
+                    if "choices" in prev and "choices" in entry:
+                        entry["choices"] = list(prev["choices"]) + [c for c in entry["choices"] if c not in prev["choices"]]
+                    else:
+                        entry.pop("choices", None)
+                if prev.get("bounds") != entry.get("bounds"):
+                    entry["bounds"] = {}
+                entry["model"] = prev["model"] + "|" + model
+            out[path] = entry
             for sub in f.get("models") or []:
                 if sub not in stack:
                     walk(sub, path + ".", depth + 1, stack + (sub,))
