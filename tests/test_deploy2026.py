@@ -47,7 +47,8 @@ triton_config:
 def test_llmapi_model_checks():
     pbtxt = {"backend": "python", "max_batch_size": None, "decoupled": None, "parameters": {}}
     assert tl.check(pbtxt, yaml.safe_load(MODEL_YAML), yaml_path="1/model.yaml", visible_gpus=1) == []
-    ids = {p["id"] for p in tl.check({**pbtxt, "max_batch_size": 64, "decoupled": True}, yaml.safe_load(MODEL_YAML), yaml_path="y")}
+    ids = {p["id"] for p in tl.check({**pbtxt, "max_batch_size": 64, "decoupled": True, "transaction_policy_set": True},
+                                     yaml.safe_load(MODEL_YAML), yaml_path="y")}
     assert ids == {"pbtxt-max-batch-size", "pbtxt-decoupled"}
     bad = yaml.safe_load(MODEL_YAML.replace("triton_config:\n  max_batch_size: 0\n", "decoupled: true\ntriton_config:\n")
                          .replace("tensor_parallel_size: 1", "tensor_parallel_size: 4"))

@@ -37,7 +37,9 @@ def check(pbtxt: dict[str, Any], model_yaml: dict[str, Any] | None, *, yaml_path
           visible_gpus: int | None = None, model_dir_info: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Problems of one llmapi model: [{"severity", "id", "message", ...}].
 
-    ``pbtxt``: trtdiag.parsers.pbtxt.parse_config output; ``model_yaml``: the parsed YAML (None: missing);
+    ``pbtxt``: trtdiag.parsers.pbtxt.parse_config output, plus ``transaction_policy_set`` (the file
+    has a ``model_transaction_policy`` block; the parser reports decoupled False without one);
+    ``model_yaml``: the parsed YAML (None: missing);
     ``model_dir_info``: {"exists", "format", "error"} of the ``model`` path when it is local."""
     out: list[dict[str, Any]] = []
     if model_yaml is None:
@@ -60,7 +62,7 @@ def check(pbtxt: dict[str, Any], model_yaml: dict[str, Any] | None, *, yaml_path
         if pbtxt.get(k) not in (None, 0):
             out.append({"severity": "warning", "id": "pbtxt-max-batch-size", "key": k,
                         "message": f"config.pbtxt sets max_batch_size {pbtxt.get(k)}; the llmapi model sets it from model.yaml's triton_config (the template says: \"Please don't add it in config.pbtxt\"; a value there cannot be overwritten by model.py)"})
-    if pbtxt.get("decoupled") is not None:
+    if pbtxt.get("transaction_policy_set"):
         out.append({"severity": "warning", "id": "pbtxt-decoupled",
                     "message": "config.pbtxt sets model_transaction_policy.decoupled; the llmapi model sets it from model.yaml's triton_config.decoupled"})
     for k in ("max_batch_size", "decoupled"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "llmargs")
@@ -98,3 +99,110 @@ def schema_for(packages: dict[str, Any] | None, release: str | None = None) -> d
         if s is not None:
             return s
     return None
+
+
+# ------------------------------------------------------------------------------------------ files
+
+MAX_YAML = 4 * 1024 * 1024
+
+
+def read_yaml(path: str) -> tuple[Any, str | None]:
+    """(document, None) or (None, one-line reason).  yaml.safe_load, as trtllm-serve and model.py read it."""
+    import yaml
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_YAML + 1)
+    except FileNotFoundError:
+        return None, "no such file"
+    except IsADirectoryError:
+        return None, "is a directory, not a YAML file"
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
+    if len(raw) > MAX_YAML:
+        return None, f"larger than {MAX_YAML // (1 << 20)} MiB; not an LLM-API option file"
+    try:
+        return yaml.safe_load(raw.decode("utf-8", "replace")), None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        return None, f"not valid YAML{where}: {problem}"
+
+
+def model_dir_info(path: str) -> dict[str, Any] | None:
+    """What MODEL is, as get_model_format tells it, plus the HF config fields; None when MODEL is not
+    a local path (a Hugging Face name: nothing to check before the download)."""
+    from ..derive.hf_model import model_format, read_hf_config
+
+    looks_local = path.startswith(("/", "./", "../", "~")) or os.path.exists(path)
+    if not looks_local:
+        return None
+    p = os.path.expanduser(path)
+    info: dict[str, Any] = {"path": path, "exists": os.path.isdir(p), "format": None, "error": None}
+    if not info["exists"]:
+        if os.path.isfile(p):
+            info.update(exists=True, error="a file, not a model directory")
+        return info
+    try:
+        entries = sorted(os.listdir(p))[:2000]
+    except OSError as exc:
+        info["error"] = exc.strerror or str(exc)
+        return info
+    cfg = None
+    cfg_path = os.path.join(p, "config.json")
+    if os.path.isfile(cfg_path):
+        try:
+            with open(cfg_path, "rb") as f:
+                cfg = json.loads(f.read(16 * 1024 * 1024).decode("utf-8", "replace"))
+        except (OSError, ValueError) as exc:
+            info["error"] = f"config.json is not readable JSON ({exc.__class__.__name__})"
+            return info
+    fmt = model_format(cfg, entries)
+    info.update(format=fmt["format"], error=fmt["error"] and f"{fmt['error']} in {path}", weights=fmt["weights"][:20],
+                tokenizer=fmt["tokenizer"], engines=fmt["engines"][:20])
+    if fmt["format"] == "HF" and isinstance(cfg, dict):
+        info["hf"] = read_hf_config(cfg)
+        if not fmt["weights"] and not any(e.endswith(".index.json") for e in entries):
+            info["warning"] = "no *.safetensors / *.bin weights next to config.json"
+    return info
+
+
+def llmapi_models(repo_root: str, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The Triton llmapi models of a repository: a model folder whose config.pbtxt names the python
+    backend and whose version folder holds model.yaml (or the LLM_CONFIG_PATH file)."""
+    from ..derive.triton_llmapi import config_path
+    from ..fsutil import read_text
+    from ..parsers import pbtxt
+
+    env = env or {}
+    out = []
+    try:
+        names = sorted(os.listdir(repo_root))
+    except OSError:
+        return out
+    for name in names:
+        md = os.path.join(repo_root, name)
+        cp = os.path.join(md, "config.pbtxt")
+        if not os.path.isfile(cp):
+            continue
+        try:
+            text = read_text(cp, limit=4 * 1024 * 1024)
+            cfg = pbtxt.parse_config(text)
+        except Exception:  # a damaged config.pbtxt is the Triton checks' finding, not this one's
+            continue
+        code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+        cfg["transaction_policy_set"] = bool(re.search(r"\bmodel_transaction_policy\b", code))
+        if cfg.get("backend") != "python":
+            continue
+        versions = sorted(d for d in os.listdir(md) if d.isdigit() and os.path.isdir(os.path.join(md, d)))
+        for v in versions:
+            vd = os.path.join(md, v)
+            yp = config_path(vd, env)
+            if os.path.isfile(os.path.join(vd, "model.yaml")) or (env.get("LLM_CONFIG_PATH") and os.path.exists(yp)):
+                doc, err = read_yaml(yp)
+                out.append({"name": name, "path": md, "version_dir": vd, "yaml_path": yp, "yaml": doc, "yaml_error": err,
+                            "pbtxt": {k: cfg.get(k) for k in ("backend", "max_batch_size", "decoupled", "parameters", "instance_kinds",
+                                                             "transaction_policy_set")}})
+                break
+    return out
