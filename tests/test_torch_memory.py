@@ -90,3 +90,24 @@ def test_read_hf_config_fields():
     assert r["num_hidden_layers"] == 34 and r["head_dim"] == 256 and r["sliding_window"] == 1024 and r["architectures"] == ["Gemma3ForConditionalGeneration"]
     assert tm.weight_precision(r) == (1, "fp8")
     assert read_hf_config("nope") == {}
+
+
+def test_plan_levers_for_the_6294_run():
+    hf = read_hf_config(json.loads((D / "llama-3.1-8b-fp8.config.json").read_text()))
+    args = {"max_num_tokens": 23552, "max_seq_len": 157, "max_batch_size": 4096, "kv_cache_config": {"free_gpu_memory_fraction": 0.8}}
+    p = tm.plan(hf, H100_TOTAL, args, gpu_cc=(9, 0))
+    rows = {r["lever"]: r for r in p["levers"]}
+    assert p["asked"]["fraction"] == 0.8 and p["inputs"]["max_num_tokens"] == 23552
+    assert rows["free_gpu_memory_fraction 0.95"]["gain_tokens"] > 0
+    assert rows["max_num_tokens 11776"]["gain_tokens"] > 0
+    assert "FP8 KV cache" not in rows  # the checkpoint's KV is FP8 already
+    assert rows["tensor_parallel_size 2"]["kv_tokens"] > 2 * p["asked"]["max_tokens"]
+    bf16 = dict(hf, quantization=None)
+    assert any(r["lever"] == "FP8 KV cache" for r in tm.plan(bf16, H100_TOTAL, {}, gpu_cc=(9, 0))["levers"])
+    assert not any(r["lever"] == "FP8 KV cache" for r in tm.plan(bf16, H100_TOTAL, {}, gpu_cc=(8, 0))["levers"])
+
+
+def test_explain_log_redoes_the_formula():
+    e = tm.explain_log(tm.parse_log((D / "dynamo-parser-fixture.log").read_text()))
+    assert e["available_recomputed_gib"] == 41.1 and e["formula"] == "(139.81 − 91.46) × 0.85 = 41.10 GiB (log: 41.11 GiB)"
+    assert tm.explain_log({}) is None

@@ -2,7 +2,8 @@
 ``LLM(...)``, merged as TensorRT-LLM merges them, and checked against the LlmArgs schema of the
 release that will run them (:mod:`trtdiag.derive.llmargs_schema`).  Pure functions.
 
-How ``trtllm-serve`` merges (``tensorrt_llm/commands/serve.py``, ``serve()``; NVIDIA/TensorRT-LLM@00209af1):
+How ``trtllm-serve`` merges (``tensorrt_llm/commands/serve.py`` ``serve()``, NVIDIA/TensorRT-LLM@00209af1;
+``update_llm_args_with_extra_dict`` in llmapi/llm_utils.py, later in llmapi/llm_args.py):
 
 1. ``get_llm_args(...)`` builds a dict from the CLI flags: ``tensor_parallel_size`` (``--tp_size``),
    ``pipeline_parallel_size``, ``moe_expert_parallel_size``, ``max_batch_size``, ``max_num_tokens``,
@@ -10,12 +11,20 @@ How ``trtllm-serve`` merges (``tensorrt_llm/commands/serve.py``, ``serve()``; NV
    ``kv_cache_config = KvCacheConfig(free_gpu_memory_fraction=--kv_cache_free_gpu_memory_fraction)``
    (CLI default 0.9), ``scheduler_config`` (GUARANTEED_NO_EVICT).
 2. ``--config`` / ``--extra_llm_api_options`` (one option, two names) is ``yaml.safe_load``-ed and
-   applied with ``update_llm_args_with_extra_dict(llm_args, yaml)`` (llmapi/llm_utils.py): the
-   YAML's nested sections are built into their config objects and then ``llm_args | yaml``: a
-   YAML key replaces the CLI's value **whole** (a YAML ``kv_cache_config:`` without
-   ``free_gpu_memory_fraction`` drops the CLI's ``--kv_cache_free_gpu_memory_fraction``).
-3. ``--set PATH=YAML_VALUE`` (newer releases; the issue's reading, not confirmed in a source read
-   here): applied last, one dotted path at a time.
+   merged by ``update_llm_args_with_extra_dict(llm_args, yaml)``, whose rule depends on the release:
+
+   * the releases read at NVIDIA/TensorRT-LLM@fcd3f31 and in llm_utils.py: the YAML's sections are
+     built into their config objects, then ``llm_args | yaml``: a YAML key replaces the CLI's value
+     **whole** (a YAML ``kv_cache_config:`` without ``free_gpu_memory_fraction`` drops the CLI's
+     ``--kv_cache_free_gpu_memory_fraction``);
+   * the 2026 main (NVIDIA/TensorRT-LLM@0004396, llm_args.py): ``kv_cache_config`` is merged key by
+     key ("Deep merge kv_cache_config to prevent partial YAML kv_cache_config from replacing the
+     complete kv_cache_config") and, with ``explicit_cli_keys``, a flag typed on the command line wins
+     over the YAML ("Explicit CLI flag(s) … override the value(s) set in the YAML config").
+
+   :func:`~trtdiag.derive.llmargs_schema.merge_semantics` tells which from the release's source.
+3. ``--set PATH=YAML_VALUE``: applied last, one dotted path at a time.  (The issue's reading; the
+   serve.py versions read here have no ``--set``.)
 
 The result is validated by pydantic in ``TorchLlmArgs``; unknown keys fail (``extra="forbid"``).
 """

@@ -229,3 +229,58 @@ def available_from_log(p: dict[str, Any]) -> float | None:
     if not all(k in pr for k in ("peak_gib", "total_gib", "fraction")):
         return None
     return (pr["total_gib"] - pr["peak_gib"] + pr.get("tmp_kv_gib", 0.0)) * pr["fraction"]
+
+
+# ------------------------------------------------------------------------------------------ plan
+
+def plan(hf: dict[str, Any], total: int, args: dict[str, Any] | None = None, *, gpu_cc: tuple[int, int] | None = None) -> dict[str, Any]:
+    """``trtdiag plan`` for the PyTorch backend: the estimate at the merged LlmArgs ``args`` and a
+    row per lever that changes the KV cache (fraction 0.95, max_num_tokens halved, an FP8 KV cache,
+    twice the tensor parallelism).  ``args``: merged LlmArgs (trtllm-serve's defaults where absent:
+    max_batch_size 2048, max_num_tokens 8192, fraction 0.9)."""
+    args = args or {}
+    kv = args.get("kv_cache_config") if isinstance(args.get("kv_cache_config"), dict) else {}
+
+    def num(v: Any, default: Any) -> Any:
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else default
+
+    base = dict(tp=int(num(args.get("tensor_parallel_size"), 1)), pp=int(num(args.get("pipeline_parallel_size"), 1)),
+                ep=args.get("moe_expert_parallel_size") if isinstance(args.get("moe_expert_parallel_size"), int) else None,
+                max_num_tokens=int(num(args.get("max_num_tokens"), 8192)), max_seq_len=num(args.get("max_seq_len"), None),
+                max_batch_size=int(num(args.get("max_batch_size"), 2048)), fraction=num(kv.get("free_gpu_memory_fraction"), None),
+                kv_cache_dtype=kv.get("dtype") if isinstance(kv.get("dtype"), str) else None,
+                max_tokens=num(kv.get("max_tokens"), None), max_gpu_total_bytes=num(kv.get("max_gpu_total_bytes"), None) or None,
+                attention_dp=bool(args.get("enable_attention_dp")))
+    asked = estimate(hf, total, **base)
+    fp8_ok = gpu_cc is None or tuple(gpu_cc) >= (8, 9)
+    levers = []
+    cands = [("free_gpu_memory_fraction 0.95", {"fraction": 0.95}, "kv_cache_config.free_gpu_memory_fraction: 0.95"),
+             (f"max_num_tokens {max(base['max_num_tokens'] // 2, 256)}", {"max_num_tokens": max(base["max_num_tokens"] // 2, 256)},
+              f"max_num_tokens: {max(base['max_num_tokens'] // 2, 256)}")]
+    if fp8_ok and kv_dtype_bytes(hf, base["kv_cache_dtype"]) > 1:
+        cands.append(("FP8 KV cache", {"kv_cache_dtype": "fp8"}, "kv_cache_config.dtype: fp8"))
+    cands.append((f"tensor_parallel_size {base['tp'] * 2}", {"tp": base["tp"] * 2}, f"tensor_parallel_size: {base['tp'] * 2}"))
+    for label, change, yaml_line in cands:
+        e = estimate(hf, total, **{**base, **change})
+        levers.append({"lever": label, "yaml": yaml_line, "weights": e["weights"], "kv_tokens": e["max_tokens"], "kv_bytes": e["kv_bytes"],
+                       "sequences": e["sequences"], "fits_load": e["fits_load"], "gain_tokens": e["max_tokens"] - asked["max_tokens"]})
+    return {"asked": asked, "levers": levers, "inputs": base}
+
+
+def explain_log(parsed: dict[str, Any]) -> dict[str, Any] | None:
+    """The memory story of a PyTorch-backend log (:func:`parse_log`), for ``explain``: the formula
+    redone from the log's own numbers, and what bounded the KV cache."""
+    pr = parsed.get("profiling")
+    if not pr and not parsed.get("allocated"):
+        return None
+    out: dict[str, Any] = {"profiling": pr, "allocated": parsed.get("allocated"), "both_set": parsed.get("both_set"),
+                           "tokens_per_block": parsed.get("tokens_per_block")}
+    redo = available_from_log(parsed)
+    if redo is not None:
+        out["available_recomputed_gib"] = round(redo, 2)
+        out["formula"] = (f"({pr['total_gib']} − {pr['peak_gib']}" + (f" + {pr['tmp_kv_gib']}" if pr.get("tmp_kv_gib") else "")
+                          + f") × {pr['fraction']} = {redo:.2f} GiB (log: {pr['available_kv_gib']} GiB)")
+        out["non_kv_gib"] = round(pr["peak_gib"] - pr.get("tmp_kv_gib", 0.0), 2)
+    if parsed.get("both_set") and parsed.get("allocated"):
+        out["bounded_by"] = "kv_cache_config.max_tokens or the fraction, whichever is smaller"
+    return out
