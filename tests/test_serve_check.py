@@ -132,3 +132,27 @@ def test_triton_llmapi_repository(tmp_path):
     alt.write_text("model: x\ntriton_config: {max_batch_size: 0, decoupled: true}\n")
     (m2,) = probe.llmapi_models(str(repo), env={"LLM_CONFIG_PATH": str(alt)})
     assert m2["yaml_path"] == str(alt) and m2["yaml"]["triton_config"]["decoupled"] is True
+
+
+def test_options_the_installed_trtllm_serve_does_not_have(tmp_path, model_dir):
+    opts = probe.serve_options_for(PACKAGES)
+    assert opts["path"].endswith("tensorrt_llm/commands/serve.py") and any("--tp_size" in o["names"] for o in opts["options"])
+    y = tmp_path / "c.yaml"
+    y.write_text("max_batch_size: 8\n")
+    cmd = sl.parse([str(model_dir), "--config", str(y), "--host", "0.0.0.0", "--set", "max_batch_size=4", "--max_bach_size", "8"])
+    res = sc.check(cmd, {"max_batch_size": 8}, schema=probe.schema_for(PACKAGES), installed_version="1.2.0", serve_options=opts)
+    assert [f["evidence"]["option"] for f in res["findings"] if f["id"] == "LLA011"] == ["--max_bach_size", "--set"]
+
+
+def test_shipped_serve_options_table():
+    import json as _json
+
+    from trtdiag.probes.llmapi import DATA_DIR
+
+    t = _json.loads((DATA.parent.parent / "trtdiag" / "data" / "serve_options" / "00209af.json").read_text())
+    names = {n for o in t["options"] for n in o["names"]}
+    assert {"--config", "--extra_llm_api_options", "--tp_size", "--kv_cache_free_gpu_memory_fraction", "--host"} <= names
+    assert "--set" not in names
+    host = next(o for o in t["options"] if o["names"] == ["--host"])
+    assert host["default"] == "localhost" and host["source"].endswith("tensorrt_llm/commands/serve.py:serve:--host")
+    assert DATA_DIR.endswith("llmargs")

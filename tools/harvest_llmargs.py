@@ -26,39 +26,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from trtdiag.derive.llmargs_schema import flatten, parse_source  # noqa: E402
+from trtdiag.derive.serve_launch import options_from_source  # noqa: E402
 
 LLM_ARGS = "tensorrt_llm/llmapi/llm_args.py"
 SERVE = "tensorrt_llm/commands/serve.py"
 
 
 def serve_options(text: str) -> list[dict]:
-    """The click options of ``@click.command("serve")`` in serve.py: names, type, default, line."""
-    tree = ast.parse(text)
-    out = []
-    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
-        decos = fn.decorator_list
-        if not any(isinstance(d, ast.Call) and getattr(d.func, "attr", None) == "command" and d.args
-                   and isinstance(d.args[0], ast.Constant) and d.args[0].value == "serve" for d in decos):
-            continue
-        for d in decos:
-            if not (isinstance(d, ast.Call) and getattr(d.func, "attr", None) in ("option", "argument")):
-                continue
-            names = [a.value for a in d.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            kw = {k.arg: k.value for k in d.keywords if k.arg}
-            entry = {"names": names, "kind": d.func.attr, "line": d.lineno}
-            if "type" in kw:
-                entry["type"] = ast.unparse(kw["type"])
-            if "default" in kw:
-                try:
-                    entry["default"] = ast.literal_eval(kw["default"])
-                except Exception:
-                    entry["default"] = {"expr": ast.unparse(kw["default"])}
-            if "is_flag" in kw:
-                entry["is_flag"] = True
-            if "multiple" in kw:
-                entry["multiple"] = True
-            out.append(entry)
-    return out
+    return options_from_source(text)
 
 
 def git_show(git_dir: str, ref: str, path: str) -> str | None:
@@ -102,7 +77,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--symbolic", action="store_true",
                    help="--llm-args is an excerpt of the declarations: cite Class.field instead of line numbers")
     p.add_argument("--out", default=os.path.join("trtdiag", "data", "llmargs"))
+    p.add_argument("--serve-only", action="store_true",
+                   help="harvest only the trtllm-serve options of --serve into trtdiag/data/serve_options/<release>.json")
     a = p.parse_args(argv)
+    if a.serve_only:
+        if not a.serve or not a.commit:
+            p.error("--serve-only needs --serve and --commit")
+        opts = serve_options(open(a.serve, encoding="utf-8").read())
+        where = f"{a.repo}@{a.commit}:{SERVE}"
+        data = {"release": a.release, "source": {"repo": a.repo, "commit": a.commit, "path": SERVE,
+                                                "form": "declarations excerpt" if a.symbolic else "whole file"},
+                "generated_by": "tools/harvest_llmargs.py --serve-only",
+                "options": [dict({k: v for k, v in o.items() if not (a.symbolic and k == "line")},
+                                 source=f"{where}:serve:{o['names'][0]}" if a.symbolic else f"{where}:{o['line']}") for o in opts]}
+        out = a.out if a.out != os.path.join("trtdiag", "data", "llmargs") else os.path.join("trtdiag", "data", "serve_options")
+        os.makedirs(out, exist_ok=True)
+        dest = os.path.join(out, f"{a.release}.json")
+        with open(dest, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=True, default=str)
+            f.write("\n")
+        print(f"{dest}: {len(data['options'])} options")
+        return 0
     if a.git_dir:
         if not a.ref:
             p.error("--git-dir needs --ref")

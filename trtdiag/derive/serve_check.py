@@ -9,7 +9,8 @@ Input facts (all plain data):
 - ``schema``: :func:`trtdiag.probes.llmapi.schema_for` (``source.kind`` "installed" or "shipped");
 - ``installed_version``: the tensorrt_llm version of the target interpreter (None: not installed there);
 - ``visible_gpus``: GPUs this process can see (None: unknown); ``in_container``: bool or None;
-- ``model_info``: :func:`trtdiag.probes.llmapi.model_dir_info` of MODEL when it is a local path.
+- ``model_info``: :func:`trtdiag.probes.llmapi.model_dir_info` of MODEL when it is a local path;
+- ``serve_options``: :func:`trtdiag.probes.llmapi.serve_options_for` (the installed serve.py's options).
 
 Each finding: ``{"id", "severity": "error"|"warning"|"info"|"ok", "title", "message", "evidence"}``.
 The ids are proposals for the rule area ``LLA`` (see docs/pytorch_backend.md).  A finding whose
@@ -48,12 +49,18 @@ def _schema_label(schema: dict[str, Any]) -> str:
 def check(cmd: dict[str, Any] | None, yaml_doc: Any = None, *, yaml_path: str | None = None, yaml_error: str | None = None,
           schema: dict[str, Any] | None = None, installed_version: str | None = None, later: dict[str, dict] | None = None,
           visible_gpus: int | None = None, in_container: bool | None = None,
-          model_info: dict[str, Any] | None = None, base_args: dict[str, Any] | None = None) -> dict[str, Any]:
+          model_info: dict[str, Any] | None = None, base_args: dict[str, Any] | None = None,
+          serve_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """{"findings": [...], "args": merged LlmArgs, "world_size": n}.  ``base_args``: LlmArgs keys
     that come from elsewhere than the command line (the llmapi model passes none)."""
     out: list[dict[str, Any]] = []
     cli: dict[str, Any] = dict(base_args or {})
     sets: list[tuple[str, Any]] = []
+    if cmd is not None and serve_options:
+        for flag in sl.unknown_options(cmd, serve_options.get("options") or []):
+            out.append({"id": "LLA011", "severity": "error", "title": "trtllm-serve has no such option",
+                        "message": f"{flag}: the installed trtllm-serve ({serve_options.get('path')}) declares no such option "
+                                   "(click stops with \"No such option\")", "evidence": {"option": flag, "serve_py": serve_options.get("path")}})
     if cmd is not None:
         cli.update(la.from_cli(cmd.get("options") or {}))
         sets, set_problems = la.parse_set(cmd.get("sets") or [])

@@ -19,9 +19,11 @@ Click also accepts ``--opt=value``; for a repeated single-valued option the last
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
-FLAGS = {"--trust_remote_code", "--fail_fast_on_attention_window_too_large", "--enable_chunked_prefill"}
+FLAGS = {"--trust_remote_code", "--fail_fast_on_attention_window_too_large", "--enable_chunked_prefill",
+         "--no-telemetry", "--telemetry"}
 YAML_OPTS = ("--config", "--extra_llm_api_options")
 DEFAULT_HOST, DEFAULT_PORT = "localhost", 8000
 
@@ -97,3 +99,46 @@ def host_problem(host: str, in_container: bool, host_given: bool) -> dict[str, A
                 "message": (f"trtllm-serve listens on {host}" + (" (the default of --host)" if not host_given else "")
                             + " inside a container: clients outside the container cannot connect through a published port; use --host 0.0.0.0")}
     return None
+
+
+def options_from_source(text: str, command: str = "serve") -> list[dict[str, Any]]:
+    """The click options of ``@click.command("serve")`` in serve.py's text (ast; nothing imported):
+    ``[{"names": [...], "kind": "option"|"argument", "type"?, "default"?, "is_flag"?, "multiple"?, "line"}]``."""
+    tree = ast.parse(text)
+    out: list[dict[str, Any]] = []
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        decos = fn.decorator_list
+        if not any(isinstance(d, ast.Call) and getattr(d.func, "attr", None) == "command" and d.args
+                   and isinstance(d.args[0], ast.Constant) and d.args[0].value == command for d in decos):
+            continue
+        for d in decos:
+            if not (isinstance(d, ast.Call) and getattr(d.func, "attr", None) in ("option", "argument")):
+                continue
+            names = [a.value for a in d.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            kw = {k.arg: k.value for k in d.keywords if k.arg}
+            entry: dict[str, Any] = {"names": names, "kind": d.func.attr, "line": d.lineno}
+            if "type" in kw:
+                entry["type"] = ast.unparse(kw["type"])
+            if "default" in kw:
+                try:
+                    entry["default"] = ast.literal_eval(kw["default"])
+                except Exception:
+                    entry["default"] = {"expr": ast.unparse(kw["default"])}
+            if "is_flag" in kw:
+                entry["is_flag"] = True
+            if "multiple" in kw:
+                entry["multiple"] = True
+            out.append(entry)
+    return out
+
+
+def unknown_options(cmd: dict[str, Any], options: list[dict[str, Any]]) -> list[str]:
+    """Flags of the command line that the release's serve command does not declare (click:
+    "No such option")."""
+    known = {n for o in options if o.get("kind") == "option" for n in o.get("names", []) if n.startswith("-")}
+    if not known:
+        return []
+    given = list(cmd.get("options") or {})
+    if cmd.get("sets"):
+        given.append("--set")
+    return [f for f in given if f not in known]

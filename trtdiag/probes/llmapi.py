@@ -206,3 +206,23 @@ def llmapi_models(repo_root: str, env: dict[str, str] | None = None) -> list[dic
                                                              "transaction_policy_set")}})
                 break
     return out
+
+
+SERVE_REL = os.path.join("tensorrt_llm", "commands", "serve.py")
+
+
+def serve_options_for(packages: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The installed trtllm-serve's options (its own serve.py, parsed), else the shipped table
+    trtdiag/data/serve_options/*.json is not used for rejection: options differ between releases."""
+    from ..derive.serve_launch import options_from_source
+
+    inst = installed(packages)
+    if not inst or not inst.get("llm_args"):
+        return None
+    path = os.path.join(os.path.dirname(os.path.dirname(inst["llm_args"])), "commands", "serve.py")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read(MAX_SOURCE)
+        return {"path": path, "options": options_from_source(text)}
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return None
