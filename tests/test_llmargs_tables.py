@@ -64,3 +64,25 @@ def test_main_merge_semantics_keep_the_cli_fraction():
     assert m["overridden"] == [{"path": "kv_cache_config.free_gpu_memory_fraction", "cli": 0.7, "yaml": 0.95}]
     old = la.merge(cli, {"kv_cache_config": {"dtype": "fp8"}}, semantics=probe.shipped("0.2x-fcd3f31")["merge"])
     assert old["args"]["kv_cache_config"] == {"dtype": "fp8"} and old["dropped"][0]["path"] == "kv_cache_config.free_gpu_memory_fraction"
+
+
+def test_frozen_set_of_curated_configs_against_main():
+    """NVIDIA's curated configs (tests/data/llmapi/eval/curated_configs.json, each with its commit):
+    3 of 4 have no finding; deepseek-r1-throughput.yaml uses the flag name kv_cache_free_gpu_memory_fraction
+    at the top level, which main's TorchLlmArgs does not declare.  Through serve_check that is a warning,
+    not an error: the flag name may be read by a serve.py not seen here."""
+    import json as _json
+
+    from trtdiag.derive import serve_check as sc
+    from trtdiag.derive.llmapi import _set_path
+
+    data = _json.loads((DATA / "llmapi" / "eval" / "curated_configs.json").read_text())
+    results = {}
+    for c in data["configs"]:
+        doc = {}
+        for k, v in c["values"].items():
+            _set_path(doc, k, v)
+        res = sc.check(None, doc, schema=probe.shipped("main"), serve_flag_names=probe.serve_flag_names(None))
+        results[c["source"].rsplit("/", 1)[-1]] = [(f["id"], f["severity"], f["evidence"]["path"]) for f in res["findings"]]
+    assert results == {"llama-3.3-70b.yaml": [], "gpt-oss-120b-throughput.yaml": [], "qwen3-next.yaml": [],
+                       "deepseek-r1-throughput.yaml": [("LLA002", "warning", "kv_cache_free_gpu_memory_fraction")]}

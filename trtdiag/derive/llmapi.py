@@ -49,6 +49,7 @@ CLI_TO_LLMARGS = {
     "--max_batch_size": "max_batch_size", "--max_num_tokens": "max_num_tokens", "--max_seq_len": "max_seq_len",
     "--max_beam_width": "max_beam_width", "--backend": "backend", "--tokenizer": "tokenizer",
     "--kv_cache_free_gpu_memory_fraction": "kv_cache_config.free_gpu_memory_fraction",
+    "--kv_cache_dtype": "kv_cache_config.dtype",  # trtllm-serve 2026 (NVIDIA/TensorRT-LLM#11487)
     "--free_gpu_memory_fraction": "kv_cache_config.free_gpu_memory_fraction",
     "--num_postprocess_workers": "num_postprocess_workers", "--revision": "revision",
     "--reasoning_parser": "reasoning_parser",

@@ -50,7 +50,7 @@ def check(cmd: dict[str, Any] | None, yaml_doc: Any = None, *, yaml_path: str | 
           schema: dict[str, Any] | None = None, installed_version: str | None = None, later: dict[str, dict] | None = None,
           visible_gpus: int | None = None, in_container: bool | None = None,
           model_info: dict[str, Any] | None = None, base_args: dict[str, Any] | None = None,
-          serve_options: dict[str, Any] | None = None) -> dict[str, Any]:
+          serve_options: dict[str, Any] | None = None, serve_flag_names: set[str] | None = None) -> dict[str, Any]:
     """{"findings": [...], "args": merged LlmArgs, "world_size": n}.  ``base_args``: LlmArgs keys
     that come from elsewhere than the command line (the llmapi model passes none)."""
     out: list[dict[str, Any]] = []
@@ -89,8 +89,20 @@ def check(cmd: dict[str, Any] | None, yaml_doc: Any = None, *, yaml_path: str | 
     if schema:
         sev = _sev_for_schema(schema, installed_version)
         label = _schema_label(schema)
+        flag_names = set(serve_flag_names or ())
+        for o in (serve_options or {}).get("options") or []:
+            flag_names.update(n.lstrip("-") for n in o.get("names", []) if n.startswith("-"))
         for p in la.validate(args, schema, release=schema.get("release"), later=later, origin=merged["origin"]):
             kind = p["kind"]
+            if kind == "unknown" and "." not in p["path"] and p["path"] in flag_names:
+                # the YAML uses a trtllm-serve flag's name (kv_cache_free_gpu_memory_fraction): not an LlmArgs
+                # field; whether serve.py reads flag names from the YAML is not known here, so only a warning
+                out.append({"id": "LLA002", "severity": "warning", "title": "A trtllm-serve flag name in the LLM-API YAML",
+                            "message": f"{p['path']} is the name of a trtllm-serve flag, not an LlmArgs field"
+                                       + (f"; as an LlmArgs option it is {p['suggestion']}" if p.get("suggestion") else "")
+                                       + " (a release that passes the YAML to LLM() unchanged rejects it)",
+                            "evidence": {k: v for k, v in p.items() if k not in ("message", "kind")}})
+                continue
             fid, title, s = {"unknown": ("LLA002", "Unknown LLM-API option", sev),
                              "not-yet": ("LLA004", "LLM-API option of a later release", sev),
                              "type": ("LLA003", "LLM-API option of the wrong type", sev),

@@ -226,3 +226,26 @@ def serve_options_for(packages: dict[str, Any] | None) -> dict[str, Any] | None:
         return {"path": path, "options": options_from_source(text)}
     except (OSError, SyntaxError, ValueError, RecursionError):
         return None
+
+
+def serve_flag_names(packages: dict[str, Any] | None = None) -> set[str]:
+    """Names of trtllm-serve's flags without dashes: the installed serve.py's, else those of every
+    shipped serve table (trtdiag/data/serve_options)."""
+    inst = serve_options_for(packages)
+    if inst:
+        return {n.lstrip("-") for o in inst["options"] for n in o.get("names", []) if n.startswith("-")}
+    out: set[str] = set()
+    d = os.path.join(os.path.dirname(DATA_DIR), "serve_options")
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:
+        return out
+    for n in names:
+        if n.endswith(".json"):
+            try:
+                with open(os.path.join(d, n), encoding="utf-8") as f:
+                    data = json.load(f)
+            except (OSError, ValueError):
+                continue
+            out.update(x.lstrip("-") for o in data.get("options", []) for x in o.get("names", []) if x.startswith("-"))
+    return out
