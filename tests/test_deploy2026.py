@@ -89,3 +89,12 @@ def test_version_matrix_tool_reproduces_the_data(tmp_path):
                        cwd=REPO, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert out.read_text() == (REPO / "trtdiag" / "data" / "version_matrix.toml").read_text()
+
+
+def test_container_matrix_findings():
+    m = vm.load()
+    env = {"NVIDIA_TRITON_SERVER_VERSION": "26.03"}
+    assert [f["severity"] for f in vm.check(m, env, {"tensorrt": "10.14.1.48", "tensorrt_llm": "1.2.0"}, "590.48.01")] == ["ok"]
+    fs = vm.check(m, env, {"tensorrt": "10.14.1.48", "tensorrt_llm": "1.3.0rc16"}, "580.95.05")
+    assert sorted((f["severity"], f["evidence"]["what"]) for f in fs) == [("error", "TensorRT-LLM"), ("warning", "driver")]
+    assert vm.check(m, {}, {"tensorrt": "1"}, None) == [] and vm.check(m, {"NVIDIA_TRITON_SERVER_VERSION": "19.01"}, {}, None) == []

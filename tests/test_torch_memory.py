@@ -111,3 +111,12 @@ def test_explain_log_redoes_the_formula():
     e = tm.explain_log(tm.parse_log((D / "dynamo-parser-fixture.log").read_text()))
     assert e["available_recomputed_gib"] == 41.1 and e["formula"] == "(139.81 − 91.46) × 0.85 = 41.10 GiB (log: 41.11 GiB)"
     assert tm.explain_log({}) is None
+
+
+def test_plan_table_and_summary_lines():
+    hf = read_hf_config(json.loads((D / "llama-3.1-8b-fp8.config.json").read_text()))
+    p = tm.plan(hf, H100_TOTAL, {"max_num_tokens": 23552, "max_seq_len": 157, "kv_cache_config": {"free_gpu_memory_fraction": 0.8}})
+    t = tm.table(p)
+    assert t.splitlines()[0].startswith("configuration") and "as asked" in t and "tensor_parallel_size 2" in t
+    s = tm.summary(p["asked"])
+    assert s.startswith("79.65 GiB − weights 8.46") and "880,396 tokens at 65,536 B/token" in s

@@ -284,3 +284,22 @@ def explain_log(parsed: dict[str, Any]) -> dict[str, Any] | None:
     if parsed.get("both_set") and parsed.get("allocated"):
         out["bounded_by"] = "kv_cache_config.max_tokens or the fraction, whichever is smaller"
     return out
+
+
+def table(p: dict[str, Any]) -> str:
+    """plan()'s answer as a small fixed-width table (finding evidence; the renderer indents it)."""
+    a = p["asked"]
+    lines = [f"{'configuration':<36}{'weights/rank':>13}{'KV tokens':>12}{'KV GiB':>9}{'full seqs':>10}",
+             f"{'as asked':<36}{a['weights'] / GiB:>9.2f} GiB{a['max_tokens']:>12,}{a['kv_bytes'] / GiB:>9.2f}{a['sequences']:>10}"]
+    for r in p["levers"]:
+        lines.append(f"{r['lever']:<36}{r['weights'] / GiB:>9.2f} GiB{r['kv_tokens']:>12,}{r['kv_bytes'] / GiB:>9.2f}{r['sequences']:>10}")
+    return "\n".join(lines)
+
+
+def summary(e: dict[str, Any]) -> str:
+    """One line: total − (weights + activations + non-torch) → × fraction → KV tokens → sequences."""
+    return (f"{e['total'] / GiB:.2f} GiB − weights {e['weights'] / GiB:.2f} − activations {e['activations'] / GiB:.2f}"
+            f" − non-torch {e['non_torch'] / GiB:.2f} = {(e['total'] - e['peak_estimate']) / GiB:.2f} GiB; × {e['fraction']:g}"
+            f" = {e['available_kv_mem'] / GiB:.2f} GiB = {e['max_tokens']:,} tokens at {e['kv_size_per_token']:,} B/token"
+            + (f" (capped by {e['capped_by']})" if e.get("capped_by") else "")
+            + f" = {e['sequences']} sequences of {e['max_seq_len']} tokens")

@@ -58,3 +58,28 @@ def compare(row: dict[str, Any], installed: dict[str, str | None], driver: str |
         out.append({"what": "driver", "expected": f">= {row['cuda_driver']} (CUDA {row.get('cuda')})", "found": driver,
                     "source": row.get("source"), "note": "data-center GPUs can run newer CUDA on older drivers through forward compatibility"})
     return out
+
+
+def check(matrix: dict[str, Any], env: dict[str, str], installed: dict[str, str | None], driver: str | None) -> list[dict[str, Any]]:
+    """Findings for a Triton trtllm container (proposed for the CTR/TRT areas): the container's
+    release from NVIDIA_TRITON_SERVER_VERSION, its published row, and what differs.  Nothing when the
+    environment names no release or the release is not in the table."""
+    rel = release_from_env(env)
+    row = row_for(matrix, rel)
+    if not rel or not row:
+        return []
+    diffs = compare(row, installed, driver)
+    if not diffs:
+        return [{"id": "CTR007", "severity": "ok", "title": f"Triton {rel} container: the published combination",
+                 "message": f"TensorRT-LLM {row['tensorrt_llm']}, TensorRT {row['tensorrt']}, CUDA {row['cuda']} as published",
+                 "evidence": {"row": row}}]
+    out = []
+    for d in diffs:
+        sev = "warning" if d["what"] == "driver" else "error"
+        msg = (f"the driver is {d['found']}; Triton {rel}'s CUDA {row['cuda']} was released with {row['cuda_driver']}"
+               + (f" ({d['note']})" if d.get("note") else "")) if d["what"] == "driver" else \
+              (f"{d['what']} {d['found']} is installed, but Triton {rel} ships {d['expected']} "
+               "(a pip install over the image's version, or another image than its variables say)")
+        out.append({"id": "CTR007", "severity": sev, "title": f"Triton {rel} container: {d['what']} differs from the published matrix",
+                    "message": msg, "evidence": {**d, "release": rel}})
+    return out
