@@ -69,8 +69,8 @@ def test_main_merge_semantics_keep_the_cli_fraction():
 def test_frozen_set_of_curated_configs_against_main():
     """NVIDIA's curated configs (tests/data/llmapi/eval/curated_configs.json, each with its commit):
     3 of 4 have no finding; deepseek-r1-throughput.yaml uses the flag name kv_cache_free_gpu_memory_fraction
-    at the top level, which main's TorchLlmArgs does not declare.  Through serve_check that is a warning,
-    not an error: the flag name may be read by a serve.py not seen here."""
+    at the top level, which main's TorchLlmArgs does not declare.  Through serve_check with the shipped
+    table (not the installed release) that is a warning."""
     import json as _json
 
     from trtdiag.derive import serve_check as sc

@@ -156,3 +156,22 @@ def test_shipped_serve_options_table():
     host = next(o for o in t["options"] if o["names"] == ["--host"])
     assert host["default"] == "localhost" and host["source"].endswith("tensorrt_llm/commands/serve.py:serve:--host")
     assert DATA_DIR.endswith("llmargs")
+
+
+def test_the_llmapi_serve_fact(tmp_path, model_dir, monkeypatch):
+    """The registered probe over a real Facts: launch argv through mpirun, this interpreter's packages
+    replaced by the TEST DOUBLE of an installed tensorrt_llm."""
+    from trtdiag.facts import Facts
+
+    y = tmp_path / "c.yaml"
+    y.write_text("free_gpu_memory_fraction: 0.85\n")
+    facts = Facts(options={"launch_argv": ["mpirun", "-n", "1", "trtllm-serve", str(model_dir), "--config", str(y), "--host", "0.0.0.0"]})
+    facts.set("python.packages", PACKAGES)
+    facts.set("gpu.inventory", {"nvml_error": None, "gpus": [{"index": 0}]})
+    facts.set("container.info", {"runtime": {"in_container": False}})
+    fact = facts["llmapi.serve"]
+    assert [(f["id"], f["severity"]) for f in fact["findings"]] == [("LLA002", "error")]
+    assert fact["command"]["model"] == str(model_dir) and fact["schema"]["kind"] == "installed"
+    assert probe.serve_args(["python3", "-m", "tensorrt_llm.commands.serve", "m", "--port", "1"]) == ["m", "--port", "1"]
+    assert probe.serve_args(["tritonserver", "--model-repository", "/m"]) is None
+    assert Facts(options={"launch_argv": ["tritonserver"]})["llmapi.serve"] is None

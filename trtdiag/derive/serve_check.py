@@ -95,13 +95,13 @@ def check(cmd: dict[str, Any] | None, yaml_doc: Any = None, *, yaml_path: str | 
         for p in la.validate(args, schema, release=schema.get("release"), later=later, origin=merged["origin"]):
             kind = p["kind"]
             if kind == "unknown" and "." not in p["path"] and p["path"] in flag_names:
-                # the YAML uses a trtllm-serve flag's name (kv_cache_free_gpu_memory_fraction): not an LlmArgs
-                # field; whether serve.py reads flag names from the YAML is not known here, so only a warning
-                out.append({"id": "LLA002", "severity": "warning", "title": "A trtllm-serve flag name in the LLM-API YAML",
+                # the YAML uses a trtllm-serve flag's name (free_gpu_memory_fraction, kv_cache_free_gpu_memory_fraction):
+                # serve.py passes the YAML to LLM() as LlmArgs (llm_args | yaml), so the name is rejected there
+                out.append({"id": "LLA002", "severity": sev, "title": "A trtllm-serve flag name in the LLM-API YAML",
                             "message": f"{p['path']} is the name of a trtllm-serve flag, not an LlmArgs field"
-                                       + (f"; as an LlmArgs option it is {p['suggestion']}" if p.get("suggestion") else "")
-                                       + " (a release that passes the YAML to LLM() unchanged rejects it)",
-                            "evidence": {k: v for k, v in p.items() if k not in ("message", "kind")}})
+                                       + (f"; in the YAML it is {p['suggestion']}" if p.get("suggestion") else "")
+                                       + " (the YAML goes to LLM() as LlmArgs, which forbids unknown keys)",
+                            "evidence": {**{k: v for k, v in p.items() if k not in ("message", "kind")}, "schema": label}})
                 continue
             fid, title, s = {"unknown": ("LLA002", "Unknown LLM-API option", sev),
                              "not-yet": ("LLA004", "LLM-API option of a later release", sev),

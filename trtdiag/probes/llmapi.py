@@ -16,6 +16,8 @@ import os
 import re
 from typing import Any
 
+from ..facts import probe
+
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "llmargs")
 LLM_ARGS_REL = os.path.join("tensorrt_llm", "llmapi", "llm_args.py")
 MAX_SOURCE = 8 * 1024 * 1024
@@ -249,3 +251,76 @@ def serve_flag_names(packages: dict[str, Any] | None = None) -> set[str]:
                 continue
             out.update(x.lstrip("-") for o in data.get("options", []) for x in o.get("names", []) if x.startswith("-"))
     return out
+
+
+# ------------------------------------------------------------------------------------------ the fact
+
+SERVE_NAMES = ("trtllm-serve",)
+SERVE_MODULES = ("tensorrt_llm.commands.serve",)
+
+
+def serve_args(argv: list[str]) -> list[str] | None:
+    """The arguments after ``trtllm-serve`` (or ``python -m tensorrt_llm.commands.serve``) in a
+    launch command, through mpirun/env/sh -c wrappers; None when the command is not trtllm-serve."""
+    from .launch import _unwrap
+
+    cmd = _unwrap([str(a) for a in argv])
+    for i, a in enumerate(cmd):
+        if os.path.basename(a) in SERVE_NAMES:
+            return cmd[i + 1:]
+        if a == "-m" and i + 1 < len(cmd) and cmd[i + 1] in SERVE_MODULES:
+            return cmd[i + 2:]
+        if a.startswith("-c") and i > 0 and os.path.basename(cmd[i - 1]) in ("sh", "bash", "dash"):
+            break
+    return None
+
+
+def _visible_gpus(facts) -> int | None:
+    try:
+        inv = facts.get("gpu.inventory")
+    except Exception:
+        return None
+    if isinstance(inv, dict) and not inv.get("nvml_error") and isinstance(inv.get("gpus"), list):
+        return len(inv["gpus"])
+    return None
+
+
+def _in_container(facts) -> bool | None:
+    try:
+        info = facts.get("container.info")
+    except Exception:
+        return None
+    rt = (info or {}).get("runtime") if isinstance(info, dict) else None
+    return bool(rt.get("in_container")) if isinstance(rt, dict) else None
+
+
+@probe("llmapi.serve")
+def llmapi_serve(facts) -> dict[str, Any] | None:
+    """What ``trtdiag exec -- trtllm-serve …`` will start, judged before launch: the command line
+    (:func:`trtdiag.derive.serve_launch.parse`), the YAML, the schema of the installed release (or a
+    shipped table), the model directory, and the findings of :func:`trtdiag.derive.serve_check.check`.
+    None when the launch command is not trtllm-serve."""
+    from ..derive import serve_check, serve_launch
+
+    argv = facts.opt("launch_argv")
+    if not argv:
+        return None
+    rest = serve_args(list(argv))
+    if rest is None:
+        return None
+    cmd = serve_launch.parse(rest)
+    try:
+        packages = facts.get("python.packages")
+    except Exception:
+        packages = None
+    schema = schema_for(packages)
+    inst = installed(packages)
+    later = {r: shipped(r) for r in shipped_releases() if not schema or r != schema.get("release")}
+    doc, err = (read_yaml(cmd["yaml"]) if cmd.get("yaml") else (None, None))
+    res = serve_check.check(cmd, doc, yaml_path=cmd.get("yaml"), yaml_error=err, schema=schema,
+                            installed_version=inst.get("version") if inst else None, later={k: v for k, v in later.items() if v},
+                            visible_gpus=_visible_gpus(facts), in_container=_in_container(facts),
+                            model_info=model_dir_info(cmd["model"]) if cmd.get("model") else None,
+                            serve_options=serve_options_for(packages), serve_flag_names=serve_flag_names(packages))
+    return {"command": cmd, "yaml_path": cmd.get("yaml"), "schema": (schema or {}).get("source"),
+            "schema_release": (schema or {}).get("release"), "installed": inst, **res}
