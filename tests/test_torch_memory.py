@@ -120,3 +120,12 @@ def test_plan_table_and_summary_lines():
     assert t.splitlines()[0].startswith("configuration") and "as asked" in t and "tensor_parallel_size 2" in t
     s = tm.summary(p["asked"])
     assert s.startswith("79.65 GiB − weights 8.46") and "880,396 tokens at 65,536 B/token" in s
+
+
+def test_attention_dp_keeps_the_whole_attention_on_each_rank():
+    hf = read_hf_config(json.loads((D / "llama-3.1-8b-fp8.config.json").read_text()))
+    tp = tm.weights_per_rank(hf, tp=8)["bytes"]
+    adp = tm.weights_per_rank(hf, tp=8, attention_dp=True)["bytes"]
+    pc = tm.param_counts(hf)
+    assert adp - tp == pytest.approx(pc["attention"] * (1 - 1 / 8), rel=1e-6)  # FP8: 1 byte per weight
+    assert tm.kv_size_per_token(hf, tp=8, attention_dp=True) == tm.kv_size_per_token(hf, tp=1)

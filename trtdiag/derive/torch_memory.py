@@ -111,16 +111,20 @@ def param_counts(hf: dict[str, Any]) -> dict[str, float]:
         mlp = 3 * h * (hf.get("intermediate_size") or 4 * h)
     vocab = hf.get("vocab_size") or 0
     emb = vocab * h * (1 if hf.get("tie_word_embeddings") else 2)
-    return {"linear": float(L * (attn + mlp)), "embedding": float(emb), "total": float(L * (attn + mlp) + emb)}
+    return {"linear": float(L * (attn + mlp)), "attention": float(L * attn), "mlp": float(L * mlp),
+            "embedding": float(emb), "total": float(L * (attn + mlp) + emb)}
 
 
-def weights_per_rank(hf: dict[str, Any], tp: int = 1, pp: int = 1, ep: int | None = None) -> dict[str, Any]:
-    """Bytes of weights one rank holds: linear layers split tp × pp ways (experts split ep ways),
-    embedding and lm_head split tp ways, in the model dtype."""
+def weights_per_rank(hf: dict[str, Any], tp: int = 1, pp: int = 1, ep: int | None = None, attention_dp: bool = False) -> dict[str, Any]:
+    """Bytes of weights one rank holds: linear layers split tp × pp ways (the MoE experts over
+    moe_tp × moe_ep = tp ranks), embedding and lm_head split tp ways, in the model dtype.  With
+    attention data parallelism (``enable_attention_dp``) every rank holds the whole attention."""
     lin_b, label = weight_precision(hf)
     emb_b = dtype_bytes(hf.get("torch_dtype"), 2)
     pc = param_counts(hf)
-    per = pc["linear"] * lin_b / (max(tp, 1) * max(pp, 1)) + pc["embedding"] * emb_b / max(tp, 1)
+    t, p = max(tp, 1), max(pp, 1)
+    attn_split = p if attention_dp else t * p
+    per = pc["attention"] * lin_b / attn_split + pc["mlp"] * lin_b / (t * p) + pc["embedding"] * emb_b / t
     return {"bytes": int(per), "precision": label, "params": pc["total"], "linear_bytes_per_param": lin_b}
 
 
@@ -163,8 +167,8 @@ def estimate(hf: dict[str, Any], total: int, *, tp: int = 1, pp: int = 1, ep: in
     """One rank before launch: weights, activations, the KV cache the formula gives, and how many
     ``max_seq_len`` sequences it holds against ``max_batch_size``.  Defaults: trtllm-serve's
     (max_batch_size 2048, max_num_tokens 8192, fraction 0.9)."""
-    w = weights_per_rank(hf, tp, pp, ep)
-    act = activation_bytes(hf, max_num_tokens, tp)
+    w = weights_per_rank(hf, tp, pp, ep, attention_dp)
+    act = activation_bytes(hf, max_num_tokens, 1 if attention_dp else tp)
     per_tok = kv_size_per_token(hf, tp, pp, kv_cache_dtype, attention_dp)
     peak = w["bytes"] + act + non_torch  # the temporary KV of the profiling pass is added back by the formula
     kv = kv_cache(total, peak, fraction, per_tok, 0, max_tokens, max_gpu_total_bytes)
