@@ -161,7 +161,7 @@ def test_shipped_serve_options_table():
 def test_the_llmapi_serve_fact(tmp_path, model_dir, monkeypatch):
     """The registered probe over a real Facts: launch argv through mpirun, this interpreter's packages
     replaced by the TEST DOUBLE of an installed tensorrt_llm."""
-    from trtdiag.facts import Facts
+    from trtdiag.core.facts import Facts
 
     y = tmp_path / "c.yaml"
     y.write_text("free_gpu_memory_fraction: 0.85\n")
@@ -170,8 +170,10 @@ def test_the_llmapi_serve_fact(tmp_path, model_dir, monkeypatch):
     facts.set("gpu.inventory", {"nvml_error": None, "gpus": [{"index": 0}]})
     facts.set("container.info", {"runtime": {"in_container": False}})
     fact = facts["llmapi.serve"]
-    assert [(f["id"], f["severity"]) for f in fact["findings"]] == [("LLA002", "error")]
-    assert fact["command"]["model"] == str(model_dir) and fact["schema"]["kind"] == "installed"
+    assert fact["command"]["model"] == str(model_dir) and fact["schema"]["source"]["kind"] == "installed"
+    assert fact["yaml"] == {"free_gpu_memory_fraction": 0.85} and fact["visible_gpus"] == 1 and fact["in_container"] is False
+    derived = facts.derived("serve_check")["serve"]
+    assert [(f["id"], f["severity"]) for f in derived["findings"]] == [("LLA002", "error")]
     assert probe.serve_args(["python3", "-m", "tensorrt_llm.commands.serve", "m", "--port", "1"]) == ["m", "--port", "1"]
     assert probe.serve_args(["tritonserver", "--model-repository", "/m"]) is None
     assert Facts(options={"launch_argv": ["tritonserver"]})["llmapi.serve"] is None

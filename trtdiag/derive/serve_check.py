@@ -50,7 +50,8 @@ def check(cmd: dict[str, Any] | None, yaml_doc: Any = None, *, yaml_path: str | 
           schema: dict[str, Any] | None = None, installed_version: str | None = None, later: dict[str, dict] | None = None,
           visible_gpus: int | None = None, in_container: bool | None = None,
           model_info: dict[str, Any] | None = None, base_args: dict[str, Any] | None = None,
-          serve_options: dict[str, Any] | None = None, serve_flag_names: set[str] | None = None) -> dict[str, Any]:
+          serve_options: dict[str, Any] | None = None, serve_flag_names: set[str] | None = None,
+          cli_world_size_reported_elsewhere: bool = False) -> dict[str, Any]:
     """{"findings": [...], "args": merged LlmArgs, "world_size": n}.  ``base_args``: LlmArgs keys
     that come from elsewhere than the command line (the llmapi model passes none)."""
     out: list[dict[str, Any]] = []
@@ -97,10 +98,10 @@ def check(cmd: dict[str, Any] | None, yaml_doc: Any = None, *, yaml_path: str | 
             if kind == "unknown" and "." not in p["path"] and p["path"] in flag_names:
                 # the YAML uses a trtllm-serve flag's name (free_gpu_memory_fraction, kv_cache_free_gpu_memory_fraction):
                 # serve.py passes the YAML to LLM() as LlmArgs (llm_args | yaml), so the name is rejected there
-                out.append({"id": "LLA002", "severity": sev, "title": "A trtllm-serve flag name in the LLM-API YAML",
-                            "message": f"{p['path']} is the name of a trtllm-serve flag, not an LlmArgs field"
-                                       + (f"; in the YAML it is {p['suggestion']}" if p.get("suggestion") else "")
-                                       + " (the YAML goes to LLM() as LlmArgs, which forbids unknown keys)",
+                out.append({"id": "LLA002", "severity": sev, "title": "Unknown LLM-API option (a trtllm-serve flag's name)",
+                            "message": f"{p['path']} is not an LlmArgs field (it is the name of a trtllm-serve flag; the YAML goes "
+                                       "to LLM() as LlmArgs, which forbids unknown keys)"
+                                       + (f"; did you mean {p['suggestion']}?" if p.get("suggestion") else ""),
                             "evidence": {**{k: v for k, v in p.items() if k not in ("message", "kind")}, "schema": label}})
                 continue
             fid, title, s = {"unknown": ("LLA002", "Unknown LLM-API option", sev),
@@ -113,7 +114,10 @@ def check(cmd: dict[str, Any] | None, yaml_doc: Any = None, *, yaml_path: str | 
             ev["schema"] = label
             out.append({"id": fid, "severity": s, "title": title, "message": p["message"], "evidence": ev})
     ws = sl.world_size(args)
-    if visible_gpus is not None and ws > visible_gpus:
+    cli_ws = sl.world_size({k: v for k, v in cli.items() if "." not in k})
+    # with cli_world_size_reported_elsewhere the command line's own tp × pp is CTR004's question
+    # (exec passes it as the world size); only a YAML / --set that raises it is this finding's
+    if visible_gpus is not None and ws > visible_gpus and not (cli_world_size_reported_elsewhere and ws == cli_ws):
         out.append({"id": "LLA007", "severity": "error", "title": "More ranks than visible GPUs",
                     "message": f"tensor_parallel_size × pipeline_parallel_size × context_parallel_size = {ws}, but {visible_gpus} GPU(s) are visible",
                     "evidence": {"world_size": ws, "visible_gpus": visible_gpus,
@@ -136,9 +140,105 @@ def check(cmd: dict[str, Any] | None, yaml_doc: Any = None, *, yaml_path: str | 
             out.append({"id": "LLA009", "severity": "error", "title": "An engine directory for a release without the TensorRT backend",
                         "message": f"{mp} is a TensorRT engine (config.json with pretrained_config and build_config), but this release's "
                                    "TorchLlmArgs accepts backend 'pytorch' only: load the Hugging Face checkpoint instead", "evidence": model_info})
-    return {"findings": out, "args": args, "world_size": ws, "origin": merged["origin"]}
+    if schema:
+        from .llmargs_schema import flatten
+
+        flat = flatten(schema)
+        src = schema.get("source") or {}
+        for f in out:
+            ev = f.get("evidence") or {}
+            field = flat.get(ev.get("path") or "")
+            if field is None:
+                continue
+            ev.pop("line", None)
+            if field.get("source"):
+                ev["declared at"] = field["source"]
+            elif src.get("kind") == "installed" and field.get("line"):
+                ev["declared at"] = f"{src.get('path')}:{field['line']}"
+    return {"findings": out, "args": args, "world_size": ws, "origin": merged["origin"],
+            "has_yaml": yaml_doc is not None or bool(yaml_error) or bool(sets)}
 
 
 def _pytorch_only(schema: dict[str, Any]) -> bool:
     f = ((schema.get("models") or {}).get("TorchLlmArgs") or {}).get("fields", {}).get("backend") or {}
     return f.get("choices") == ["pytorch"] and "TrtLlmArgs" not in (schema.get("models") or {})
+
+
+# ------------------------------------------------------------------------------------------ derived
+
+def _pick_schema(installed_schema: dict[str, Any] | None, installed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The installed release's own schema; else the shipped table of its minor release; else the
+    newest shipped table (whose findings are then warnings: another release's)."""
+    from . import llmargs_tables as t
+
+    if installed_schema:
+        return installed_schema
+    rel = t.release_key((installed or {}).get("version"))
+    rels = t.shipped_releases()
+    if rel and rel in rels:
+        return t.shipped(rel)
+    return t.shipped("main") if "main" in rels else None
+
+
+def _later(schema: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    from . import llmargs_tables as t
+
+    own = (schema or {}).get("release") if (schema or {}).get("source", {}).get("kind") == "shipped" else None
+    return {r: s for r in t.shipped_releases() if r != own and r == "main" and (s := t.shipped(r))}
+
+
+def _register() -> None:
+    from ..core.facts import derived
+
+    @derived("serve_check")
+    def serve_check_fact(facts) -> dict[str, Any]:
+        """Findings of the trtllm-serve launch (``llmapi.serve``) and of the Triton llmapi models
+        (``llmapi.triton``), each tagged with its subject."""
+        from . import llmargs_tables as t
+        from . import triton_llmapi as tl
+
+        out: dict[str, Any] = {"serve": None, "triton": []}
+        s = facts.get("llmapi.serve")
+        if isinstance(s, dict):
+            schema = _pick_schema(s.get("schema"), s.get("installed"))
+            flags = set(t.shipped_serve_flag_names())
+            res = check(s.get("command"), s.get("yaml"), yaml_path=s.get("yaml_path"), yaml_error=s.get("yaml_error"),
+                        schema=schema, installed_version=(s.get("installed") or {}).get("version"),
+                        later=_later(schema),
+                        visible_gpus=s.get("visible_gpus"), in_container=s.get("in_container"), model_info=s.get("model_info"),
+                        serve_options=s.get("serve_options"), serve_flag_names=flags, cli_world_size_reported_elsewhere=True)
+            for f in res["findings"]:
+                f["subject"] = "trtllm-serve"
+            res["has_yaml"] = res.get("has_yaml") or bool(s.get("yaml_path"))
+            res["schema"] = (schema or {}).get("source")
+            res["schema_release"] = (schema or {}).get("release")
+            out["serve"] = res
+        tr = facts.get("llmapi.triton")
+        if isinstance(tr, dict):
+            schema = _pick_schema(tr.get("schema"), tr.get("installed"))
+            for m in tr.get("models") or []:
+                subject = f"triton:{m.get('name')}"
+                findings = []
+                for p in tl.check(m.get("pbtxt") or {}, m.get("yaml") if not m.get("yaml_error") else None, yaml_path=m.get("yaml_path"),
+                                  visible_gpus=tr.get("visible_gpus"), model_dir_info=m.get("model_info")):
+                    findings.append({"id": "LLA012", "severity": p["severity"], "title": "Triton llmapi model: " + p["id"],
+                                     "message": p["message"], "evidence": {k: v for k, v in p.items() if k not in ("message", "severity")},
+                                     "subject": subject})
+                doc = m.get("yaml")
+                if isinstance(doc, dict) and not m.get("yaml_error"):
+                    llm_args = {k: v for k, v in doc.items() if k != "triton_config"}
+                    res = check(None, llm_args, yaml_path=m.get("yaml_path"), schema=schema,
+                                installed_version=(tr.get("installed") or {}).get("version"), later=_later(schema),
+                                visible_gpus=None)  # ranks vs GPUs: LLA012 above
+                    for f in res["findings"]:
+                        f["subject"] = subject
+                    findings += res["findings"]
+                elif m.get("yaml_error"):
+                    findings.append({"id": "LLA001", "severity": "error", "title": "The llmapi model's YAML cannot be read",
+                                     "message": f"{m.get('yaml_path')}: {m['yaml_error']}", "evidence": {"path": m.get("yaml_path")},
+                                     "subject": subject})
+                out["triton"].append({"model": m.get("name"), "yaml_path": m.get("yaml_path"), "findings": findings})
+        return out
+
+
+_register()

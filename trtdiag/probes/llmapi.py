@@ -16,7 +16,7 @@ import os
 import re
 from typing import Any
 
-from ..facts import probe
+from ..core.facts import probe
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "llmargs")
 LLM_ARGS_REL = os.path.join("tensorrt_llm", "llmapi", "llm_args.py")
@@ -60,30 +60,14 @@ def schema_from_file(path: str) -> dict[str, Any] | None:
     return schema
 
 
-def shipped_releases() -> list[str]:
-    try:
-        return sorted(n[:-5] for n in os.listdir(DATA_DIR) if n.endswith(".json"))
-    except OSError:
-        return []
+from ..derive.llmargs_tables import DATA_DIR as _TABLES  # noqa: E402  (re-exported for callers)
+from ..derive.llmargs_tables import release_key, shipped_releases  # noqa: E402,F401
 
 
 def shipped(release: str) -> dict[str, Any] | None:
-    path = os.path.join(DATA_DIR, f"{release}.json")
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    data.setdefault("source", {})["kind"] = "shipped"
-    return data
+    from ..derive.llmargs_tables import shipped as _shipped
 
-
-def release_key(version: str | None) -> str | None:
-    """'1.2.0rc6.post1' → '1.2' (tables are per minor release)."""
-    if not version:
-        return None
-    parts = version.split(".")
-    return ".".join(parts[:2]) if len(parts) >= 2 else version
+    return _shipped(release, DATA_DIR)
 
 
 def schema_for(packages: dict[str, Any] | None, release: str | None = None) -> dict[str, Any] | None:
@@ -96,7 +80,7 @@ def schema_for(packages: dict[str, Any] | None, release: str | None = None) -> d
             s["release"] = inst.get("version")
             return s
     rel = release or release_key(inst.get("version") if inst else None)
-    if rel:
+    if rel and rel in shipped_releases(DATA_DIR):
         s = shipped(rel)
         if s is not None:
             return s
@@ -233,24 +217,12 @@ def serve_options_for(packages: dict[str, Any] | None) -> dict[str, Any] | None:
 def serve_flag_names(packages: dict[str, Any] | None = None) -> set[str]:
     """Names of trtllm-serve's flags without dashes: the installed serve.py's, else those of every
     shipped serve table (trtdiag/data/serve_options)."""
+    from ..derive.llmargs_tables import shipped_serve_flag_names
+
     inst = serve_options_for(packages)
     if inst:
         return {n.lstrip("-") for o in inst["options"] for n in o.get("names", []) if n.startswith("-")}
-    out: set[str] = set()
-    d = os.path.join(os.path.dirname(DATA_DIR), "serve_options")
-    try:
-        names = sorted(os.listdir(d))
-    except OSError:
-        return out
-    for n in names:
-        if n.endswith(".json"):
-            try:
-                with open(os.path.join(d, n), encoding="utf-8") as f:
-                    data = json.load(f)
-            except (OSError, ValueError):
-                continue
-            out.update(x.lstrip("-") for o in data.get("options", []) for x in o.get("names", []) if x.startswith("-"))
-    return out
+    return shipped_serve_flag_names()
 
 
 # ------------------------------------------------------------------------------------------ the fact
@@ -296,11 +268,13 @@ def _in_container(facts) -> bool | None:
 
 @probe("llmapi.serve")
 def llmapi_serve(facts) -> dict[str, Any] | None:
-    """What ``trtdiag exec -- trtllm-serve …`` will start, judged before launch: the command line
-    (:func:`trtdiag.derive.serve_launch.parse`), the YAML, the schema of the installed release (or a
-    shipped table), the model directory, and the findings of :func:`trtdiag.derive.serve_check.check`.
-    None when the launch command is not trtllm-serve."""
-    from ..derive import serve_check, serve_launch
+    """What ``trtdiag exec -- trtllm-serve …`` will start, gathered before launch: the command line
+    (:func:`trtdiag.derive.serve_launch.parse`), its YAML as ``yaml.safe_load`` reads it (or why it
+    cannot be read), the LlmArgs schema and trtllm-serve options of the installed tensorrt_llm
+    (parsed from its own source; None when not installed), the model directory
+    (:func:`model_dir_info`), the visible GPUs and whether this is a container.  The findings are
+    derived from this (``facts.derived("serve_check")``).  None when the launch is not trtllm-serve."""
+    from ..derive import serve_launch
 
     argv = facts.opt("launch_argv")
     if not argv:
@@ -309,18 +283,41 @@ def llmapi_serve(facts) -> dict[str, Any] | None:
     if rest is None:
         return None
     cmd = serve_launch.parse(rest)
-    try:
-        packages = facts.get("python.packages")
-    except Exception:
-        packages = None
-    schema = schema_for(packages)
+    packages = facts.get("python.packages")
     inst = installed(packages)
-    later = {r: shipped(r) for r in shipped_releases() if not schema or r != schema.get("release")}
     doc, err = (read_yaml(cmd["yaml"]) if cmd.get("yaml") else (None, None))
-    res = serve_check.check(cmd, doc, yaml_path=cmd.get("yaml"), yaml_error=err, schema=schema,
-                            installed_version=inst.get("version") if inst else None, later={k: v for k, v in later.items() if v},
-                            visible_gpus=_visible_gpus(facts), in_container=_in_container(facts),
-                            model_info=model_dir_info(cmd["model"]) if cmd.get("model") else None,
-                            serve_options=serve_options_for(packages), serve_flag_names=serve_flag_names(packages))
-    return {"command": cmd, "yaml_path": cmd.get("yaml"), "schema": (schema or {}).get("source"),
-            "schema_release": (schema or {}).get("release"), "installed": inst, **res}
+    return {"command": cmd, "yaml_path": cmd.get("yaml"), "yaml": doc, "yaml_error": err, "installed": inst,
+            "schema": schema_from_installed(packages), "serve_options": serve_options_for(packages),
+            "model_info": model_dir_info(cmd["model"]) if cmd.get("model") else None,
+            "visible_gpus": _visible_gpus(facts), "in_container": _in_container(facts)}
+
+
+@probe("llmapi.triton")
+def llmapi_triton(facts) -> dict[str, Any] | None:
+    """The Triton llmapi models of the model repository (``--model-repo`` or the launch command's):
+    config.pbtxt, the YAML model.py will read (``LLM_CONFIG_PATH`` or ``1/model.yaml``) and its
+    ``model`` directory, plus the installed schema.  None without a repository or an llmapi model."""
+    root = facts.opt("model_repo")
+    if not root or not os.path.isdir(root):
+        return None
+    env = {"LLM_CONFIG_PATH": os.environ["LLM_CONFIG_PATH"]} if os.environ.get("LLM_CONFIG_PATH") else {}
+    models = llmapi_models(root, env)
+    if not models:
+        return None
+    for m in models:
+        model = (m.get("yaml") or {}).get("model") if isinstance(m.get("yaml"), dict) else None
+        m["model_info"] = model_dir_info(str(model)) if isinstance(model, str) else None
+    packages = facts.get("python.packages")
+    return {"root": root, "models": models, "installed": installed(packages), "schema": schema_from_installed(packages),
+            "visible_gpus": _visible_gpus(facts), "env": env}
+
+
+def schema_from_installed(packages: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The installed release's own schema (never a shipped table: the derivation picks those)."""
+    inst = installed(packages)
+    if inst and inst.get("llm_args"):
+        s = schema_from_file(inst["llm_args"])
+        if s is not None:
+            s["release"] = inst.get("version")
+            return s
+    return None
