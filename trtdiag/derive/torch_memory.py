@@ -163,14 +163,14 @@ def estimate(hf: dict[str, Any], total: int, *, tp: int = 1, pp: int = 1, ep: in
              max_num_tokens: int = 8192, max_seq_len: int | None = None, max_batch_size: int = 2048,
              fraction: float | None = None, kv_cache_dtype: str | None = None, max_tokens: int | None = None,
              max_gpu_total_bytes: int | None = None, attention_dp: bool = False,
-             non_torch: int = CUDA_CONTEXT + NON_TORCH_EXTRA) -> dict[str, Any]:
+             non_torch: int = CUDA_CONTEXT + NON_TORCH_EXTRA, other_used: int = 0) -> dict[str, Any]:
     """One rank before launch: weights, activations, the KV cache the formula gives, and how many
     ``max_seq_len`` sequences it holds against ``max_batch_size``.  Defaults: trtllm-serve's
     (max_batch_size 2048, max_num_tokens 8192, fraction 0.9)."""
     w = weights_per_rank(hf, tp, pp, ep, attention_dp)
     act = activation_bytes(hf, max_num_tokens, 1 if attention_dp else tp)
     per_tok = kv_size_per_token(hf, tp, pp, kv_cache_dtype, attention_dp)
-    peak = w["bytes"] + act + non_torch  # the temporary KV of the profiling pass is added back by the formula
+    peak = w["bytes"] + act + non_torch + other_used  # the temporary KV of the profiling pass is added back by the formula
     kv = kv_cache(total, peak, fraction, per_tok, 0, max_tokens, max_gpu_total_bytes)
     seq = max_seq_len or hf.get("max_position_embeddings") or 0
     window = hf.get("sliding_window") if hf.get("sliding_window") and not hf.get("layer_types") else None
@@ -178,7 +178,7 @@ def estimate(hf: dict[str, Any], total: int, *, tp: int = 1, pp: int = 1, ep: in
     blocks_per_seq = math.ceil(seq_kv / TOKENS_PER_BLOCK) if seq_kv else 0
     seqs = kv["blocks"] // blocks_per_seq if blocks_per_seq else 0
     return {"weights": w["bytes"], "precision": w["precision"], "params": w["params"], "activations": act,
-            "non_torch": non_torch, "peak_estimate": peak, "total": total, "kv_size_per_token": per_tok,
+            "non_torch": non_torch, "other_used": other_used, "peak_estimate": peak, "total": total, "kv_size_per_token": per_tok,
             **kv, "max_seq_len": seq, "blocks_per_sequence": blocks_per_seq, "sequences": seqs,
             "max_batch_size": max_batch_size, "fits_load": total - peak > 0 and kv["max_tokens"] > 0,
             "holds_batch": seqs >= max_batch_size}
@@ -237,7 +237,8 @@ def available_from_log(p: dict[str, Any]) -> float | None:
 
 # ------------------------------------------------------------------------------------------ plan
 
-def plan(hf: dict[str, Any], total: int, args: dict[str, Any] | None = None, *, gpu_cc: tuple[int, int] | None = None) -> dict[str, Any]:
+def plan(hf: dict[str, Any], total: int, args: dict[str, Any] | None = None, *, gpu_cc: tuple[int, int] | None = None,
+         other_used: int = 0) -> dict[str, Any]:
     """``trtdiag plan`` for the PyTorch backend: the estimate at the merged LlmArgs ``args`` and a
     row per lever that changes the KV cache (fraction 0.95, max_num_tokens halved, an FP8 KV cache,
     twice the tensor parallelism).  ``args``: merged LlmArgs (trtllm-serve's defaults where absent:
@@ -255,7 +256,7 @@ def plan(hf: dict[str, Any], total: int, args: dict[str, Any] | None = None, *, 
                 kv_cache_dtype=kv.get("dtype") if isinstance(kv.get("dtype"), str) else None,
                 max_tokens=num(kv.get("max_tokens"), None), max_gpu_total_bytes=num(kv.get("max_gpu_total_bytes"), None) or None,
                 attention_dp=bool(args.get("enable_attention_dp")))
-    asked = estimate(hf, total, **base)
+    asked = estimate(hf, total, **base, other_used=other_used)
     fp8_ok = gpu_cc is None or tuple(gpu_cc) >= (8, 9)
     levers = []
     cands = [("free_gpu_memory_fraction 0.95", {"fraction": 0.95}, "kv_cache_config.free_gpu_memory_fraction: 0.95"),
@@ -265,7 +266,7 @@ def plan(hf: dict[str, Any], total: int, args: dict[str, Any] | None = None, *, 
         cands.append(("FP8 KV cache", {"kv_cache_dtype": "fp8"}, "kv_cache_config.dtype: fp8"))
     cands.append((f"tensor_parallel_size {base['tp'] * 2}", {"tp": base["tp"] * 2}, f"tensor_parallel_size: {base['tp'] * 2}"))
     for label, change, yaml_line in cands:
-        e = estimate(hf, total, **{**base, **change})
+        e = estimate(hf, total, **{**base, **change}, other_used=other_used)
         levers.append({"lever": label, "yaml": yaml_line, "weights": e["weights"], "kv_tokens": e["max_tokens"], "kv_bytes": e["kv_bytes"],
                        "sequences": e["sequences"], "fits_load": e["fits_load"], "gain_tokens": e["max_tokens"] - asked["max_tokens"]})
     return {"asked": asked, "levers": levers, "inputs": base}
@@ -302,8 +303,10 @@ def table(p: dict[str, Any]) -> str:
 
 def summary(e: dict[str, Any]) -> str:
     """One line: total − (weights + activations + non-torch) → × fraction → KV tokens → sequences."""
+    other = e.get("other_used") or 0
     return (f"{e['total'] / GiB:.2f} GiB − weights {e['weights'] / GiB:.2f} − activations {e['activations'] / GiB:.2f}"
-            f" − non-torch {e['non_torch'] / GiB:.2f} = {(e['total'] - e['peak_estimate']) / GiB:.2f} GiB; × {e['fraction']:g}"
+            f" − non-torch {e['non_torch'] / GiB:.2f}" + (f" − in use before {other / GiB:.2f}" if other else "")
+            + f" = {(e['total'] - e['peak_estimate']) / GiB:.2f} GiB; × {e['fraction']:g}"
             f" = {e['available_kv_mem'] / GiB:.2f} GiB = {e['max_tokens']:,} tokens at {e['kv_size_per_token']:,} B/token"
             + (f" (capped by {e['capped_by']})" if e.get("capped_by") else "")
             + f" = {e['sequences']} sequences of {e['max_seq_len']} tokens")
