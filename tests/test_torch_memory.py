@@ -129,3 +129,15 @@ def test_attention_dp_keeps_the_whole_attention_on_each_rank():
     pc = tm.param_counts(hf)
     assert adp - tp == pytest.approx(pc["attention"] * (1 - 1 / 8), rel=1e-6)  # FP8: 1 byte per weight
     assert tm.kv_size_per_token(hf, tp=8, attention_dp=True) == tm.kv_size_per_token(hf, tp=1)
+
+
+def test_explain_names_the_kv_cache_numbers_of_a_public_log():
+    from tests.conftest import run_json
+
+    code, rep = run_json("explain", str(D / "nvidia-trtllm-6294.log"))
+    f = next(f for f in rep["findings"] if f["id"] == "EXP:pytorch-kv-cache-sizing")
+    ev = f["evidence"]
+    assert ev["max_tokens"] == "860308" and ev["kv_gib"] == "52.51" and ev["tokens"] == "860320"
+    # the same numbers as the extractor explain's arithmetic uses
+    p = tm.parse_log((D / "nvidia-trtllm-6294.log").read_text())
+    assert p["both_set"]["max_tokens"] == int(ev["max_tokens"]) and p["allocated"]["gib"] == float(ev["kv_gib"])
