@@ -90,9 +90,9 @@ def run(args, target_fn) -> int:
     context = {"model_config": args.model_config}
     if args.llm_api_options:
         context["llm_api_options"] = args.llm_api_options
-    report = Report(command="plan", findings=[verdict, table], context=context, duration_s=time.perf_counter() - t0)
-    if not args.json:
-        table.evidence = {"levers": table.evidence["levers"],
-                          "set with": "; ".join(f"{r['lever']}: {r['yaml']}" for r in p["levers"])}
+    report = Report(command="plan", findings=[verdict, table], context=context, duration_s=time.perf_counter() - t0,
+                    empty="Nothing to plan.", quiet_info=False)
+    # the terminal and markdown show the table and the levers' YAML; the structured evidence is for --json
+    table.display = {"levers": table.evidence["levers"], "set with": "; ".join(f"{r['lever']}: {r['yaml']}" for r in p["levers"])}
     print_report(report, args)
     return 1 if verdict.severity is Severity.ERROR else 0
