@@ -73,6 +73,7 @@ from ..errors import InputError
 HEAD = 256  # bytes read from the start of every plan
 ENGINE_PREFIX = 64  # bytes read at the engine section, when it lies beyond HEAD
 FOOTER = 4
+MAX_SECTIONS = 8  # TensorRT 11.4 knows four section tags
 
 MAGIC_FTRT = b"ftrt"
 MAGIC_PTRT = b"ptrt"
@@ -171,10 +172,10 @@ def archive_release(b: bytes) -> str | None:
 def sections_of(head: bytes) -> tuple[list[dict[str, Any]], str | None]:
     """The section table of an ``ftrt`` header (entries that fit in ``head``) and a problem, if any."""
     (count,) = struct.unpack_from("<Q", head, 8)
-    if count > (len(head) - 32) // 24:
-        return [], f"section table says {count} entries, more than the first {len(head)} bytes can hold"
+    if count > MAX_SECTIONS:
+        return [], f"the section table says {count:,} entries; real plans have 1 or 2"
     out = []
-    for i in range(count):
+    for i in range(min(count, (len(head) - 32) // 24)):  # the entries that fit in what was read
         raw, _pad, off, size = struct.unpack_from("<4sIQQ", head, 32 + 24 * i)
         name = section_name(raw)
         out.append({"name": name, "offset": off, "size": size, "meaning": SECTION_TAGS.get(name, "unknown section")})
@@ -298,8 +299,9 @@ def _ftrt(head: bytes, size: int, engine: bytes | None, footer: bytes | None, ou
         if s["offset"] + s["size"] > size:
             out["problems"].append(f"section {s['name']} ends at {s['offset'] + s['size']:,}, past the end of the file ({size:,} bytes)")
     eng = next((s for s in sections if s["name"] == "ENGN"), None)
+    (count,) = struct.unpack_from("<Q", head, 8)
     if eng is None:
-        if not problem:
+        if not problem and len(sections) == count:
             out["problems"].append("no ENGN (engine) section in the section table")
     else:
         blob = head[eng["offset"]:eng["offset"] + ENGINE_PREFIX] if eng["offset"] + ENGINE_PREFIX <= len(head) else (engine or b"")
@@ -316,6 +318,8 @@ def _ftrt(head: bytes, size: int, engine: bytes | None, footer: bytes | None, ou
             if erel and out["release"] and erel != out["release"]:
                 out["notes"].append(f"the engine section records release {erel}, the header {out['release']}: the runtime "
                                     "checks the engine section's")
+                out["release"] = erel
+                out["release_source"] = "the engine section's first four u8 fields (the header's bytes 24..27 differ)"
                 out["confidence"]["release"] = LIKELY
             elif erel and out["release"]:
                 out["notes"].append("the engine section records the same release (the copy the runtime checks)")

@@ -1,0 +1,120 @@
+"""trtdiag.parsers.plan on every real plan of tests/data/engines/plans/MANIFEST.json.
+
+Each plan is rebuilt from its recorded excerpt (tests/plan_excerpts.py) and read through the real
+file path; what the reader says must be what the bytes and the sources say.  The three plans
+kept whole (shared/fixtures) are also read as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from trtdiag.parsers import plan
+
+from .plan_excerpts import MANIFEST, PLANS, rebuild
+
+IDS = [e["id"] for e in MANIFEST]
+
+# what each real plan is, as its bytes and the public sources say (release, serialization version)
+EXPECTED = {
+    "10.15.1.29": ("ftrt", 240, ["ENGN", "WGHT"], "rtrt"),
+    "10.6.0.26": ("ftrt", 239, ["ENGN", "WGHT"], "rtrt"),
+    "10.3.0.26": ("ftrt", 239, ["ENGN"], "rtrt"),
+    "8.6.1.6": ("ftrt", 236, ["ENGN"], None),
+    "8.5.1.7": ("ptrt", 232, [], None),
+    "8.2.1.9": ("ptrt", 205, [], None),
+    "8.2.1.8": ("ptrt", 205, [], None),
+    "8.0.1.6": ("ptrt", 43, [], None),
+    "7.1.3.4": ("ptrt", 97, [], None),
+    "7.1.3.0": ("ptrt", 97, [], None),
+}
+
+
+def test_manifest_covers_every_layout():
+    kinds = {e["decoded"]["kind"] for e in MANIFEST}
+    assert kinds == {"ftrt", "ptrt", "lfs-pointer"}
+    releases = {e["decoded"]["release"] for e in MANIFEST if e["decoded"]["release"]}
+    assert {r.split(".")[0] for r in releases} == {"7", "8", "10"}
+    assert len(MANIFEST) >= 20
+    for e in MANIFEST:  # every entry names its source as owner/name@commit:path
+        assert "@" in e["source"] and ":" in e["source"] and len(e["sha256"]) == 64
+
+
+@pytest.mark.parametrize("ident", IDS)
+def test_every_real_plan_reads_as_its_bytes_and_sources_say(ident, tmp_path):
+    e = next(x for x in MANIFEST if x["id"] == ident)
+    p = plan.read(rebuild(e, tmp_path))
+    # the reader on the rebuilt file says what the harvest recorded from the whole file
+    for k in ("kind", "release", "serialization_version", "platform_tag", "size_matches", "footer_ok", "weights_section"):
+        assert p[k] == e["decoded"][k], k
+    assert [s["name"] for s in p["sections"]] == [s["name"] for s in e["decoded"]["sections"]]
+    if p["kind"] == "lfs-pointer":
+        assert p["release"] is None and "git lfs pull" in p["problems"][0]
+        return
+    kind, sv, sections, tag = EXPECTED[p["release"]]
+    assert (p["kind"], p["serialization_version"], [s["name"] for s in p["sections"]], p["platform_tag_text"]) == (kind, sv, sections, tag)
+    # no false platform or corruption problem on any real plan
+    assert p["problems"] == []
+    if kind == "ftrt":
+        assert p["size_matches"] and p["footer_ok"] and p["confidence"]["release"] == "established"
+        assert p["engine_release"] == p["release"]  # the copy the runtime checks agrees with bytes 24..27
+
+
+def test_wght_is_a_section_of_the_same_file():
+    """WGHT holds the weights apart from the engine section, inside the plan (not a separate file)."""
+    e = next(x for x in MANIFEST if x["id"].startswith("10.6.0.26"))
+    w = next(s for s in e["decoded"]["sections"] if s["name"] == "WGHT")
+    assert w["offset"] + w["size"] <= e["size"] and e["size"] - (w["offset"] + w["size"]) < 64
+
+
+@pytest.mark.parametrize("name", ["trt8.6.1.6_hackathon2023_model.plan", "ptrt_jetson2021_ppo_model.trt", "lfs-pointer_model.plan"])
+def test_kept_plans_read_whole(name):
+    p = plan.read(PLANS / name)
+    assert {"trt8": "8.6.1.6", "ptrt": "7.1.3.0", "lfs-": None}[name[:4]] == p["release"]
+
+
+def test_rtrt_tag_is_no_platform_mismatch():
+    e = next(x for x in MANIFEST if x["id"].startswith("10.6.0.26"))
+    p = plan.parse(bytes.fromhex(e["head_hex"]), e["size"])
+    assert p["platform_tag_text"] == "rtrt" and "platform it was built on" in p["platform"]
+    assert not any("platform" in x for x in p["problems"])
+
+
+def test_unknown_platform_tag_is_a_problem():
+    e = next(x for x in MANIFEST if x["id"].startswith("10.6.0.26"))
+    head = bytearray(bytes.fromhex(e["head_hex"]))
+    head[28:32] = b"qtrt"
+    p = plan.parse(bytes(head), e["size"])
+    assert "Windows" in p["platform"]
+    head[28:32] = b"\x07\0\0\0"
+    p = plan.parse(bytes(head), e["size"])
+    assert any("platform tag 7" in x for x in p["problems"])
+
+
+@pytest.mark.parametrize("data", [b"", b"ftrt", b"ptrt\0\0", b"\0" * 300, b"ftrt" + b"\xff" * 300, b"ptrt" + b"\xff" * 60])
+def test_odd_bytes_never_crash(data):
+    p = plan.parse(data[: plan.HEAD], len(data), data[:64], data[-4:])
+    assert isinstance(plan.describe(p), str)
+
+
+def test_reads_are_bounded_on_a_20gb_sparse_plan(tmp_path):
+    e = next(x for x in MANIFEST if x["id"].startswith("10.15.1.29"))
+    big = dict(e, size=20 << 30, id="big")
+    small = dict(e, id="small")
+    pb, ps = rebuild(big, tmp_path), rebuild(small, tmp_path)
+
+    def best(p):
+        t = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            plan.read(p)
+            t.append(time.perf_counter() - t0)
+        return min(t)
+
+    r = plan.read(pb)
+    assert r["size"] == 20 << 30 and r["size_matches"] is False  # its header says 150,548 bytes
+    assert best(pb) < 2 * best(ps) + 0.001
+    assert os.stat(pb).st_blocks * 512 < 1 << 20  # sparse: nothing was written in between

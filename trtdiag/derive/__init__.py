@@ -1,0 +1,1 @@
+"""Pure facts derived from other facts (no I/O)."""
