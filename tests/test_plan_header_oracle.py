@@ -88,9 +88,9 @@ def test_version_bytes_are_not_what_the_11_4_runtime_checks():
     # the runtime checks the engine section's own copy of the release (its first four u8 fields;
     # lean-11.4.0.106_real-plans-v2.json, variants 'engn_version=245'): where the header's bytes
     # 24..27 disagree with it, the engine section's is the release reported
-    h = plan_header.parse(mutate("ver11.4.0.106@24")[:256], len(BASE))
+    h = plan_header.parse(mutate("ver11.4.0.106@24")[: plan_header.HEAD], len(BASE))
     assert h["version"] == "8.6.1.6" and h["candidate_version"] == "11.4.0.106"
-    assert plan_header.parse(BASE[:256], len(BASE))["version"] == "8.6.1.6"
+    assert plan_header.parse(BASE[: plan_header.HEAD], len(BASE))["version"] == "8.6.1.6"
 
 
 @pytest.mark.parametrize("name", sorted(ORACLE["engines"]))

@@ -118,3 +118,21 @@ def test_reads_are_bounded_on_a_20gb_sparse_plan(tmp_path):
     assert r["size"] == 20 << 30 and r["size_matches"] is False  # its header says 150,548 bytes
     assert best(pb) < 2 * best(ps) + 0.001
     assert os.stat(pb).st_blocks * 512 < 1 << 20  # sparse: nothing was written in between
+
+
+# the GPU each plan was built on, as the device structure after the release fields says; each is
+# the GPU its repository is about (a Jetson Nano at 921.6 MHz with a 64-bit bus and 256 KiB L2 for
+# the 5.3 ones, a Jetson Xavier for 7.2, RTX 30xx/40xx desktops for 8.6/8.9, a T4 for 10.3)
+BUILT_ON = {"10.15.1.29": (8, 6), "10.6.0.26": (7, 5), "10.3.0.26": (7, 5), "8.6.1.6_mn12you": (8, 6), "8.6.1.6_ybwerneck": (8, 9),
+            "8.6.1.6_smile2game": (8, 9), "8.5.1.7": (7, 5), "8.2.1": (5, 3), "8.0.1.6": (5, 3), "7.1.3.0": (7, 2), "7.1.3.4": (7, 5)}
+
+
+@pytest.mark.parametrize("ident", [i for i in IDS if not i.startswith("lfs")])
+def test_compute_capability_the_plan_was_built_for(ident, tmp_path):
+    e = next(x for x in MANIFEST if x["id"] == ident)
+    p = plan.read(rebuild(e, tmp_path))
+    want = next(v for k, v in BUILT_ON.items() if ident.startswith(k))
+    assert tuple(p["built_on"]["compute_capability"]) == want
+    assert p["confidence"]["compute_capability"] == "inferred"
+    if want == (5, 3):
+        assert p["built_on"]["sm_clock_khz"] == 921600 and p["built_on"]["l2_bytes"] == 256 << 10

@@ -4,7 +4,7 @@
 For every ``*.plan`` / ``*.engine`` / ``*.trt`` blob in the history of each git directory given
 (bare mirrors of public GitHub repositories), writes one MANIFEST entry: the source
 (``owner/name@commit:path``), size, sha256, the first 256 bytes and the engine section's first
-32 bytes and the last 4 bytes as hex (a short excerpt of facts), and what trtdiag's reader
+256 bytes and the last 4 bytes as hex (a short excerpt of facts), and what trtdiag's reader
 (:mod:`trtdiag.parsers.plan`) decodes from them.  The plans themselves are not committed: tests
 rebuild a plan-shaped byte string from the excerpt (tests/test_plan_reader.py).
 
@@ -48,7 +48,7 @@ def repo_name(gitdir: str) -> str:
 
 
 def excerpt(data: bytes) -> dict:
-    head = data[: plan.HEAD]
+    head = data[:256]
     rec = {"head_hex": head.hex(), "engine_prefix_hex": None, "engine_offset": None, "footer_hex": data[-plan.FOOTER:].hex() if len(data) >= 32 + plan.FOOTER else None}
     if head[:4] == plan.MAGIC_FTRT and len(head) >= 32:
         secs, _ = plan.sections_of(head)
@@ -59,7 +59,7 @@ def excerpt(data: bytes) -> dict:
     return rec
 
 
-DECODED_KEYS = ("kind", "layout", "release", "serialization_version", "archive", "sections", "weights_section",
+DECODED_KEYS = ("kind", "layout", "release", "engine_release", "serialization_version", "archive", "sections", "weights_section", "built_on",
                 "lean_runtime_embedded", "platform_tag", "platform_tag_text", "platform", "size_field", "size_matches",
                 "footer_ok", "confidence", "problems")
 
@@ -68,7 +68,7 @@ def decode(data: bytes) -> dict:
     ex = excerpt(data)
     engine = bytes.fromhex(ex["engine_prefix_hex"]) if ex["engine_prefix_hex"] else None
     footer = bytes.fromhex(ex["footer_hex"]) if ex["footer_hex"] else None
-    p = plan.parse(data[: plan.HEAD], len(data), engine, footer)
+    p = plan.parse(data[:256], len(data), engine, footer)
     return {k: p[k] for k in DECODED_KEYS}
 
 
@@ -131,7 +131,7 @@ def main() -> int:
     entries.sort(key=lambda e: e["id"])
     doc = {
         "about": "Real TensorRT plans from public repositories: source, size, sha256, a short excerpt of their bytes "
-                 "(first 256, the engine section's first 32, the last 4) and what trtdiag.parsers.plan decodes. "
+                 "(first 256, the engine section's first 256, the last 4) and what trtdiag.parsers.plan decodes. "
                  "Written by tools/harvest_plans.py; the plans themselves are not kept, except those listed with kept_as.",
         "plans": entries,
     }

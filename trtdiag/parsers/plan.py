@@ -70,8 +70,8 @@ from typing import Any
 from ..fsutil import _open_regular, describe_oserror
 from ..errors import InputError
 
-HEAD = 256  # bytes read from the start of every plan
-ENGINE_PREFIX = 64  # bytes read at the engine section, when it lies beyond HEAD
+HEAD = 512  # bytes read from the start of every plan
+ENGINE_PREFIX = 256  # bytes read at the engine section, when it lies beyond HEAD
 FOOTER = 4
 MAX_SECTIONS = 8  # TensorRT 11.4 knows four section tags
 
@@ -124,9 +124,23 @@ def _base(size: int) -> dict[str, Any]:
         "serialization_version": None,
         "archive": None, "sections": [], "weights_section": None, "lean_runtime_embedded": None,
         "platform_tag": None, "platform_tag_text": None, "platform": None, "footer_ok": None,
-        "confidence": {"release": UNKNOWN, "serialization_version": UNKNOWN, "platform": UNKNOWN},
+        "built_on": None,
+        "confidence": {"release": UNKNOWN, "serialization_version": UNKNOWN, "platform": UNKNOWN, "compute_capability": UNKNOWN},
         "notes": [], "problems": [],
     }
+
+
+def _device(out: dict[str, Any], archive: bytes) -> None:
+    for tag in U8_FIELD_TAGS:
+        i = archive.find(tag, 12, 48)
+        if i >= 0:
+            dev = device_of(archive_fields(archive, i))
+            if dev:
+                out["built_on"] = dev
+                out["confidence"]["compute_capability"] = LIKELY
+                out["notes"].append(f"built on a GPU of compute capability {dev['compute_capability'][0]}.{dev['compute_capability'][1]} "
+                                    "(the device structure after the release fields)")
+            return
 
 
 def std_archive(b: bytes) -> dict[str, Any] | None:
@@ -166,6 +180,64 @@ def archive_release(b: bytes) -> str | None:
                 return None
             vals.append(b[at + 4])
         return ".".join(map(str, vals))
+    return None
+
+
+_FIELD_SIZES = {0x02: 1, 0x0A: 1, 0x07: 4, 0x08: 8, 0x09: 8}  # u8, bool, u32, u64, u64 (tag's low byte)
+
+
+def archive_fields(b: bytes, start: int, limit: int = 40) -> list[tuple[str, int | None]]:
+    """The tagged fields of an archive from ``start``: ("u8", 8), ("u32", 86), ("open", None) …;
+    stops at the first byte run that is no field tag."""
+    out: list[tuple[str, int | None]] = []
+    i = start
+    while len(out) < limit and i + 4 <= len(b):
+        tag = b[i:i + 4]
+        if tag[1:4] not in (b"\x80\x01\x00", b"\x00\x01\x00"):
+            break
+        n = _FIELD_SIZES.get(tag[0])
+        i += 4
+        if n is None:
+            out.append(("open", None))  # a structure or list begins (0x12, 0x10, 0xd2 …)
+            continue
+        if i + n > len(b):
+            break
+        v = b[i] if n == 1 else struct.unpack_from("<I" if n == 4 else "<Q", b, i)[0]
+        out.append(("u8" if n == 1 else "u32" if n == 4 else "u64", v))
+        i += n
+    return out
+
+
+def device_of(fields: list[tuple[str, int | None]]) -> dict[str, Any] | None:
+    """The GPU a plan was built on, from the device structure after the release fields.
+
+    Two layouts are seen in real plans (tests/data/engines/plans/MANIFEST.json): up to 10.6 the
+    structure opens with u32 major, u32 minor, u32 SM clock (kHz), u32 memory clock (kHz),
+    u32 bus width, u64 L2 size (a Jetson Nano plan: 5.3, 921,600 kHz, 64-bit, 256 KiB; an
+    RTX 4090's: 8.9, 384-bit, 72 MiB); in 10.15 it opens with u64 total memory, u64 L2 size,
+    and holds major, minor after two u32 1024 (an RTX 3060 12 GB's: 8.6, 28 SMs).  The
+    compute capability is what TensorRT checks at load ("expecting compute X got compute Y").
+    """
+    vals = [(k, v) for k, v in fields[4:] if k != "open"]  # after the four release u8 fields
+    if vals and vals[0] == ("u32", 0):  # 8.6 and 10.x write a u32 0 before the structure
+        vals = vals[1:]
+    if len(vals) < 6:
+        return None
+    (k0, v0), (k1, v1) = vals[0], vals[1]
+    if k0 == k1 == "u32" and 3 <= v0 <= 15 and 0 <= v1 <= 9 and vals[2][0] == "u32" and vals[2][1] > 100_000:
+        return {"compute_capability": [v0, v1], "sm_clock_khz": vals[2][1], "memory_clock_khz": vals[3][1],
+                "memory_bus_width": vals[4][1], "l2_bytes": vals[5][1], "layout": "major/minor first (TensorRT 7.1 .. 10.6 plans)"}
+    if k0 == "u64" and v0 > 1 << 30:
+        for i in range(len(vals) - 3):
+            (a, x), (b_, y), (c, mj), (d, mn) = vals[i:i + 4]
+            if a == b_ == c == d == "u32" and x == y == 1024 and 3 <= mj <= 15 and 0 <= mn <= 9:
+                dev = {"compute_capability": [mj, mn], "total_memory": v0, "l2_bytes": vals[1][1],
+                       "layout": "total memory first (TensorRT 10.15 plans)"}
+                if len(vals) > 5 and vals[3][0] == "u32":
+                    dev["sm_clock_khz"], dev["memory_clock_khz"], dev["memory_bus_width"] = vals[3][1], vals[4][1], vals[5][1]
+                if i >= 2 and vals[i - 2][0] == "u32":
+                    dev["sm_count"] = vals[i - 2][1]
+                return dev
     return None
 
 
@@ -242,6 +314,7 @@ def _ptrt(head: bytes, size: int, out: dict[str, Any]) -> dict[str, Any]:
                 out["size_field"] = size
                 out["size_matches"] = True
     rel = archive_release(head[:96])
+    _device(out, head)
     if rel:
         out["release"] = rel
         out["release_source"] = "the archive's first four u8 fields"
@@ -314,6 +387,7 @@ def _ftrt(head: bytes, size: int, engine: bytes | None, footer: bytes | None, ou
             out["serialization_version"] = arc["version"]
             out["confidence"]["serialization_version"] = SURE if arc["form"] == "ptrt/version" else LIKELY
             erel = archive_release(blob)
+            _device(out, blob)
             out["engine_release"] = erel
             if erel and out["release"] and erel != out["release"]:
                 out["notes"].append(f"the engine section records release {erel}, the header {out['release']}: the runtime "
