@@ -44,7 +44,7 @@ def rebuild(e: dict, where: Path) -> Path:
     with open(p, "wb") as fh:
         head = bytes.fromhex(e["head_hex"])
         fh.write(head)
-        if e.get("engine_prefix_hex") and e["engine_offset"] >= len(head):
+        if e.get("engine_prefix_hex"):
             fh.seek(e["engine_offset"])
             fh.write(bytes.fromhex(e["engine_prefix_hex"]))
         if e.get("footer_hex"):
