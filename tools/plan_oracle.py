@@ -74,11 +74,49 @@ def variants(name: str, data: bytes) -> dict[str, bytes]:
     return {f"{name}|{k}": v for k, v in out.items()}
 
 
+def device_variants(name: str, data: bytes) -> dict[str, bytes]:
+    """Variants that pass the version checks (the engine section's serialization version and
+    release set to the runtime's own, 245 and 11.4.0.106), so the runtime's next check, the
+    device's compute capability, answers; and the same with the compute capability fields the
+    reader decodes set to 8.0 and to 9.0, to see that they are what the runtime compares."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from trtdiag.parsers import plan as P
+
+    if data[:4] != b"ftrt":
+        return {}
+    eng = next((s for s in sections(data) if s[1] == b"ENGN"), None)
+    if not eng:
+        return {}
+    o = eng[2]
+    blob = data[o:o + 512]
+    (f4,) = struct.unpack_from("<I", blob, 4)
+    base = put(data, o + (4 if f4 else 8), struct.pack("<I", 245))
+    i = blob.find(P.U8_FIELD_TAGS[0], 12, 48)
+    if i < 0:
+        return {}
+    offs: list[int] = []
+    fields = P.archive_fields(blob, i, 60, offs)
+    for k, rel in enumerate((11, 4, 0, 106)):
+        base = put(base, o + offs[k], bytes([rel]))
+    out = {"pass-version-checks": base}
+    dev = P.device_of(fields)
+    if dev:
+        mj, mn = dev["compute_capability"]
+        # where the decoded major/minor sit: the first (u32 mj, u32 mn) pair after the release fields
+        at = next(j for j in range(4, len(fields) - 1) if fields[j] == ("u32", mj) and fields[j + 1] == ("u32", mn))
+        for cc in ((8, 0), (9, 0)):
+            d = put(base, o + offs[at], struct.pack("<I", cc[0]))
+            out[f"pass-version-checks,cc={cc[0]}.{cc[1]}"] = put(d, o + offs[at + 1], struct.pack("<I", cc[1]))
+    return {f"{name}|{k}": v for k, v in out.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--engines", required=True)
     ap.add_argument("--variants", action="store_true")
     ap.add_argument("--variant-of", action="append", default=[], help="plan ids to make variants of (default: one per release)")
+    ap.add_argument("--device-variants", action="store_true", help="only the compute-capability variants of the WGHT plans")
+    ap.add_argument("--skip-plans", action="store_true", help="do not deserialize the plans themselves again")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
     oracle = Oracle()
@@ -87,7 +125,7 @@ def main() -> int:
            "tool": "tools/plan_oracle.py", "engines": {}, "variants": {}}
     t0 = time.time()
     names = sorted(n for n in os.listdir(a.engines) if os.path.isfile(os.path.join(a.engines, n)))
-    for n in names:
+    for n in ([] if a.skip_plans else names):
         p = os.path.join(a.engines, n)
         data = open(p, "rb").read()
         res = oracle.ask({"id": n, "path": p})
@@ -111,6 +149,14 @@ def main() -> int:
                 res = oracle.ask({"id": cid, "hex": d.hex()})
                 out["variants"][cid] = {"deserialized": res["ok"], "final": last_message(res), "log": res.get("log", [])[-4:]}
                 print(cid, res["ok"], last_message(res)[:200], flush=True)
+    if a.device_variants:
+        for n in names:
+            data = open(os.path.join(a.engines, n), "rb").read()
+            for cid, d in device_variants(n, data).items():
+                res = oracle.ask({"id": cid, "hex": d.hex()})
+                out["variants"][cid] = {"deserialized": res["ok"], "final": last_message(res), "log": res.get("log", [])[-6:],
+                                        **({"num_io_tensors": res["num_io_tensors"]} if "num_io_tensors" in res else {})}
+                print(cid, res["ok"], last_message(res)[:300], flush=True)
     out["seconds"] = round(time.time() - t0, 1)
     with open(a.output, "w") as fh:
         json.dump(out, fh, indent=1)

@@ -186,9 +186,10 @@ def archive_release(b: bytes) -> str | None:
 _FIELD_SIZES = {0x02: 1, 0x0A: 1, 0x07: 4, 0x08: 8, 0x09: 8}  # u8, bool, u32, u64, u64 (tag's low byte)
 
 
-def archive_fields(b: bytes, start: int, limit: int = 40) -> list[tuple[str, int | None]]:
+def archive_fields(b: bytes, start: int, limit: int = 40, offsets: list[int] | None = None) -> list[tuple[str, int | None]]:
     """The tagged fields of an archive from ``start``: ("u8", 8), ("u32", 86), ("open", None) …;
-    stops at the first byte run that is no field tag."""
+    stops at the first byte run that is no field tag.  ``offsets``, when given, receives where
+    each field's value starts in ``b``."""
     out: list[tuple[str, int | None]] = []
     i = start
     while len(out) < limit and i + 4 <= len(b):
@@ -199,11 +200,15 @@ def archive_fields(b: bytes, start: int, limit: int = 40) -> list[tuple[str, int
         i += 4
         if n is None:
             out.append(("open", None))  # a structure or list begins (0x12, 0x10, 0xd2 …)
+            if offsets is not None:
+                offsets.append(i)
             continue
         if i + n > len(b):
             break
         v = b[i] if n == 1 else struct.unpack_from("<I" if n == 4 else "<Q", b, i)[0]
         out.append(("u8" if n == 1 else "u32" if n == 4 else "u64", v))
+        if offsets is not None:
+            offsets.append(i)
         i += n
     return out
 
