@@ -121,3 +121,36 @@ def test_unknown_runtime_serialization_version_is_not_invented():
     p = plan.parse(data[: plan.HEAD], len(data))
     v = V.verdict(p, {"release": "10.8.0.43"})  # no source gives 10.8's number
     assert v["message"] is None and "Serialized Engine Version: 239" in v["message_pattern"]
+
+
+# ------------------------------------------------------------------ compute capability (ENG007)
+DEVICE = __import__("json").loads((__import__("pathlib").Path(__file__).parent / "data" / "trt_runtime" / "lean-11.4.0.106_device-variants.json").read_text())
+H200 = [(9, 0)]  # the GPU the device variants ran on (nvidia-smi: NVIDIA H200, 9.0)
+
+
+@pytest.mark.parametrize("cid", sorted(k for k, v in DEVICE["variants"].items() if "incompatible device" in v["final"]))
+def test_device_verdict_matches_the_runtime(cid):
+    """Plans passed through the version checks reach the device check: the runtime's 'got compute'
+    is the compute capability the reader decodes, and trtdiag's message is the runtime's."""
+    tool = oracle_tool()
+    ident = cid.split("|")[0]
+    data = tool.device_variants(ident, plan_bytes(BY_ID[ident]))[cid]
+    off = BY_ID[ident]["engine_offset"]
+    p = plan.parse(data[: plan.HEAD], len(data), data[off: off + plan.ENGINE_PREFIX], data[-4:])
+    d = V.device_verdict(p, H200)
+    assert d["outcome"] == "refused-unless-hardware-compatible" and d["message"] in DEVICE["variants"][cid]["final"]
+
+
+def test_device_verdict_on_real_plans():
+    for e in MANIFEST:
+        data = plan_bytes(e)
+        off = e.get("engine_offset")
+        p = plan.parse(data[: plan.HEAD], len(data), data[off: off + plan.ENGINE_PREFIX] if off else None, data[-4:])
+        d = V.device_verdict(p, H200)
+        if e["decoded"]["kind"] == "lfs-pointer":
+            assert d is None
+            continue
+        cc = tuple(p["built_on"]["compute_capability"])
+        assert d["outcome"] == ("refused-unless-hardware-compatible" if cc >= (8, 0) else "refused")
+        assert f"expecting compute 9.0 got compute {cc[0]}.{cc[1]}, please rebuild." in d["message"]
+        assert V.device_verdict(p, [cc])["outcome"] == "matches"

@@ -245,6 +245,34 @@ def _ptrt_on_old_runtime(plan, out, rel, rt, rsv, done):
     return out
 
 
+def device_verdict(plan: dict[str, Any], gpu_ccs: list[list[int] | tuple[int, ...]]) -> dict[str, Any] | None:
+    """Will the GPUs here take the plan: its compute capability (what TensorRT checks once the
+    versions pass) against each GPU's.  None when the plan does not record it.
+
+    ``outcome``: "matches" | "refused" | "refused-unless-hardware-compatible"; ``message`` the
+    runtime's words for the first GPU that differs ("expecting compute 9.0 got compute 8.6").
+    A plan built hardware-compatible (Ampere and later, 8.0+) runs on any GPU of 8.0 or later;
+    nothing seen in a plan yet marks one, so between two such GPUs the refusal is qualified.
+    """
+    dev = plan.get("built_on") or {}
+    cc = dev.get("compute_capability")
+    if not cc or not gpu_ccs:
+        return None
+    pc = tuple(cc)
+    out: dict[str, Any] = {"plan_cc": ".".join(map(str, pc)), "gpu_ccs": [".".join(map(str, g)) for g in gpu_ccs],
+                           "confidence": plan.get("confidence", {}).get("compute_capability", "inferred")}
+    bad = [tuple(g) for g in gpu_ccs if tuple(g) != pc]
+    if not bad:
+        out.update(outcome="matches", message_id=None, message=None)
+        return out
+    g = bad[0]
+    msg = _fill("device-cc", gpu_cc=".".join(map(str, g)), plan_cc=out["plan_cc"])
+    hw = pc >= (8, 0) and all(tuple(x) >= (8, 0) for x in bad)
+    out.update(outcome="refused-unless-hardware-compatible" if hw else "refused", message_id="device-cc", message=msg,
+               differing=[".".join(map(str, x)) for x in bad])
+    return out
+
+
 SHORT = {
     "empty-buffer": "the file is empty",
     "magic-mismatch": "not an 'ftrt' plan (\"incompatible serialization version ({plan_magic} != 1953657958)\")",

@@ -137,7 +137,10 @@ def _device(out: dict[str, Any], archive: bytes) -> None:
             dev = device_of(archive_fields(archive, i))
             if dev:
                 out["built_on"] = dev
-                out["confidence"]["compute_capability"] = LIKELY
+                # the 11.4.0.106 runtime read these very fields of 10.15 plans ("expecting compute 9.0 got
+                # compute 8.6", and 8.0 once they were set to 8.0: lean-11.4.0.106_device-variants.json);
+                # the older layout is read the same way but no runtime of it was asked
+                out["confidence"]["compute_capability"] = SURE if dev["layout"].startswith("total memory") else LIKELY
                 out["notes"].append(f"built on a GPU of compute capability {dev['compute_capability'][0]}.{dev['compute_capability'][1]} "
                                     "(the device structure after the release fields)")
             return
