@@ -154,3 +154,29 @@ def test_device_verdict_on_real_plans():
         assert d["outcome"] == ("refused-unless-hardware-compatible" if cc >= (8, 0) else "refused")
         assert f"expecting compute 9.0 got compute {cc[0]}.{cc[1]}, please rebuild." in d["message"]
         assert V.device_verdict(p, [cc])["outcome"] == "matches"
+
+
+# ------------------------------------------------------------------ explain: the same names from the log side
+@pytest.mark.parametrize("ident", [e["id"] for e in MANIFEST])
+def test_log_line_names_what_the_verdict_named(ident, tmp_path):
+    """What `explain` reads from the runtime's line is what `check` predicted for the plan."""
+    e = BY_ID[ident]
+    answer = ANSWER_BY_SHA[e["sha256"]]
+    v = V.verdict(plan.read(rebuild(e, tmp_path)), RUNTIME)
+    r = V.read_message(answer["final"])
+    assert r["message_id"] == v["message_id"]
+    if r["message_id"] == "version-tag-k":
+        assert r["runtime_releases"] == ["11.4.0.106"] and e["decoded"]["release"] in r["plan_releases"]
+
+
+def test_every_public_quote_in_the_table_is_read():
+    import json as _j
+    from importlib import resources
+
+    table = _j.loads(resources.files("trtdiag.data").joinpath("trt_serialization_versions.json").read_text())
+    quotes = [(row["serialization_version"], ev) for row in table["versions"] for ev in row["evidence"] if ev.get("quote")]
+    assert len(quotes) >= 15
+    for sv, ev in quotes:
+        r = V.read_message(ev["quote"])
+        assert r and r["message_id"].startswith(("version-tag", "safe-version")), ev
+        assert sv in (r["runtime_sv"], r["plan_sv"]), ev

@@ -60,7 +60,7 @@ THREADS = [
     (240, "runtime", "10.11.0.33", "https://github.com/ack00gar/FunGen-AI-Powered-Funscript-Generator/issues/36",
      "TensorRT 10.11.0.33: Version tag does not match. Note: Current Version: 240, Serialized Engine Version: 239"),
     (239, "plan", "10.x before 10.11", "https://github.com/ack00gar/FunGen-AI-Powered-Funscript-Generator/issues/36",
-     "a plan refused by 10.11.0.33 with Serialized Engine Version: 239"),
+     "TensorRT 10.11.0.33: Version tag does not match. Note: Current Version: 240, Serialized Engine Version: 239"),
     (97, "plan", "newer than the runtime of version 96", "https://github.com/GeekAlexis/FastMOT/issues/127",
      "coreReadArchive.cpp (41) - Serialization Error in verifyHeader: 0 (Version tag does not match. Note: Current Version: 96, Serialized Engine Version: 97)"),
     (43, "plan", "older than 8.2 (read by jetson-inference r32.7.1)", "https://github.com/NVIDIA/TensorRT/issues/2105",

@@ -323,3 +323,51 @@ def title(v: dict[str, Any], plan: dict[str, Any] | None = None, name: str = "th
     if o == "refused-unless-version-compatible":
         return f"TensorRT {rel} will refuse {name}{by} unless it was built version-compatible: {why}"
     return f"Whether TensorRT {rel} loads {name}{by} is not known"
+
+
+_MAGICS = {1953657968: "a 'ptrt' plan of TensorRT before 8.6", 1936876918: "a Git LFS pointer ('vers')", 1953657958: "an 'ftrt' plan"}
+
+
+def read_message(text: str) -> dict[str, Any] | None:
+    """Which catalogue message a runtime log line is, and what its numbers say (for explain).
+
+    "Version tag does not match. Note: Current Version: 245, Serialized Engine Version: 239" →
+    ``{"message_id": "version-tag-k", "runtime_sv": 245, "plan_sv": 239, "runtime_releases":
+    ["11.4.0.106"], "plan_releases": ["10.3.0.26", "10.6.0.26"]}``; the same for the magic, the
+    library-version and the compute-capability messages.  None when the line is none of them.
+    """
+    m = re.search(r"Current Version: (\d+), Serialized Engine Version: (\d+)", text) or \
+        re.search(r"urent version: (\d+)\W+Serialized Engine Version: (\d+)", text)
+    if m:
+        cur, ser = int(m[1]), int(m[2])
+        if "safeVersionRead" in text:
+            mid = "safe-version-tag"
+        elif "kSERIALIZATION_VERSION" in text:
+            mid = "version-tag-k"
+        elif "coreReadArchive" in text or "verifyHeader" in text:
+            mid = "version-tag-legacy"
+        else:
+            mid = "version-tag"
+        out = {"message_id": mid, "runtime_sv": cur, "plan_sv": ser, "runtime_releases": releases_of(cur) if cur else [],
+               "plan_releases": releases_of(ser)}
+        if mid == "safe-version-tag":
+            out["plan_note"] = "a plan of TensorRT 8.0 or older (its safe-version field is non-zero)"
+        return out
+    m = re.search(r"incompatible serialization version \((\d+) != (\d+)\)", text)
+    if m:
+        got = int(m[1])
+        return {"message_id": "magic-mismatch", "plan_magic": got, "plan_is": _MAGICS.get(got, "not a TensorRT plan"),
+                "runtime_magic": int(m[2])}
+    m = re.search(r"expecting library version ([\d.]+) got (\S+?),? please rebuild", text) or \
+        re.search(r"expecting library version ([\d.]+) got ([\d.]+)", text)
+    if m:
+        got = m[2].rstrip(",.")
+        return {"message_id": "library-version", "runtime_release": m[1], "plan_release": got if re.fullmatch(r"[\d.]+", got) else None}
+    m = re.search(r"incompatible device, expecting compute (\d+\.\d+) got compute (\d+\.\d+)", text)
+    if m:
+        return {"message_id": "device-cc", "gpu_cc": m[1], "plan_cc": m[2]}
+    for mid in ("old-plan", "platform-mismatch", "lean-host-code", "no-engine", "size-mismatch", "empty-buffer"):
+        probe = messages()[mid]["template"].split("{")[0][:60]
+        if probe in text:
+            return {"message_id": mid}
+    return None
