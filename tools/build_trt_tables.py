@@ -93,7 +93,10 @@ MESSAGES = [
     {"id": "lean-host-code", "runtimes": "11.4.0.106",
      "template": "Cannot deserialize engine with lean runtime since IRuntime::getEngineHostCodeAllowed() is false.",
      "when": "the plan has a LEAN section (a version-compatible plan carrying its own lean runtime) and the application did not call IRuntime::setEngineHostCodeAllowed(true)",
-     "source": "recorded: variants 'WGHT->LEAN'"},
+     "source": "recorded: variants 'WGHT->LEAN'; NVIDIA/TensorRT@v11.1:samples/common/sampleEngines.cpp:114-118 (trtexec opts in with "
+               "setEngineHostCodeAllowed(true) when loading with --versionCompatible: 'Application needs to opt into allowing "
+               "deserialization of engines with embedded lean runtime'); sampleOptions.cpp:2715 (--versionCompatible 'allows the engine "
+               "to be used with newer versions of TensorRT on the same host OS, as well as TensorRT's dispatch and lean runtimes')"},
     {"id": "old-plan", "runtimes": "11.4.0.106",
      "template": "Failed due to an old deserialization call on a newer plan file. This might happen when the plan file was built from an older TensorRT version. You can use `trtexec --getPlanVersionOnly` to check the version of TensorRT that was used to create the plan file.",
      "when": "an ftrt plan without a WGHT section (TensorRT 8.6 plans, 10.3 plans), whatever its serialization version",

@@ -163,7 +163,8 @@ def verdict(plan: dict[str, Any], runtime: dict[str, Any]) -> dict[str, Any]:
     if plan.get("lean_runtime_embedded"):
         return done("refused-by-default", "lean-host-code",
                     "a version-compatible plan carrying its own lean runtime (LEAN section): TensorRT runs it only when the "
-                    "application allows engine host code (IRuntime.engine_host_code_allowed = True)")
+                    "application allows engine host code (IRuntime.engine_host_code_allowed = True; trtexec does so with "
+                    "--versionCompatible)")
     prel = plan.get("release")
     if prel and prel == rel:
         out.update(outcome="loads", confidence="inferred" if not recorded else "inferred",
