@@ -136,3 +136,27 @@ def test_compute_capability_the_plan_was_built_for(ident, tmp_path):
     assert p["confidence"]["compute_capability"] == ("established" if ident.startswith("10.15") else "inferred")
     if want == (5, 3):
         assert p["built_on"]["sm_clock_khz"] == 921600 and p["built_on"]["l2_bytes"] == 256 << 10
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover
+    given = None
+
+if given is not None:
+    @settings(max_examples=400, deadline=None)
+    @given(st.sampled_from([b"ftrt", b"ptrt", b"vers", b""]), st.binary(max_size=600), st.binary(max_size=256),
+           st.binary(max_size=4), st.integers(min_value=0, max_value=1 << 40))
+    def test_reader_and_verdict_never_crash(magic, rest, engine, footer, size):
+        head = (magic + rest)[: plan.HEAD]
+        p = plan.parse(head, size, engine or None, footer or None)
+        assert p["kind"] in ("ftrt", "ptrt", "lfs-pointer", "empty", "not-a-plan", "truncated")
+        assert isinstance(plan.describe(p), str)
+        from trtdiag.derive import plan_verdict as V
+
+        for rel in ("11.4.0.106", "10.6.0.26", "8.6.1.6", "8.4.1.5", "7.2.3.4"):
+            v = V.verdict(p, {"release": rel})
+            assert v["outcome"] in ("loads", "refused", "refused-by-default", "refused-unless-version-compatible", "unknown")
+            assert isinstance(V.title(v, p), str)
+        V.device_verdict(p, [(9, 0)])
