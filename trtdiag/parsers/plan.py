@@ -41,7 +41,9 @@ TensorRT 11.4.0.106 lean runtime, ``libnvinfer_lean.so.11``, as noted per field)
                   and 0).  Its header writer stores ``rtrt`` for a plan built for the
                   platform it was built on and ``qtrt`` when its platform argument is 1
                   (RuntimePlatform::kWINDOWS_AMD64 in NvInfer.h); so ``rtrt`` says "runs only
-                  where it was built", not which platform that was.
+                  where it was built", not which platform that was.  (libnvinfer_lean.so.11
+                  of tensorrt-lean-cu12-libs 11.4.0.106: the check at .text 0x55b25b, the
+                  writer at 0x60639e, which also stores 0b 04 00 6a at 24.)
     32     24 x n entries: u32 tag (``ENGN``, ``WGHT``, ``LEAN``, ``PLGN`` as the 11.4 library
                   knows them, stored byte-reversed: ``NGNE``), u32 0, u64 offset, u64 size.
     end-4  4      end-of-plan marker 99 8b 8d 8b (every real ftrt plan; the 11.4 runtime
