@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from .conftest import DATA, REPO
+from tests.conftest import DATA, REPO
 
 PLANS = DATA / "engines" / "plans"
 MANIFEST = json.loads((PLANS / "MANIFEST.json").read_text())["plans"]

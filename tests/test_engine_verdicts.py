@@ -11,7 +11,7 @@ import pytest
 from trtdiag.derive import engine_verdicts as EV
 from trtdiag.probes import engine as probe
 
-from .plan_excerpts import ANSWER_BY_SHA, BY_ID, MANIFEST, rebuild
+from tests.plan_excerpts import ANSWER_BY_SHA, BY_ID, MANIFEST, rebuild
 
 TRT = {"version": "11.4.0.106", "kind": "nvinfer_lean", "path": "/x/libnvinfer_lean.so.11"}
 H200 = [{"index": 0, "name": "NVIDIA H200", "cc": [9, 0]}]

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from trtdiag.errors import InputError
+from trtdiag.core.errors import InputError
 from trtdiag.parsers import plan_header
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 # the three real plans copied from shared/fixtures/engines (sources: tests/data/engines/plans/SOURCES.json)
 ENGINES = DATA / "engines" / "plans"

@@ -26,7 +26,7 @@ import pytest
 
 from trtdiag.parsers import plan_header
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 ORACLE = json.loads((DATA / "trt_runtime" / "lean-11.4.0.106_h100_oracle.json").read_text())
 PLANS = DATA / "engines" / "plans"  # copied from shared/fixtures/engines (SOURCES.json)

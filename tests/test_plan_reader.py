@@ -14,7 +14,7 @@ import pytest
 
 from trtdiag.parsers import plan
 
-from .plan_excerpts import MANIFEST, PLANS, rebuild
+from tests.plan_excerpts import MANIFEST, PLANS, rebuild
 
 IDS = [e["id"] for e in MANIFEST]
 

@@ -15,7 +15,7 @@ import pytest
 from trtdiag.derive import plan_verdict as V
 from trtdiag.parsers import plan
 
-from .plan_excerpts import ANSWER_BY_SHA, ANSWERS, BY_ID, MANIFEST, oracle_tool, plan_bytes, rebuild
+from tests.plan_excerpts import ANSWER_BY_SHA, ANSWERS, BY_ID, MANIFEST, oracle_tool, plan_bytes, rebuild
 
 RUNTIME = {"release": "11.4.0.106", "kind": "nvinfer_lean"}
 

@@ -70,7 +70,7 @@ import struct
 from typing import Any
 
 from ..fsutil import _open_regular, describe_oserror
-from ..errors import InputError
+from ..core.errors import InputError
 
 HEAD = 512  # bytes read from the start of every plan
 ENGINE_PREFIX = 256  # bytes read at the engine section, when it lies beyond HEAD
@@ -426,7 +426,7 @@ def read(path: str | os.PathLike) -> dict[str, Any]:
     """Read and decode the plan at ``path``: :data:`HEAD` bytes, the engine section's first bytes
     (one seek, when beyond those) and the last :data:`FOOTER` bytes.
 
-    Raises :class:`~trtdiag.errors.InputError` when the path cannot be read as a file.
+    Raises :class:`~trtdiag.core.errors.InputError` when the path cannot be read as a file.
     """
     fh, st = _open_regular(path)
     size = st.st_size
