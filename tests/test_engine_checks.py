@@ -69,7 +69,7 @@ def test_legacy_layout_reports_tensorrt_from_builder_config(tmp_path):
     f = findings(rep)
     # the plan's bytes 24..27 (the release in every ftrt plan) and config.json agree
     assert f["ENG001"]["evidence"]["built_with"] == "9.2.0.5"
-    assert f["ENG001"]["evidence"]["recorded_in"] == "plan header"
+    assert f["ENG001"]["evidence"]["recorded_in"].startswith("plan header")
     assert f["ENG002"]["evidence"]["engine_trtllm_version"] == "not recorded"
     assert f["ENG006"]["evidence"]["found"] == ["chatglm3_6b_float16_tp1_rank0.engine"]
 
@@ -203,14 +203,16 @@ def test_healthy_engine_dir_triggers_none_of_the_file_checks(tmp_path):
     assert code == 0 and all(f["severity"] == "ok" for f in rep["findings"])
 
 
-def test_compute_capability_is_reported_as_not_recorded_with_the_gpus(tmp_path):
-    """The GPUs are an NVML inventory set as a fact (a stand-in for the live GPU: none on CI)."""
+def test_compute_capability_not_recorded_says_nothing_and_two_gpu_kinds_warn(tmp_path):
+    """The GPUs are an NVML inventory set as a fact (a stand-in for the live GPU: none on CI).
+    These crafted plans hold no device structure: nothing to act on, so ENG007 is silent (real
+    plans record it: tests/test_engine_verdicts.py)."""
     d = engine_dir(tmp_path, "trtllm-build-0.11.0_llama-7b_tp1")
     facts = Facts({"engine_dir": str(d)})
     inv = {"nvml_error": None, "gpus": [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "cc": [9, 0]}]}
     facts.set("gpu.inventory", inv)
     out, _ = engine_run.run(registry.select(["ENG007"]), facts)
-    assert out[0].severity.value == "info" and "not recorded" in out[0].title and "9.0" in out[0].message
+    assert out == []
     inv["gpus"].append({"index": 1, "name": "NVIDIA A100", "cc": [8, 0]})
     facts2 = Facts({"engine_dir": str(d)})
     facts2.set("gpu.inventory", inv)

@@ -36,6 +36,13 @@ def _name(paths: list[str]) -> str:
     return f"{os.path.basename(paths[0])} and {len(paths) - 1} more rank file(s)"
 
 
+def _where(source: str | None) -> str | None:
+    """Where the release was read, as the evidence says it ("plan header, bytes 24..27")."""
+    if not source:
+        return None
+    return source if source.startswith("config.json") else f"plan header, {source}"
+
+
 def eng001(engine: dict[str, Any] | None, trt: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The TensorRT release (and serialization version) that built each plan against the one
     that will load it: what that runtime will do, in its own words."""
@@ -52,7 +59,7 @@ def eng001(engine: dict[str, Any] | None, trt: dict[str, Any] | None) -> list[di
         if not p.get("release") and cfg_release:
             p = dict(p, release=cfg_release, release_source="config.json builder_config.tensorrt")
         v = V.verdict(p, runtime)
-        groups.setdefault((v["outcome"], v["message_id"], v["plan_built_by"]), []).append((path, p, v))
+        groups.setdefault((v["outcome"], v["message_id"]), []).append((path, p, v))
     order = {"refused": 0, "refused-unless-version-compatible": 1, "refused-by-default": 2, "unknown": 3, "loads": 4}
     out = []
     for key in sorted(groups, key=lambda k: order.get(k[0], 9)):
@@ -60,9 +67,13 @@ def eng001(engine: dict[str, Any] | None, trt: dict[str, Any] | None) -> list[di
         path, p, v = items[0]
         paths = [i[0] for i in items]
         name = "this plan" if engine.get("is_file") else _name(paths)
+        builts = sorted({i[2]["plan_built_by"] for i in items}, key=V.release_tuple)
+        if len(builts) > 1:  # rank files of one engine built by different releases: say so, in one finding
+            v = dict(v, plan_built_by=" and ".join(builts) + " (the rank files disagree)")
         ev = {k: val for k, val in {
-            "plans": [os.path.basename(x) for x in paths], "built_with": p.get("release") or v["plan_built_by"],
-            "recorded_in": p.get("release_source"), "serialization_version": p.get("serialization_version"),
+            "plans": [os.path.basename(x) for x in paths],
+            "built_with": " and ".join(builts) if len(builts) > 1 else (p.get("release") or v["plan_built_by"]),
+            "recorded_in": _where(p.get("release_source")), "serialization_version": p.get("serialization_version"),
             "runtime": runtime["release"] or "not found", "runtime_library": trt.get("path"),
             "runtime_serialization_version": v.get("runtime_serialization_version"),
             "will_print": v.get("message") or v.get("message_pattern"), "confidence": v.get("confidence"),
