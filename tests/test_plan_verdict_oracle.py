@@ -180,3 +180,16 @@ def test_every_public_quote_in_the_table_is_read():
         r = V.read_message(ev["quote"])
         assert r and r["message_id"].startswith(("version-tag", "safe-version")), ev
         assert sv in (r["runtime_sv"], r["plan_sv"]), ev
+
+
+def test_explain_names_the_releases_behind_the_serialization_versions(tmp_path):
+    """`explain` on the line the 11.4 runtime printed for the real 10.6.0.26 plan names both releases."""
+    from tests.conftest import run_json
+
+    e = next(x for x in MANIFEST if x["id"].startswith("10.6.0.26"))
+    log = tmp_path / "server.log"
+    log.write_text("[TRT] [E] " + ANSWER_BY_SHA[e["sha256"]]["final"].split("Severity.ERROR: ", 1)[1] + "\n")
+    code, rep = run_json("explain", str(log))
+    [f] = [x for x in rep["findings"] if x["id"] == "EXP:trt-engine-version-mismatch"]
+    assert f["evidence"]["runtime_is"].startswith("TensorRT 11.4 ")
+    assert "10.6" in f["evidence"]["plan_built_by"] and "239" in f["evidence"]["plan_built_by"]

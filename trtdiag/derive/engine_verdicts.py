@@ -40,7 +40,9 @@ def _where(source: str | None) -> str | None:
     """Where the release was read, as the evidence says it ("plan header, bytes 24..27")."""
     if not source:
         return None
-    return source if source.startswith("config.json") else f"plan header, {source}"
+    if source.startswith("config.json"):
+        return source
+    return "plan header, " + (source[len("header "):] if source.startswith("header ") else source)
 
 
 def eng001(engine: dict[str, Any] | None, trt: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -76,7 +78,7 @@ def eng001(engine: dict[str, Any] | None, trt: dict[str, Any] | None) -> list[di
             "recorded_in": _where(p.get("release_source")), "serialization_version": p.get("serialization_version"),
             "runtime": runtime["release"] or "not found", "runtime_library": trt.get("path"),
             "runtime_serialization_version": v.get("runtime_serialization_version"),
-            "will_print": v.get("message") or v.get("message_pattern"), "confidence": v.get("confidence"),
+            "confidence": v.get("confidence"),
         }.items() if val not in (None, "", [])}
         if not runtime["release"]:
             out.append({"severity": "info", "title": f"Engine built by TensorRT {v['plan_built_by']}; no TensorRT found here to load it",

@@ -372,3 +372,27 @@ def read_message(text: str) -> dict[str, Any] | None:
         if probe in text:
             return {"message_id": mid}
     return None
+
+
+def families(releases: list[str]) -> str:
+    """"10.3 / 10.6" of ["10.3.0.26", "10.6.0.26"]: the release families a list spans."""
+    fams = sorted({".".join(r.split(".")[:2]) for r in releases}, key=release_tuple)
+    return " / ".join(fams)
+
+
+def releases_named(text: str) -> dict[str, str]:
+    """For explain: the releases a refusal line points at, in words ({"runtime_is": "TensorRT 11.4",
+    "plan_built_by": "TensorRT 10.3 / 10.6"}), from the serialization-version table."""
+    r = read_message(text) or {}
+    out: dict[str, str] = {}
+    if r.get("runtime_releases"):
+        out["runtime_is"] = f"TensorRT {families(r['runtime_releases'])} (serialization version {r['runtime_sv']})"
+    if r.get("plan_releases"):
+        out["plan_built_by"] = f"TensorRT {families(r['plan_releases'])} (serialization version {r['plan_sv']})"
+    elif r.get("plan_sv") is not None:
+        out["plan_built_by"] = f"a release of serialization version {r['plan_sv']} (not in trtdiag's table)"
+    if r.get("plan_note"):
+        out["plan_built_by"] = r["plan_note"]
+    if r.get("plan_is"):
+        out["plan_is"] = r["plan_is"]
+    return out
