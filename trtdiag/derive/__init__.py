@@ -1,1 +1,1 @@
-"""Pure derivations: facts in (plain data), facts out.  No I/O, no imports of tensorrt(_llm)."""
+"""Pure facts derived from other facts: plain data in, plain data out; no I/O, no imports of tensorrt(_llm)."""
