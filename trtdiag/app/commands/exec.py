@@ -252,6 +252,10 @@ def describe(parsed: dict, args) -> str:
         bits.append(f"model repository {args.model_repo}")
     if getattr(args, "engine_dir", None):
         bits.append(f"engine {args.engine_dir}")
+    elif parsed.get("kind") == "trtllm-serve" and parsed.get("model"):
+        bits.append(f"model {parsed['model']}")
+    if parsed.get("llmapi_yaml"):
+        bits.append(f"LLM-API options {parsed['llmapi_yaml']}")
     ports = [f"{k.split('_')[0]} {getattr(args, k)}" for k in ("http_port", "grpc_port", "metrics_port") if getattr(args, k, None)]
     if ports:
         bits.append("ports " + ", ".join(ports))

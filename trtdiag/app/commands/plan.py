@@ -118,6 +118,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     s = p.add_argument_group("serving (config.pbtxt of the tensorrt_llm model)")
     s.add_argument("--kv-cache-free-gpu-mem-fraction", type=_fraction, metavar="F", help="share of the memory free after load for the KV cache (default 0.9)")
     s.add_argument("--max-tokens-in-paged-kv-cache", type=_positive, metavar="N", help="cap on the KV cache in tokens")
+    t = p.add_argument_group("PyTorch backend (trtllm-serve, Triton's llmapi model)")
+    t.add_argument("--llm-api-options", "--config", dest="llm_api_options", metavar="YAML",
+                   help="the LLM-API YAML of trtllm-serve --config / --extra_llm_api_options (implies --backend pytorch)")
+    t.add_argument("--backend", choices=["tensorrt", "pytorch"], help="tensorrt: an engine's memory (default); pytorch: the profiling-pass KV cache")
     add_output_options(p, strict=False)  # --json carries the per-rank breakdown
     return p
 
@@ -211,6 +215,12 @@ def run(args) -> int:
     t0 = time.perf_counter()
     if bool(args.model_config) == bool(args.engine_dir):
         raise UsageError("give --model-config config.json or --engine-dir DIR (one of them)")
+    if getattr(args, "llm_api_options", None) or getattr(args, "backend", None) == "pytorch":
+        if args.engine_dir:
+            raise UsageError("the PyTorch backend loads a Hugging Face checkpoint: give --model-config config.json, not --engine-dir")
+        from .plan_torch import run as run_torch
+
+        return run_torch(args, _target)
     weights = None
     if args.engine_dir:
         n, model, build, engine_weights = _from_engine(args.engine_dir)
