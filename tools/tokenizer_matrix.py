@@ -108,8 +108,48 @@ TOKENIZERS = {
     },
 }
 
+# Frozen evaluation tokenizers: no rule of trtdiag/derive/tokenizer_model_py.py was written from
+# them (the four above were used to write and tune it); scored apart.
+FROZEN = {
+    "chatglm2-6b": {
+        "what": "THUDM/chatglm2-6b tokenizer class and config (copy bq-xiao/chatglm2-6b-model@944d831:model/); its "
+                "tokenizer.model is absent there: the bytes are those of sha256 e7dc4c39… (woai3c/lowcode-llm-demo@4277ece), "
+                "the ChatGLM2/3 sentencepiece model",
+        "files": [
+            ("tokenization_chatglm.py", "glm2", "944d831", "model/tokenization_chatglm.py", None),
+            ("tokenizer_config.json", "glm2", "944d831", "model/tokenizer_config.json", None),
+            ("config.json", "glm2", "944d831", "model/config.json", None),
+            ("configuration_chatglm.py", "glm2", "944d831", "model/configuration_chatglm.py", None),
+            ("tokenizer.model", "glm-spm", "4277ece", "tokenizer.model",
+             "e7dc4c393423b76e4373e5157ddc34803a0189ba96b21ddbb40269d31468a6f2"),
+        ],
+        "edits": None,
+    },
+    "chatglm-6b-int4": {
+        "what": "THUDM/chatglm-6b-int4 tokenizer (first ChatGLM: ice_text.model, <sop>/<eop>), copy woai3c/lowcode-llm-demo@4277ece",
+        "files": [
+            ("tokenization_chatglm.py", "glm-spm", "4277ece", "tokenization_chatglm.py", None),
+            ("tokenizer_config.json", "glm-spm", "4277ece", "tokenizer_config.json", None),
+            ("config.json", "glm-spm", "4277ece", "config.json", None),
+            ("configuration_chatglm.py", "glm-spm", "4277ece", "configuration_chatglm.py", None),
+            ("ice_text.model", "glm-spm", "4277ece", "ice_text.model", None),
+        ],
+        "edits": None,
+    },
+    "bpe-kit": {
+        "what": "a byte-level BPE tokenizer trained here with the real tokenizers library and saved by "
+                "PreTrainedTokenizerFast (tests/tokenizer_kit.py bpe_dir: eos '</s>', no pad token)",
+        "build": "bpe", "edits": None,
+    },
+    "llama-sp-kit": {
+        "what": "a sentencepiece model trained here with the real sentencepiece library, tokenizer_class LlamaTokenizer "
+                "(tests/tokenizer_kit.py sentencepiece_dir(with_config=True))",
+        "build": "sentencepiece", "edits": None,
+    },
+}
+
 REPO_OF = {"chatglm3": "czk1997/chatglm3-copy", "glm-spm": "woai3c/lowcode-llm-demo",
-           "qwen-oct": "zhangningboo/Qwen-7B", "qwen-aug": "undefdev/Qwen-7B-Chat"}
+           "qwen-oct": "zhangningboo/Qwen-7B", "qwen-aug": "undefdev/Qwen-7B-Chat", "glm2": "bq-xiao/chatglm2-6b-model"}
 
 
 def git(gitdir: str, *args: str) -> bytes:
@@ -124,8 +164,20 @@ def tags(gitdir: str) -> list[str]:
 
 def build_tokenizers(gits: dict[str, str], root: str) -> dict[str, dict]:
     info = {}
-    for name, spec in TOKENIZERS.items():
+    for name, spec in {**TOKENIZERS, **FROZEN}.items():
         d = os.path.join(root, name.replace("@", "_").replace("+", "_"))
+        if spec.get("build"):
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+            import shutil
+            from pathlib import Path
+
+            import tokenizer_kit as kit
+
+            shutil.rmtree(d, ignore_errors=True)
+            (kit.bpe_dir(Path(d)) if spec["build"] == "bpe" else kit.sentencepiece_dir(Path(d), with_config=True))
+            info[name] = {"dir": d, "what": spec["what"], "files": [{"file": f, "built_by": "tests/tokenizer_kit.py"} for f in sorted(os.listdir(d))],
+                          "frozen": name in FROZEN}
+            continue
         os.makedirs(d, exist_ok=True)
         files = spec["files"] if isinstance(spec["files"], list) else TOKENIZERS[spec["files"]]["files"]
         prov = []
@@ -143,7 +195,7 @@ def build_tokenizers(gits: dict[str, str], root: str) -> dict[str, dict]:
             cfg.update(upd)
             json.dump(cfg, open(p, "w"), indent=2)
             prov.append({"file": fname, "edited": upd})
-        info[name] = {"dir": d, "what": spec["what"], "files": prov}
+        info[name] = {"dir": d, "what": spec["what"], "files": prov, "frozen": name in FROZEN}
     return info
 
 
@@ -180,12 +232,23 @@ def run_env(label: str, python: str, tok_name: str, tok_dir: str, blobs: dict, p
         cases.append({"id": blob, "model_py": b["model_py"], "model_config": rp.model_config_json(b["config"], params),
                       "model_name": b["model"], "model_kind": b["model"], "execute": True})
         if patched and blob in patched:
-            cases.append(dict(cases[-1], id=blob + "+fix", model_py=patched[blob]))
+            cases.append(dict(cases[-1], id=blob + "+fix", model_py=patched[blob]["path"], fix_needs=patched[blob]["needs"]))
     t0 = time.time()
     res = rp.replay(cases, python=python, allow_remote_code=True, timeout=900, stub_modules=rp.MATRIX_STUBS)
     res["wall_s"] = round(time.time() - t0, 1)
     print(f"{label} × {tok_name}: {len(cases)} cases in {res['wall_s']}s", file=sys.stderr, flush=True)
     return res
+
+
+def normalise(obj, d: str):
+    """``obj`` with the temporary directory ``d`` written as ``{dir}``."""
+    if isinstance(obj, str):
+        return obj.replace(d, "{dir}")
+    if isinstance(obj, list):
+        return [normalise(x, d) for x in obj]
+    if isinstance(obj, dict):
+        return {k: normalise(v, d) for k, v in obj.items()}
+    return obj
 
 
 def main(argv=None) -> int:
@@ -205,25 +268,37 @@ def main(argv=None) -> int:
     if a.only_tokenizer:
         toks = {k: v for k, v in toks.items() if k in a.only_tokenizer}
     blobs, by_tag = build_models(a.backend_git, os.path.join(a.work, "models"))
-    patched_by_tok: dict[str, dict] = {}
-    if a.after_fix:
-        from trtdiag.derive import tokenizer_model_py as tm
+    from trtdiag.probes.tokenizer_facts import tokenizer_facts
 
-        for tname, t in toks.items():
-            patched_by_tok[tname] = {}
-            for blob, b in blobs.items():
-                text = open(b["model_py"]).read()
-                new = tm.fixed_text(text, tm.dir_facts(t["dir"]), "auto")
-                if new is not None and new != text:
-                    p = os.path.join(os.path.dirname(b["model_py"]), f"model_fixed_{tname.replace('@', '_').replace('+', '_')}.py")
-                    open(p, "w").write(new)
-                    patched_by_tok[tname][blob] = p
+    for tname, t in toks.items():
+        t["facts"] = tokenizer_facts(t["dir"])
+    versions = {}
+    for label, py in venvs.items():
+        r = subprocess.run([py, "-c", "import sys, transformers; print(transformers.__version__, sys.version.split()[0])"],
+                           capture_output=True, text=True)
+        versions[label] = tuple(r.stdout.split()) if r.returncode == 0 else ("?", "?")
+    patched: dict[tuple, dict] = {}
+    if a.after_fix:
+        from trtdiag.fixes.tokenizer_plan import plan
+
+        for label in venvs:
+            tfv, pyv = versions[label]
+            for tname, t in toks.items():
+                m = patched.setdefault((label, tname), {})
+                for blob, b in blobs.items():
+                    text = open(b["model_py"]).read()
+                    pl = plan(text, t["facts"], "auto", tfv, pyv)
+                    if pl["needs"] and pl["text"] != text:
+                        p = os.path.join(os.path.dirname(b["model_py"]), f"model_fixed_{label}_{tname.replace('@', '_').replace('+', '_')}.py")
+                        with open(p, "w") as fh:
+                            fh.write(pl["text"])
+                        m[blob] = {"path": p, "needs": pl["needs"]}
     jobs = {}
     results: dict[tuple, dict] = {}
     with cf.ThreadPoolExecutor(a.jobs) as ex:
         for label, py in venvs.items():
             for tname, t in toks.items():
-                jobs[ex.submit(run_env, label, py, tname, t["dir"], blobs, patched_by_tok.get(tname))] = (label, tname)
+                jobs[ex.submit(run_env, label, py, tname, t["dir"], blobs, patched.get((label, tname)))] = (label, tname)
         for f in cf.as_completed(jobs):
             results[jobs[f]] = f.result()
     env_info = {}
@@ -245,13 +320,15 @@ def main(argv=None) -> int:
                    "model": b["model"], "tags": b["tags"], "model_py": b["source"], "blob": blob,
                    "variant": "after-fix" if c["id"].endswith("+fix") else "original"}
             row.update({k: v for k, v in c.items() if k not in ("id", "tokenizer")})
+            if c["id"].endswith("+fix"):
+                row["fix_needs"] = patched[(label, tname)][blob]["needs"]
             if "tokenizer" in c:
                 row["tokenizer_facts"] = c["tokenizer"]
             if res.get("stand_in_modules"):
                 row["stand_in_modules"] = res["stand_in_modules"]
             if c.get("initialize") == "ok":
                 row["wrong_ids"] = rp.compare_ids(c, gen)
-            rows.append(row)
+            rows.append(normalise(row, toks[tname]["dir"]))
     out = {
         "schema": "trtdiag.tokenizer-ground-truth/1",
         "generated_by": "tools/tokenizer_matrix.py",
@@ -261,7 +338,8 @@ def main(argv=None) -> int:
                          "tags": sorted(by_tag, key=lambda t: tuple(int(x) for x in t[1:].split("."))),
                          "blobs": {blob: {"model": b["model"], "tags": b["tags"]} for blob, b in blobs.items()},
                          "config": "the same tag's config.pbtxt as JSON; tokenizer_dir set, tokenizer_type='auto'"},
-            "tokenizers": {k: {"what": v["what"], "files": v["files"]} for k, v in toks.items()},
+            "tokenizers": {k: {"what": v["what"], "files": v["files"], "frozen": v["frozen"], "facts": normalise(v["facts"], v["dir"])}
+                           for k, v in toks.items()},
             "interpreters": env_info,
             "stand_ins": {"triton_python_backend_utils": "trtdiag.probes.tokenizer_replay.STANDIN (not Triton's module)",
                           "modules": "tensorrt always, torch where the venv has none: empty modules (import only)"},
