@@ -240,6 +240,22 @@ def run_env(label: str, python: str, tok_name: str, tok_dir: str, blobs: dict, p
     return res
 
 
+def slim(row: dict) -> dict:
+    """A row without what the table need not keep (full messages, outputs, timings)."""
+    row.pop("seconds", None)
+    if row.get("exception"):
+        e = row["exception"]
+        row["exception"] = {k: e.get(k) for k in ("type", "first_line", "model_py_frame", "raised_in")}
+    ex = row.get("execute")
+    if ex:
+        row["execute"] = {"ok": ex.get("ok")}
+        if ex.get("exception"):
+            row["execute"]["exception"] = {k: ex["exception"].get(k) for k in ("type", "first_line", "model_py_frame", "raised_in")}
+        if ex.get("error"):
+            row["execute"]["error"] = str(ex["error"])[:300]
+    return row
+
+
 def normalise(obj, d: str):
     """``obj`` with the temporary directory ``d`` written as ``{dir}``."""
     if isinstance(obj, str):
@@ -288,7 +304,7 @@ def main(argv=None) -> int:
                 for blob, b in blobs.items():
                     text = open(b["model_py"]).read()
                     pl = plan(text, t["facts"], "auto", tfv, pyv)
-                    if pl["needs"] and pl["text"] != text:
+                    if pl["offer"] and pl["text"] != text:
                         p = os.path.join(os.path.dirname(b["model_py"]), f"model_fixed_{label}_{tname.replace('@', '_').replace('+', '_')}.py")
                         with open(p, "w") as fh:
                             fh.write(pl["text"])
@@ -328,7 +344,7 @@ def main(argv=None) -> int:
                 row["stand_in_modules"] = res["stand_in_modules"]
             if c.get("initialize") == "ok":
                 row["wrong_ids"] = rp.compare_ids(c, gen)
-            rows.append(normalise(row, toks[tname]["dir"]))
+            rows.append(normalise(slim(row), toks[tname]["dir"]))
     out = {
         "schema": "trtdiag.tokenizer-ground-truth/1",
         "generated_by": "tools/tokenizer_matrix.py",

@@ -30,7 +30,9 @@ NOT_MODEL_PY = {
 def plan(text: str, tok: dict, tokenizer_type: str | None, transformers: str, python: str, table: dict | None = None,
          max_rounds: int = 4) -> dict:
     """``{"needs": [...], "text": patched text, "before": first prediction, "after": last prediction,
-    "blocked": cause no patch mends or None}``."""
+    "blocked": the cause still predicted after the patches (None: predicted to pass), "offer": the
+    patches are predicted to make initialize() pass with right ids (only then is a fix offered),
+    "why_not": what to do instead when a cause no model.py patch mends remains}``."""
     needs: list[str] = []
     cur = text
     first = None
@@ -54,5 +56,7 @@ def plan(text: str, tok: dict, tokenizer_type: str | None, transformers: str, py
         if new == cur:
             break
         cur = new
-    blocked = pred.get("cause") if pred and pred["outcome"] == "raises" and pred.get("cause") in NOT_MODEL_PY else None
-    return {"needs": needs, "text": cur, "before": first, "after": pred, "blocked": blocked}
+    blocked = pred.get("cause") if pred and pred["outcome"] == "raises" else None
+    offer = bool(needs) and pred is not None and pred["outcome"] == "ok" and not pred.get("wrong_ids")
+    return {"needs": needs, "text": cur, "before": first, "after": pred, "blocked": blocked, "offer": offer,
+            "why_not": NOT_MODEL_PY.get(blocked) if blocked else None}

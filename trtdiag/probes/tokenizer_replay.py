@@ -429,3 +429,73 @@ def replay(cases: list[dict], python: str | None = None, allow_remote_code: bool
         return {"error": ("timed out after %gs" % timeout if res.timed_out else f"child exited {res.returncode}")
                 + (": " + " | ".join(tail) if tail else "")}
     return data
+
+
+# --------------------------------------------------------------------------- a repository's targets
+def model_kind(model_py_text: str) -> str:
+    """'postprocessing' for a model.py that decodes TOKENS_BATCH, else 'preprocessing'."""
+    return "postprocessing" if "TOKENS_BATCH" in model_py_text else "preprocessing"
+
+
+def execute_verdict(result: dict, tokenizer_class: str | None) -> dict | None:
+    """What one replayed execute() says about the tokenizer: ``{"fails": True, "exception", "line"}``
+    when it raised in tokenizer code or on the tokenizer object; ``{"fails": False}`` when it ran;
+    None when it could not be judged (the stand-in request lacked something model.py wanted)."""
+    ex = result.get("execute")
+    if not ex or ex.get("skipped") or ex.get("blocked"):
+        return None
+    if ex.get("ok"):
+        return {"fails": False}
+    e = ex.get("exception") or {}
+    where = (e.get("raised_in") or {}).get("file") or ""
+    msg = e.get("first_line") or ""
+    on_tokenizer = bool(tokenizer_class and tokenizer_class in msg) or (
+        where not in ("model.py", "triton_python_backend_utils.py", "") and not where.startswith("numpy"))
+    if not on_tokenizer:
+        return None
+    return {"fails": True, "exception": f"{e.get('type')}: {msg}", "line": (e.get("model_py_frame") or {}).get("line"),
+            "code": (e.get("model_py_frame") or {}).get("code")}
+
+
+def replay_targets(targets: list[dict], python: str | None, trust_remote_code: bool, timeout: float = 120.0) -> list[dict | None]:
+    """Replay each target of the ``tokenizer.static`` fact (``model_py``, ``config_path``,
+    ``tokenizer_dir``, ``dir_source``) in its own child: the repository's real model.py
+    initialize() and one short execute().  Returns, per target, None (nothing to replay) or
+    ``{"python", "transformers", "initialize": "ok"|"raised"|"remote-code-blocked"|…, "cause",
+    "exception", "ids", "tokenizer", "wrong_ids", "execute_verdict", "error"}``."""
+    from ..derive.tokenizer_model_py import cause_of_outcome
+
+    out: list[dict | None] = []
+    for t in targets:
+        mp, cfg = t.get("model_py"), t.get("config_path")
+        if not mp or not cfg or not os.path.isfile(cfg):
+            out.append(None)
+            continue
+        try:
+            with open(mp, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+            with open(cfg, encoding="utf-8", errors="replace") as fh:
+                cfg_text = fh.read()
+            params = {}
+            if t.get("dir_source") == "option" and t.get("tokenizer_dir"):
+                params["tokenizer_dir"] = os.path.abspath(t["tokenizer_dir"])
+            mc = model_config_json(cfg_text, params)
+        except (OSError, ValueError) as exc:
+            out.append({"error": f"could not prepare the replay: {exc}"})
+            continue
+        kind = model_kind(text)
+        res = replay([{"id": t.get("model"), "model_py": os.path.abspath(mp), "model_config": mc,
+                       "model_name": t.get("model") or kind, "model_kind": kind, "execute": True}],
+                     python=python, allow_remote_code=trust_remote_code, timeout=timeout)
+        if res.get("error"):
+            out.append({"error": res["error"]})
+            continue
+        case = (res.get("cases") or [{}])[0]
+        r = {"python": res.get("python"), "transformers": res.get("transformers"), "model_kind": kind, **case}
+        r["cause"] = cause_of_outcome(case.get("exception")) if case.get("initialize") == "raised" else None
+        gen = ((t.get("dir") or {}).get("generation_config")) or {}
+        r["wrong_ids"] = compare_ids(case, gen) if case.get("initialize") == "ok" else []
+        cls = (case.get("tokenizer") or {}).get("class") or (((t.get("dir") or {}).get("custom")) or {}).get("class")
+        r["execute_verdict"] = execute_verdict(case, cls) if case.get("initialize") == "ok" else None
+        out.append(r)
+    return out
