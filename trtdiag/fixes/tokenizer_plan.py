@@ -10,6 +10,8 @@ real initialize() on every text this module writes; a patch is offered only wher
 
 from __future__ import annotations
 
+import functools
+
 from ..derive import tokenizer_model_py as tm
 from .model_py import patch_text
 
@@ -27,6 +29,11 @@ NOT_MODEL_PY = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _profile(text: str) -> dict:
+    return tm.profile(tm.statements(text))
+
+
 def plan(text: str, tok: dict, tokenizer_type: str | None, transformers: str, python: str, table: dict | None = None,
          max_rounds: int = 4) -> dict:
     """``{"needs": [...], "text": patched text, "before": first prediction, "after": last prediction,
@@ -38,7 +45,7 @@ def plan(text: str, tok: dict, tokenizer_type: str | None, transformers: str, py
     first = None
     pred = None
     for _ in range(max_rounds):
-        prof = tm.profile(tm.statements(cur))
+        prof = _profile(cur)
         pred = tm.predict(prof, tok, transformers, python, tokenizer_type, table)
         if first is None:
             first = pred

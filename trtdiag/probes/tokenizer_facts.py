@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from ..derive.tokenizer_model_py import class_traits
-from .tokenizer import analyze_dir
+from .tokenizer import analyze_dir  # noqa: E402
 
 
 def tokenizer_facts(path: str) -> dict:
