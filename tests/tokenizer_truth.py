@@ -23,10 +23,10 @@ def load():
     return json.loads(GT.read_text()), json.loads(STATEMENTS.read_text()), json.loads(TABLE.read_text())
 
 
-def observed(row: dict) -> dict:
+def observed(row: dict, tok: dict | None = None) -> dict:
     if row.get("initialize") == "raised":
         exc = row["exception"]
-        return {"outcome": "raises", "cause": tm.cause_of_outcome(exc), "line": (exc.get("model_py_frame") or {}).get("line"),
+        return {"outcome": "raises", "cause": tm.cause_of_outcome(exc, bool((tok or {}).get("custom"))), "line": (exc.get("model_py_frame") or {}).get("line"),
                 "exception": exc["type"], "message": exc["first_line"]}
     return {"outcome": "ok", "wrong_ids": sorted({w["attr"] for w in row.get("wrong_ids") or []})}
 
@@ -45,7 +45,7 @@ def score(gt: dict, st: dict, table: dict, variant: str = "original") -> dict:
         prof = files[r["blob"]]["profile"]
         tok = dict(facts[r["tokenizer"]])
         pred = tm.predict(prof, tok, r["transformers"], r["python"], "auto", table)
-        obs = observed(r)
+        obs = observed(r, tok)
         out["cases"] += 1
         verdict = None
         if obs["outcome"] == "raises":

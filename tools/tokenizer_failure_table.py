@@ -28,8 +28,9 @@ def build(gt: dict) -> dict:
         if r.get("variant") != "original" or r.get("initialize") != "raised":
             continue
         exc = r["exception"]
-        cause = tm.cause_of_outcome(exc)
-        cls = ((facts.get(r["tokenizer"]) or {}).get("custom") or {}).get("class")
+        tf = facts.get(r["tokenizer"]) or {}
+        cause = tm.cause_of_outcome(exc, bool(tf.get("custom")))
+        cls = (tf.get("custom") or {}).get("class") or tf.get("tokenizer_class")
         msg = tm.message_template(exc["first_line"], "{dir}", cls)
         entry = causes.setdefault(cause, {"exception": exc["type"], "measured": []})
         key = (r["transformers"], r["python"])

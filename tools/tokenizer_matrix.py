@@ -277,6 +277,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--after-fix", action="store_true", help="also run the model.py the tok-model-py fix writes")
     ap.add_argument("--only-tokenizer", action="append", default=[])
+    ap.add_argument("--merge-into", help="an existing ground truth: replace its rows of the tokenizers run now, refresh every "
+                                         "tokenizer's facts from the files, keep the rest")
     a = ap.parse_args(argv)
     gits = dict(x.split("=", 1) for x in a.tokenizer_git)
     venvs = dict(x.split("=", 1) for x in a.venv)
@@ -362,6 +364,19 @@ def main(argv=None) -> int:
         },
         "rows": rows,
     }
+    if a.merge_into:
+        old = json.load(open(a.merge_into))
+        ran = set(toks)
+        every = build_tokenizers(gits, os.path.join(a.work, "tokenizers"))
+        for name, t in every.items():
+            if name in old["axes"]["tokenizers"]:
+                old["axes"]["tokenizers"][name]["facts"] = normalise(tokenizer_facts(t["dir"]), t["dir"])
+        for name in ran:
+            old["axes"]["tokenizers"][name] = out["axes"]["tokenizers"][name]
+        old["rows"] = [r for r in old["rows"] if r["tokenizer"] not in ran] + rows
+        old["generated_at"] = out["generated_at"]
+        old.setdefault("merged", []).append({"tokenizers": sorted(ran), "at": out["generated_at"]})
+        out = old
     with open(a.out, "w") as fh:
         json.dump(out, fh, indent=1, sort_keys=False)
         fh.write("\n")

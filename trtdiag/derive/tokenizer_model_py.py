@@ -43,6 +43,9 @@ NOT_UNDERSTOOD = "not understood"
 CLASS_INIT_CALLS_GET_VOCAB_FROM = (4, 34)   # 4.33.3: loads; 4.34.0: get_vocab() inside super().__init__
 READONLY_ACCEPTED_FROM = (4, 47)            # 4.45.2: AttributeError; 4.47.1: assignment accepted
 PAD_PASSES_PADDING_SIDE_FROM = (4, 45)      # 4.44.2: encode works; 4.45.2: _pad(padding_side=...)
+LLAMA_CONVERTER_ACCEPTS_UNIGRAM_FROM = (4, 34)  # 4.33.3: "Llama is supposed to be a BPE model!"; 4.34.0: converts
+ASSIGNED_TOKEN_REGISTERED_FROM = (5,)       # 4.51.3: an accepted pad_token = eos_token leaves eos text split;
+                                            # 5.20.2/5.24.0: the assigned text becomes a special token
 
 
 # --------------------------------------------------------------------------- helpers
@@ -470,11 +473,22 @@ def class_traits(source: str, class_name: str) -> dict:
                 for n in ast.walk(st):
                     if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self":
                         later.add(n.attr)
-            gv = methods.get("get_vocab")
-            if gv is not None:
-                read = [n.attr for n in ast.walk(gv) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self"]
-                hit = [a for a in read if a in later]
-                out["init_order_attr"] = hit[0] if hit else None
+            read: list[str] = []
+            seen_m: set[str] = set()
+            todo = ["get_vocab", "vocab_size"]
+            while todo:  # get_vocab/vocab_size and the methods/properties of the class they use
+                name = todo.pop(0)
+                fn = methods.get(name)
+                if fn is None or name in seen_m:
+                    continue
+                seen_m.add(name)
+                for n in ast.walk(fn):
+                    if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                        read.append(n.attr)
+                        if n.attr in methods and len(seen_m) < 8:
+                            todo.append(n.attr)
+            hit = [a for a in read if a in later]
+            out["init_order_attr"] = hit[0] if hit else None
     out["has_vocab"] = "vocab" in methods or any(
         isinstance(n, ast.Attribute) and n.attr == "vocab" and isinstance(n.ctx, ast.Store) for c in chain for n in ast.walk(c))
     pad = methods.get("_pad")
@@ -490,6 +504,66 @@ def class_traits(source: str, class_name: str) -> dict:
     return out
 
 
+# --------------------------------------------------------------------------- sentencepiece
+SP_MODEL_TYPES = {1: "UNIGRAM", 2: "BPE", 3: "WORD", 4: "CHAR"}
+
+
+def _varint(b: bytes, i: int) -> tuple[int, int]:
+    v = shift = 0
+    while i < len(b):
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        if not c & 0x80:
+            return v, i
+        shift += 7
+    raise ValueError("truncated varint")
+
+
+def sentencepiece_model_type(data: bytes) -> str | None:
+    """``trainer_spec.model_type`` of a sentencepiece ``ModelProto`` (tokenizer.model): 'UNIGRAM',
+    'BPE', 'WORD', 'CHAR'; None when absent or unreadable.  (ModelProto field 2 = TrainerSpec,
+    TrainerSpec field 3 = model_type, default UNIGRAM.)"""
+    try:
+        i = 0
+        while i < len(data):
+            key, i = _varint(data, i)
+            field, wt = key >> 3, key & 7
+            if wt == 2:
+                n, i = _varint(data, i)
+                if field == 2:
+                    spec, j, mtype = data[i:i + n], 0, 1
+                    while j < len(spec):
+                        k, j = _varint(spec, j)
+                        f2, w2 = k >> 3, k & 7
+                        if w2 == 0:
+                            v, j = _varint(spec, j)
+                            if f2 == 3:
+                                mtype = v
+                        elif w2 == 2:
+                            m, j = _varint(spec, j)
+                            j += m
+                        elif w2 == 5:
+                            j += 4
+                        elif w2 == 1:
+                            j += 8
+                        else:
+                            return None
+                    return SP_MODEL_TYPES.get(mtype)
+                i += n
+            elif wt == 0:
+                _, i = _varint(data, i)
+            elif wt == 5:
+                i += 4
+            elif wt == 1:
+                i += 8
+            else:
+                return None
+    except ValueError:
+        return None
+    return None
+
+
 # --------------------------------------------------------------------------- prediction
 def version_tuple(v: str | None) -> tuple:
     if not v:
@@ -502,16 +576,23 @@ def version_tuple(v: str | None) -> tuple:
     return tuple(parts)
 
 
-def _messages(table: dict | None, cause: str, tf: str, py: str) -> str | None:
+def _messages(table: dict | None, cause: str, tf: str, py: str, prefer: str | None = None) -> str | None:
     """The exact message measured for ``cause`` under transformers ``tf`` (and Python ``py``, when
-    the table says it matters); None when that version was not measured."""
+    the table says it matters); None when that version was not measured, or when it gave several
+    messages (different tokenizer classes) and none contains ``prefer``."""
     if not table:
         return None
     entry = (table.get("causes") or {}).get(cause) or {}
     py_mm = ".".join(py.split(".")[:2]) if py else ""
-    for m in entry.get("measured", []):
-        if m.get("transformers") == tf and (not m.get("python") or m["python"] == py_mm):
-            return m.get("message")
+    hits = [m.get("message") for m in entry.get("measured", [])
+            if m.get("transformers") == tf and (not m.get("python") or m["python"] == py_mm)]
+    hits = list(dict.fromkeys(h for h in hits if h))
+    if len(hits) == 1:
+        return hits[0]
+    if prefer:
+        pref = [h for h in hits if prefer in h]
+        if len(pref) == 1:
+            return pref[0]
     return None
 
 
@@ -553,13 +634,14 @@ def predict(prof: dict, tok: dict, transformers: str, python: str, tokenizer_typ
                 "why": f"model.py knows {', '.join(prof['type_branches'])}"}
 
     def fail(cause, st, exc, why, fmt=None):
-        msg = _messages(table, cause, transformers, python)
+        msg = _messages(table, cause, transformers, python, (fmt or {}).get("prefer"))
         if msg and fmt:
             msg = msg.replace("{dir}", fmt.get("dir", "{dir}")).replace("{class}", fmt.get("class", "{class}"))
         return {"outcome": "raises", "cause": cause, "step": st.get("step"), "line": st.get("line"), "code": st.get("code"),
                 "exception": exc, "message": msg, "why": why}
 
     state = {k: special_token(tok, k) for k in SPECIAL}
+    registered: set = set()
     loaded = False
     wrong_ids, notes = [], []
     for st in steps:
@@ -572,6 +654,20 @@ def predict(prof: dict, tok: dict, transformers: str, python: str, tokenizer_typ
                 if custom:
                     notes.append(f"{st['class']}.from_pretrained ignores auto_map: {cls} is not used")
                 continue
+            named = tok.get("tokenizer_class")
+            if not custom and named in ("LlamaTokenizer", "LlamaTokenizerFast") and "tokenizer.json" not in (tok.get("files") or []) \
+                    and tok.get("sp_model_type") not in (None, "BPE") and tf < LLAMA_CONVERTER_ACCEPTS_UNIGRAM_FROM \
+                    and st.get("kwargs", {}).get("use_fast") is not False:
+                return fail("llama-sp-not-bpe", st, "RuntimeError",
+                            f"tokenizer_class {named} with a {tok['sp_model_type']} sentencepiece model and no tokenizer.json: "
+                            f"AutoTokenizer converts it to LlamaTokenizerFast, whose converter in transformers {transformers} "
+                            "accepts only BPE models")
+            known = known_tokenizer_classes(transformers)
+            if not custom and named and known is not None and named not in known and named.replace("Fast", "") not in known \
+                    and named + "Fast" not in known:
+                return fail("tokenizer-class-unknown", st, "ValueError",
+                            f"tokenizer_config.json names tokenizer_class {named!r}, which transformers {transformers} does not have "
+                            "(files saved by another transformers version)", {"dir": tok.get("path", "{dir}"), "class": named})
             if custom and st.get("trust_remote_code") is not True:
                 return fail("remote-code-not-trusted", st, "ValueError",
                             f"auto_map names {custom.get('ref')}; from_pretrained {'passes trust_remote_code=False' if st.get('trust_remote_code') is False else 'does not pass trust_remote_code'}",
@@ -581,7 +677,7 @@ def predict(prof: dict, tok: dict, transformers: str, python: str, tokenizer_typ
                 return fail("class-init-order", st, exc,
                             f"{cls}.__init__ hands its special tokens ({', '.join(tr['init_special'])}) to super().__init__ before it sets "
                             f"self.{tr['init_order_attr']}, which get_vocab() reads: transformers ≥ 4.34 calls get_vocab() inside "
-                            "super().__init__", {"class": cls})
+                            "super().__init__", {"class": cls, "prefer": f"'{tr['init_order_attr']}'"})
         elif k == "special_assign":
             attr, src_attr = st["attr"], st.get("value")
             guards = st.get("guards") or []
@@ -597,6 +693,8 @@ def predict(prof: dict, tok: dict, transformers: str, python: str, tokenizer_typ
             if state[attr].get("readonly"):
                 if tf >= READONLY_ACCEPTED_FROM:
                     notes.append(f"transformers {transformers} stores {attr} through __setattr__: no error, the property keeps its value")
+                    if tf >= ASSIGNED_TOKEN_REGISTERED_FROM and (state.get(src_attr) or {}).get("value"):
+                        registered.add(state[src_attr]["value"])  # encode() no longer splits that text
                     continue
                 exc_msg = (f"can't set attribute '{attr}'" if py and py < (3, 11) else f"property '{attr}' of '{cls}' object has no setter")
                 r = fail("readonly-special-token", st, "AttributeError",
@@ -623,7 +721,7 @@ def predict(prof: dict, tok: dict, transformers: str, python: str, tokenizer_typ
             if custom and tr.get("tiktoken_disallows_special") and v and v.startswith("<|"):
                 return fail("tiktoken-disallowed-special", st, "ValueError",
                             f"{cls}.tokenize hands the text to tiktoken without allowed_special: the special token {v!r} as text is refused")
-            if state.get(token, {}).get("readonly") and f"{token}_id" in (tr.get("own_id_properties") or []):
+            if state.get(token, {}).get("readonly") and f"{token}_id" in (tr.get("own_id_properties") or []) and v not in registered:
                 wrong_ids.append({"attr": st["target"], "line": st["line"], "token": token, "value": v,
                                   "why": f"{cls}.{token} is a read-only property ({v!r}) that is not registered as a special token, "
                                          f"so encode({v!r}) splits it as ordinary text; the class's own {token}_id is another id"})
@@ -652,18 +750,23 @@ CAUSE_PATTERNS = (
     ("readonly-special-token", r"can't set attribute '(pad|eos|bos|unk)_token'|property '(pad|eos|bos|unk)_token' of '\w+' object has no setter"),
     ("encode-none", r"Input None is not valid|Input must be a string, list of strings, or list of ints, got: <class 'NoneType'>"),
     ("pad-without-padding-side", r"_pad\(\) got an unexpected keyword argument 'padding_side'"),
-    ("class-init-order", r"object has no attribute '\w+'$|^\w+ has no attribute \w+$|'property' object is not iterable"),
+    ("class-init-order", r"object has no attribute '\w+'$|^\w+ has no attribute \w+$|'property' object is not iterable|'property' object cannot be interpreted as an integer"),
     ("tiktoken-disallowed-special", r"Encountered text corresponding to disallowed special token"),
     ("unknown-tokenizer-type", r"Unexpected tokenizer type"),
+    ("llama-sp-not-bpe", r"Llama is supposed to be a BPE model"),
 )
 
 
-def cause_of_outcome(exc: dict | None) -> str | None:
+def cause_of_outcome(exc: dict | None, custom: bool | None = None) -> str | None:
     """The cause id of an exception the real initialize() raised (``{"type", "first_line",
-    "raised_in"}`` as the replay records it); "other" when none of the known ones."""
+    "raised_in"}`` as the replay records it); "other" when none of the known ones.  ``custom``:
+    whether the tokenizer has its own class (auto_map) — without one, "Tokenizer class X does not
+    exist" means the files name a class this transformers does not have."""
     if not exc:
         return None
     msg = exc.get("first_line") or exc.get("message") or ""
+    if custom is False and re.search(r"^Tokenizer class \w+ does not exist or is not currently imported", msg):
+        return "tokenizer-class-unknown"
     for cause, pat in CAUSE_PATTERNS:
         if re.search(pat, msg):
             if cause == "class-init-order" and (exc.get("raised_in") or {}).get("function") not in ("get_vocab", "__init__", "vocab_size", "__getattr__"):
@@ -684,6 +787,31 @@ def message_template(msg: str, tokenizer_dir: str | None = None, cls: str | None
 
 # --------------------------------------------------------------------------- the derived fact
 _TABLE: dict | None = None
+
+
+_CLASSES: dict | None = None
+
+
+def known_tokenizer_classes(transformers: str | None) -> set | None:
+    """The tokenizer classes of that transformers release (trtdiag/data/transformers_tokenizer_classes.json,
+    read from each release by tools/transformers_tokenizer_classes.py): the exact version, else the
+    nearest measured one of the same minor version; None when none was measured."""
+    global _CLASSES
+    if not transformers:
+        return None
+    if _CLASSES is None:
+        import json
+        from importlib import resources
+
+        try:
+            _CLASSES = json.loads(resources.files("trtdiag.data").joinpath("transformers_tokenizer_classes.json").read_text())["versions"]
+        except (OSError, ValueError, KeyError):
+            _CLASSES = {}
+    if transformers in _CLASSES:
+        return set(_CLASSES[transformers])
+    want = version_tuple(transformers)[:2]
+    same = [v for v in _CLASSES if version_tuple(v)[:2] == want]
+    return set(_CLASSES[sorted(same, key=version_tuple)[-1]]) if same else None
 
 
 def failure_table() -> dict:
@@ -763,12 +891,18 @@ ADVICE = {
     "readonly-special-token": "guard the assignment (only when pad_token is empty, inside try/except AttributeError)",
     "encode-none": "take the ids from generation_config.json where the tokenizer has no eos token, or pass END_ID/PAD_ID with each request",
     "unknown-tokenizer-type": "set tokenizer_type to one model.py knows",
+    "llama-sp-not-bpe": "ship tokenizer.json with the tokenizer (save it with a transformers >= 4.34), or use transformers >= 4.34",
+    "tokenizer-class-unknown": "save the tokenizer with the transformers version that serves it (transformers 5 writes "
+                               "tokenizer_class 'TokenizersBackend', which 4.x does not have), or set tokenizer_class in "
+                               "tokenizer_config.json to a class that version has (e.g. PreTrainedTokenizerFast)",
 }
 KB_OF_CAUSE = {
     "remote-code-not-trusted": "tokenizer-remote-code-required",
     "readonly-special-token": "tokenizer-pad-token-readonly",
     "encode-none": "tokenizer-missing-eos-pad",
     "unknown-tokenizer-type": "tokenizer-type-mismatch",
+    "tokenizer-class-unknown": "tokenizer-type-mismatch",
+    "llama-sp-not-bpe": "tokenizer-type-mismatch",
     "pad-without-padding-side": "tokenizer-class-transformers-incompatible",
     "class-init-order": "tokenizer-class-transformers-incompatible",
     "tiktoken-disallowed-special": "tokenizer-class-transformers-incompatible",

@@ -366,6 +366,14 @@ def static(facts) -> dict:
         t["code"] = analyze_model_py(t["model_py"], facts) if t.get("model_py") else None
         t["profile"] = _profile(t["model_py"], facts) if t.get("model_py") else None
     for d in dirs.values():
+        if "tokenizer.model" in (d.get("files") or []) and "sp_model_type" not in d:
+            from ..derive.tokenizer_model_py import sentencepiece_model_type
+
+            try:
+                with open(os.path.join(d["path"], "tokenizer.model"), "rb") as fh:
+                    d["sp_model_type"] = sentencepiece_model_type(fh.read(16 << 20))
+            except OSError:
+                d["sp_model_type"] = None
         c = d.get("custom") or {}
         if c.get("source_exists") and "class_traits" not in d:
             from ..derive.tokenizer_model_py import class_traits

@@ -20,4 +20,9 @@ def tokenizer_facts(path: str) -> dict:
                 d["class_traits"] = class_traits(fh.read(), c["class"])
         except OSError as exc:
             d["class_traits"] = {"error": str(exc)}
+    if "tokenizer.model" in (d.get("files") or []):
+        from ..derive.tokenizer_model_py import sentencepiece_model_type
+
+        with open(os.path.join(d["path"], "tokenizer.model"), "rb") as fh:
+            d["sp_model_type"] = sentencepiece_model_type(fh.read(16 << 20))
     return d

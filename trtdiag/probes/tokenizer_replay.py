@@ -506,7 +506,8 @@ def replay_targets(targets: list[dict], python: str | None, trust_remote_code: b
             continue
         case = (res.get("cases") or [{}])[0]
         r = {"python": res.get("python"), "transformers": res.get("transformers"), "model_kind": kind, **case}
-        r["cause"] = cause_of_outcome(case.get("exception")) if case.get("initialize") == "raised" else None
+        custom = bool(((t.get("dir") or {}).get("custom")))
+        r["cause"] = cause_of_outcome(case.get("exception"), custom) if case.get("initialize") == "raised" else None
         gen = ((t.get("dir") or {}).get("generation_config")) or {}
         r["wrong_ids"] = compare_ids(case, gen) if case.get("initialize") == "ok" else []
         cls = (case.get("tokenizer") or {}).get("class") or (((t.get("dir") or {}).get("custom")) or {}).get("class")
