@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import tokenizer_truth as truth  # noqa: E402
 
@@ -136,3 +137,38 @@ def test_python_version_decides_the_readonly_message(data):
     remote = {m["transformers"]: m["message"] for m in table["causes"]["remote-code-not-trusted"]["measured"]}
     assert remote["4.36.2"].startswith("Tokenizer class {class} does not exist or is not currently imported")
     assert remote["4.44.2"].startswith("The repository for {dir} contains custom code")
+
+
+def test_tok008_names_the_failing_line_and_the_fix_mends_it(tmp_path):
+    """End to end on real files made here: the v0.7-shape model.py (no trust_remote_code) with a
+    tokenizer that has its own class and no eos token; the serving transformers stated as 4.44.2.
+    TOK008 names the from_pretrained line; the planned fix adds trust_remote_code and the
+    generation_config ids; after it TOK008 predicts a clean start."""
+    import tokenizer_kit as K
+
+    from trtdiag.core import catalogue
+    from trtdiag.core.facts import Facts
+    from trtdiag.engine import run as engine_run
+    from trtdiag.fixes.applier import Applier
+    from trtdiag.fixes.planner import plan_all
+
+    tok = K.custom_dir(tmp_path / "qwen", "qwen")
+    root, fact = K.model_repo(tmp_path / "repo", str(tok), post=None)
+
+    def run():
+        facts = Facts({})
+        facts.set("triton.repo", fact)
+        facts.set("python.packages", {"packages": {"transformers": "4.44.2"}, "version": "3.11.7"})
+        findings, _ = engine_run.run(catalogue.select(["TOK008", "TOK004", "TOK006"]), facts)
+        return plan_all(findings, facts)
+
+    fs = run()
+    f = next(x for x in fs if x.check == "TOK008")
+    assert f.severity.name == "ERROR" and "from_pretrained" in f.evidence["statement"], (f.title, f.evidence)
+    assert f.evidence["cause"] == "remote-code-not-trusted"
+    assert "The repository for" in f.title  # the message 4.44.2 really gives
+    assert not [x for x in fs if x.check in ("TOK004", "TOK006") and x.severity.name == "ERROR"]  # covered by TOK008
+    assert f.fix is not None and "trust_remote_code=True" in f.fix.preview and "generation_config.json" in f.fix.preview
+    Applier(roots=[str(root)]).apply([f.fix])
+    f = next(x for x in run() if x.check == "TOK008")
+    assert f.severity.name == "OK", (f.title, f.evidence)
