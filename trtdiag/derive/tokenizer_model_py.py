@@ -754,6 +754,7 @@ CAUSE_PATTERNS = (
     ("tiktoken-disallowed-special", r"Encountered text corresponding to disallowed special token"),
     ("unknown-tokenizer-type", r"Unexpected tokenizer type"),
     ("llama-sp-not-bpe", r"Llama is supposed to be a BPE model"),
+    ("module-missing", r"^No module named "),
 )
 
 
@@ -891,11 +892,13 @@ ADVICE = {
     "readonly-special-token": "guard the assignment (only when pad_token is empty, inside try/except AttributeError)",
     "encode-none": "take the ids from generation_config.json where the tokenizer has no eos token, or pass END_ID/PAD_ID with each request",
     "unknown-tokenizer-type": "set tokenizer_type to one model.py knows",
+    "module-missing": "install that module in the interpreter Triton's python backend uses (the replay ran model.py in --python)",
     "llama-sp-not-bpe": "ship tokenizer.json with the tokenizer (save it with a transformers >= 4.34), or use transformers >= 4.34",
     "tokenizer-class-unknown": "save the tokenizer with the transformers version that serves it (transformers 5 writes "
                                "tokenizer_class 'TokenizersBackend', which 4.x does not have), or set tokenizer_class in "
                                "tokenizer_config.json to a class that version has (e.g. PreTrainedTokenizerFast)",
 }
+FIXABLE_IN_MODEL_PY = ("remote-code-not-trusted", "readonly-special-token", "encode-none")
 KB_OF_CAUSE = {
     "remote-code-not-trusted": "tokenizer-remote-code-required",
     "readonly-special-token": "tokenizer-pad-token-readonly",

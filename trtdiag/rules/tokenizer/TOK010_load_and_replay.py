@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...core.catalogue import rule
-from ...derive.tokenizer_model_py import ADVICE, KB_OF_CAUSE
+from ...derive.tokenizer_model_py import ADVICE, FIXABLE_IN_MODEL_PY, KB_OF_CAUSE
 from .common import AREA, hint, KB_OF_STEP, _ev, _name, _static_summary, _targets, _usable, _with_fix, error, info, ok, readonly_conflict, warning
 
 
@@ -70,7 +70,7 @@ def _replayed_one(facts, t, r, i):
         yield error(f"{_name(t)}: model.py line {fr.get('line')} raised at initialize(): {e.get('type')}: {e.get('first_line')}",
                     "The real initialize() of this model.py, run with this tokenizer and this transformers, raised it: the server "
                     "fails to load the model." + (f" {advice[0].upper() + advice[1:]}." if advice else ""),
-                    evidence=ev, kb=KB_OF_CAUSE.get(cause or ""), fix=fx)
+                    evidence=ev, kb=KB_OF_CAUSE.get(cause or ""), fix=fx if cause in FIXABLE_IN_MODEL_PY else None)
         return
     if init != "ok":
         yield warning(f"{_name(t)}: model.py replay ended with {init}", str(r.get("exception") or ""), evidence=ev)
