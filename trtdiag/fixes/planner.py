@@ -121,6 +121,37 @@ def _model_py(facts, path: str, needs: dict[str, str], tokenizer_type: str | Non
     return plan(facts, path, needs, tokenizer_type)
 
 
+@planner("model-py-predicted")
+def _model_py_predicted(facts, path: str, target: int, transformers: str | None = None, python: str | None = None) -> Fix | None:
+    """The tok-model-py fix whose patches are predicted (from the real releases' behaviour) to make
+    this model.py's initialize() pass with right END_ID/PAD_ID; None when no such patch set
+    exists (the tokenizer's own code fails, or the patches would not suffice)."""
+    from ..derive import tokenizer_model_py as tm
+    from .model_py import SUMMARIES
+    from .model_py import plan as edit_plan
+    from .tokenizer_plan import plan
+
+    t = (facts["tokenizer.static"].get("targets") or [])[target]
+    text = facts.file_text(path)
+    if text is None or not t.get("dir"):
+        return None
+    table = tm.failure_table()
+    versions = [(transformers, python or "3.11")] if transformers else tm.measured_versions(table)
+    needs = None
+    for tf, py in versions:
+        pl = plan(text, t["dir"], t.get("tokenizer_type"), tf, py, table)
+        if not pl["offer"]:
+            if transformers or pl["before"]["outcome"] != "ok" or pl["before"].get("wrong_ids"):
+                return None  # predicted to fail even after the patches: no fix is offered
+            continue
+        if needs is not None and pl["needs"] != needs:
+            return None  # the versions need different patches: not one fix for all
+        needs = pl["needs"]
+    if not needs:
+        return None
+    return edit_plan(facts, path, {n: SUMMARIES[n] for n in needs}, t.get("tokenizer_type"))
+
+
 @planner("use-free-ports")
 def _free_ports(facts, ports: list[dict], suggested: list[int] | None, launch: list[str] | None) -> Fix | None:
     from .ports import free_ports_fix
