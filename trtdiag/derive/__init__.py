@@ -1,0 +1,1 @@
+"""Pure derivations: facts from facts, no I/O."""

