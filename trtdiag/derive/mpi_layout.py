@@ -152,14 +152,21 @@ def first_loader_error(objs: list[dict], defined: set[str], bind_now: bool) -> d
 
 
 def first_lazy_failure(objs: list[dict], defined: set[str]) -> dict | None:
-    """A function symbol nothing defines, bound only at its first call: the load succeeds and
-    the process dies when it is called (``symbol lookup error: …``)."""
-    for o in reversed(objs):
+    """Function symbols nothing defines, bound only at their first call: the load succeeds and
+    the process dies at the first call of any of them (``symbol lookup error: <referrer>:
+    undefined symbol: <name>``).  Which one is called first is decided at run time; the root
+    object's own (an executable calls first) are named first, then the dependencies' deepest
+    first.  Returns the first with ``all`` (every such [referrer, symbol]) and ``count``."""
+    found: list[tuple[str, str]] = []
+    for o in (objs[:1] + list(reversed(objs[1:]))):
         for name, how in o.get("undefined_refs", []):
             if name not in defined and how == "lazy":
-                return {"kind": "symbol", "symbol": name, "referrer": o["path"], "at": "first call",
-                        "text": f"symbol lookup error: {o['path']}: undefined symbol: {name}"}
-    return None
+                found.append((o["path"], name))
+    if not found:
+        return None
+    ref, name = found[0]
+    return {"kind": "symbol", "symbol": name, "referrer": ref, "at": "first call", "count": len(found),
+            "all": [list(f) for f in found[:20]], "text": f"symbol lookup error: {ref}: undefined symbol: {name}"}
 
 
 # ------------------------------------------------------------------ MCA components

