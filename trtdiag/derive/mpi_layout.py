@@ -126,14 +126,17 @@ def extension_for(selected: dict, extensions: list[dict], registered: list[str] 
 
 
 # ------------------------------------------------------------------ what the loader will say
-def first_loader_error(objs: list[dict], defined: set[str], bind_now: bool) -> dict | None:
+def first_loader_error(objs: list[dict], defined: set[str], bind_now: bool, lib_defined: set[str] | None = None) -> dict | None:
     """The first error ld.so reports while loading a closure, and its exact text.
 
     ``objs``: the closure in load (breadth-first) order, each with path, missing (NEEDED names not
     found), version_missing ([provider, version]), undefined_refs ([[name, "load"|"lazy"]],
     relocation order), bind_now.  ld.so maps every object first (a missing NEEDED stops it
     there), checks versions, then relocates dependencies before their dependents (the reverse of
-    load order) — so the deepest object with an unresolved load-time symbol is the one named."""
+    load order) — so the deepest object with an unresolved load-time symbol is the one named.
+    ``lib_defined``: the symbols libraries define (an executable's copy relocation is satisfied
+    only by those; every other reference also finds the executable's copy)."""
+    lib_defined = defined if lib_defined is None else lib_defined
     for o in objs:
         for n in o.get("missing", []):
             return {"kind": "missing", "library": n, "referrer": o["path"],
@@ -145,10 +148,20 @@ def first_loader_error(objs: list[dict], defined: set[str], bind_now: bool) -> d
     for o in reversed(objs):
         now = bind_now or o.get("bind_now")
         for name, how in o.get("undefined_refs", []):
-            if name not in defined and (now or how == "load"):
+            if (how == "copy" and name not in lib_defined) or (how != "copy" and name not in defined and (now or how == "load")):
                 return {"kind": "symbol", "symbol": name, "referrer": o["path"], "at": "load",
                         "text": f"{o['path']}: undefined symbol: {name}"}
     return None
+
+
+def exec_message(argv0: str, err: dict) -> str:
+    """What ld.so prints when an *executable* fails to start (glibc _dl_signal_error at start:
+    "<program>: <occasion>: <object>: <error>"), e.g. ``prterun: symbol lookup error: prterun:
+    undefined symbol: pmix_output_info`` or ``mpirun: error while loading shared libraries:
+    libopen-rte.so.40: cannot open shared object file: No such file or directory``."""
+    if err["kind"] == "symbol":
+        return f"{argv0}: symbol lookup error: {err['text']}"
+    return f"{argv0}: error while loading shared libraries: {err['text']}"
 
 
 def first_lazy_failure(objs: list[dict], defined: set[str]) -> dict | None:
@@ -166,7 +179,7 @@ def first_lazy_failure(objs: list[dict], defined: set[str]) -> dict | None:
         return None
     ref, name = found[0]
     return {"kind": "symbol", "symbol": name, "referrer": ref, "at": "first call", "count": len(found),
-            "all": [list(f) for f in found[:20]], "text": f"symbol lookup error: {ref}: undefined symbol: {name}"}
+            "all": [list(f) for f in found[:20]], "symbols": sorted({n for _r, n in found}), "text": f"symbol lookup error: {ref}: undefined symbol: {name}"}
 
 
 # ------------------------------------------------------------------ MCA components

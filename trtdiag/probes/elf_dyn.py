@@ -36,6 +36,7 @@ DT_BIND_NOW, DT_FLAGS, DT_FLAGS_1 = 24, 30, 0x6FFFFFFB
 DF_BIND_NOW, DF_1_NOW = 0x8, 0x1
 # relocation types bound lazily (PLT slots); every other symbol relocation is bound at load
 JUMP_SLOT = {"x86_64": {7}, "aarch64": {1026}, "x86": {7}, "ppc64": {21}, "ppc": {21}}
+COPY = {"x86_64": {5}, "aarch64": {1024}, "x86": {5}, "ppc64": {19}, "ppc": {19}}
 RELATIVE = {"x86_64": {8, 37}, "aarch64": {1027, 1032}, "x86": {8, 42}, "ppc64": {22, 248}, "ppc": {22, 248}}
 
 
@@ -155,6 +156,7 @@ def _load_facts(path, prefixes) -> LoadFacts:
         dynsym_sec = elf.section(SHT_DYNSYM)
         dynsym_index = elf.sections.index(dynsym_sec) if dynsym_sec else -1
         jump = JUMP_SLOT.get(elf.machine, set())
+        copy = COPY.get(elf.machine, set())
         relative = RELATIVE.get(elf.machine, set())
         # each undefined symbol: "load" if any relocation other than a PLT slot refers to it
         order: list[str] = []
@@ -184,19 +186,21 @@ def _load_facts(path, prefixes) -> LoadFacts:
                 if sym == 0 or rtype in relative or sym >= len(syms):
                     continue
                 noff, bind, shndx = syms[sym]
-                if shndx != 0 or bind != 1 or not 0 < noff < symtab[1]:  # only global undefined (weak may stay unresolved)
+                # only global undefined ones (weak may stay unresolved) — and copy relocations: an
+                # executable defines the symbol itself but its data must come from a library
+                if (shndx != 0 and rtype not in copy) or bind != 1 or not 0 < noff < symtab[1]:
                     continue
                 name = names.get(sym)
                 if name is None:
                     name = names[sym] = elf.string(symtab, noff).decode("utf-8", "replace")
                 if pre is not None and not name.startswith(pre):
                     continue
-                kind = "lazy" if rtype in jump else "load"
+                kind = "lazy" if rtype in jump else ("copy" if rtype in copy else "load")
                 if name not in how:
                     order.append(name)
                     how[name] = kind
-                elif kind == "load":
-                    how[name] = "load"
+                elif kind != "lazy" and how[name] == "lazy":
+                    how[name] = kind
         out.undefined_refs = [(n, how[n]) for n in order]
         out.version_needs = _verneed(elf)
         out.version_defs = _verdef(elf)

@@ -221,10 +221,26 @@ def closure_facts(root: str, env, cache, preloaded: dict[str, str] | None = None
                         if v not in have:
                             o["version_missing"].append([prov, v])
                 o["_defined"] = _defined(path)
+                # a copy-relocated symbol is defined by the executable only as the copy's target:
+                # other objects bind to it, but its own copy needs a library that defines it
+                o["_copy"] = {n for n, k in o["undefined_refs"] if k == "copy"}
             except elf.ElfError as exc:
                 o["error"] = str(exc)
         objs.append(o)
     return objs
+
+
+def split_defined(objs: list[dict]) -> tuple[set[str], set[str]]:
+    """Pop the symbol sets of a closure: every symbol defined (what a lookup finds), and those a
+    library defines (what an executable's copy relocation needs)."""
+    defined: set[str] = set()
+    lib_defined: set[str] = set()
+    for o in objs:
+        d = o.pop("_defined", set())
+        c = o.pop("_copy", set())
+        defined |= d
+        lib_defined |= d - c
+    return defined, lib_defined
 
 
 _DEF_MEMO: dict = {}
@@ -260,10 +276,8 @@ def dlopen_outcome(cand: dict, env, cache, preloaded: dict[str, str] | None = No
         out["error"] = err
         return out
     objs = closure_facts(path, env, cache, preloaded)
-    defined: set[str] = set()
-    for o in objs:
-        defined |= o.pop("_defined", set())
-    e = first_loader_error(objs, defined, bind_now=bool(env.get("LD_BIND_NOW")))
+    defined, lib_defined = split_defined(objs)
+    e = first_loader_error(objs, defined, bind_now=bool(env.get("LD_BIND_NOW")), lib_defined=lib_defined)
     out["closure"] = [{k: v for k, v in o.items() if k in ("path", "soname", "missing", "version_missing", "resolved", "error")} for o in objs]
     out["defines_MPI_Get_version"] = "MPI_Get_version" in defined
     out["abi"] = "openmpi" if "ompi_mpi_comm_self" in defined else ("mpich" if "MPI_Get_version" in defined else None)
@@ -334,9 +348,8 @@ def search(python: str | None = None, env: dict | None = None, interp: dict | No
         out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return out
     objs = closure_facts(ext["path"], env, cache, preload)
-    defined = set(chosen["_defined"]) if chosen else set()
-    for o in objs:
-        defined |= o.pop("_defined", set())
+    d2, _l2 = split_defined(objs)
+    defined = (set(chosen["_defined"]) if chosen else set()) | d2
     # Python imports extensions with sys.getdlopenflags() (RTLD_NOW by default): the extension's
     # own symbols are all bound now; the libraries already loaded keep their lazy binding
     now = bool((interp.get("dlopenflags") or 2) & os.RTLD_NOW)
@@ -388,8 +401,8 @@ def _lib_dirs(target: str, prefix: str, env: dict, cache) -> tuple[list[str], li
     dirs: list[str] = [os.path.dirname(target)]
     missing: list[str] = []
     pre = os.path.realpath(prefix) + os.sep
+    split_defined(objs)
     for o in objs:
-        o.pop("_defined", None)
         d = os.path.dirname(o["path"])
         if os.path.realpath(o["path"]).startswith(pre) and d not in dirs:
             dirs.append(d)
@@ -458,7 +471,7 @@ def launcher_facts(mpirun: str, env: dict) -> dict:
     ``bin/mpirun``, a wrapper that runs ``prterun`` beside it with ``<prefix>/lib`` prepended to
     LD_LIBRARY_PATH — observed, see tests/data/mpi/real_layouts.json — prterun is checked that
     way).  Returns {path, checked, prefix, loader_error, later_failure}."""
-    from ..derive.mpi_layout import first_lazy_failure, first_loader_error, ld_library_path_with
+    from ..derive.mpi_layout import exec_message, first_lazy_failure, first_loader_error, ld_library_path_with
 
     cache = ldcache.load_cache()
     real = os.path.realpath(mpirun)
@@ -474,11 +487,13 @@ def launcher_facts(mpirun: str, env: dict) -> dict:
     except elf.ElfError as exc:
         out["error"] = str(exc)
         return out
-    defined: set[str] = set()
-    for o in objs:
-        defined |= o.pop("_defined", set())
-    out["loader_error"] = first_loader_error(objs, defined, bind_now=bool(e.get("LD_BIND_NOW")))
-    out["later_failure"] = None if out["loader_error"] else first_lazy_failure(objs, defined)
+    defined, lib_defined = split_defined(objs)
+    err = first_loader_error(objs, defined, bind_now=bool(e.get("LD_BIND_NOW")), lib_defined=lib_defined)
+    if err:
+        # an executable's load errors are printed by ld.so at start and the program exits 127
+        err = {**err, "text": exec_message(checked, err)}
+    out["loader_error"] = err
+    out["later_failure"] = None if err else first_lazy_failure(objs, defined)
     out["swapped"] = sorted({f"{n} -> {r['path']} (via {r['how']})" for o in objs for n, r in (o.get("resolved") or {}).items()
                              if r.get("how") == "LD_LIBRARY_PATH" and RELEVANT_RE.match(n) and not os.path.realpath(r["path"]).startswith(os.path.realpath(prefix) + os.sep)})
     return out
