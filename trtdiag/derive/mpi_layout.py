@@ -31,6 +31,7 @@ Sources of the behaviour modelled here (kept with the data in tests/data/mpi/rea
 from __future__ import annotations
 
 import os
+import re
 
 LIBMPI_NAMES = ("libmpi.so", "libmpi.so.12", "libmpi.so.40")  # mpi4py@4.1.2 _mpiabi.libmpi_names
 
@@ -183,17 +184,51 @@ def first_lazy_failure(objs: list[dict], defined: set[str]) -> dict | None:
 
 
 # ------------------------------------------------------------------ MCA components
-def component_verdicts(components: list[dict], defined: set[str]) -> list[dict]:
+EMBEDDED_FAMILY_RE = re.compile(r"^((?:opal|pmix|ompi)_[a-z]+\d+_)")
+
+
+def symbol_families(names: list[str]) -> list[str]:
+    """The renamed-library prefixes of missing symbols (``opal_libevent2022_``,
+    ``opal_hwloc201_``): the mark of an Open MPI built with its embedded copy of that library."""
+    return sorted({m.group(1) for n in names for m in [EMBEDDED_FAMILY_RE.match(n)] if m})
+
+
+# symbols only an MPI rank (libmpi loaded) or an OpenSHMEM program defines: a component that
+# needs them is opened by ranks, never by mpirun (ORTE opens only opal/orte frameworks)
+RANK_ONLY = ("ompi_", "mca_pml", "mca_coll", "mca_io", "mca_osc", "mca_mtl", "mca_bml", "mca_fbtl", "mca_fcoll",
+             "mca_sharedfp", "mca_topo", "mca_vprotocol", "mca_part", "mca_common_ompio", "mca_common_monitoring", "MPI_", "PMPI_")
+OSHMEM_ONLY = ("oshmem_", "mca_spml", "mca_sshmem", "mca_atomic", "mca_memheap", "mca_scoll")
+
+
+def component_scope(c: dict) -> str:
+    """Who opens this component: "oshmem" programs, MPI "rank"s, or "any" process (mpirun too)."""
+    refs = [r[0] for r in c.get("undefined_refs", [])]
+    if any(n.startswith(OSHMEM_ONLY) for n in refs):
+        return "oshmem"
+    if any(n.startswith(RANK_ONLY) for n in refs):
+        return "rank"
+    return "any"
+
+
+def component_verdicts(components: list[dict], defined: set[str], opener: str = "rank") -> list[dict]:
     """What Open MPI really does with each MCA component that needs symbols the loaded Open MPI
     lacks.  Components are opened ``RTLD_LAZY`` (Open MPI 4.1.4 dl_dlopen_module.c:58): a
     component linked ``-z now``, or needing a missing symbol through a data relocation or a
     missing library, fails to open and Open MPI prints ``mca_base_component_repository_open:
     unable to open <name>: <loader error> (ignored)`` and goes on without it; one that needs a
-    missing *function* opens fine and the process dies at its first call with ``symbol lookup
-    error: <component>: undefined symbol: <name>`` (fatal: mpirun or the rank exits)."""
+    missing *function* opens fine and the process dies at the first call of one of them with
+    ``<program>: symbol lookup error: <component>: undefined symbol: <name>`` (exit 127).  Which
+    function is called first is decided at run time: ``symbols`` lists them all, ``family`` is
+    their renamed prefixes (``families``) (what any of the messages will show).
+    ``opener``: "mpirun" (skips the components only ranks open) or "rank"; OpenSHMEM-only
+    components are skipped."""
     out = []
     for c in components:
-        err = first_loader_error([c], defined, bool(c.get("bind_now")))
+        scope = component_scope(c)
+        if scope == "oshmem" or (opener == "mpirun" and scope == "rank"):
+            continue
+        have = defined | set(c.get("own_defined") or [])
+        err = first_loader_error([c], have, bool(c.get("bind_now")))
         name = os.path.basename(c["path"])
         base = name[:-3] if name.endswith(".so") else name
         if err:
@@ -201,9 +236,10 @@ def component_verdicts(components: list[dict], defined: set[str]) -> list[dict]:
                         "printed": f"mca_base_component_repository_open: unable to open {base}: {err['text']} (ignored)",
                         "fatal": False})
             continue
-        lazy = first_lazy_failure([c], defined)
+        lazy = first_lazy_failure([c], have)
         if lazy:
             out.append({"component": c["path"], "name": base, "outcome": "dies at first call", "symbol": lazy["symbol"],
+                        "symbols": lazy["symbols"], "families": symbol_families(lazy["symbols"]),
                         "printed": lazy["text"], "fatal": True})
     return out
 
