@@ -115,7 +115,61 @@ def _child_json(code: str, python: str | None, env: dict | None, timeout: float)
     return None, (res.error or res.stderr.strip() or res.stdout.strip() or "no output")[-2000:]
 
 
+REGISTER_RE = re.compile(r"""^_mpiabi\._register\(\s*['"]([\w.]+)['"]\s*,\s*['"](\w+)['"]\s*\)""", re.M)
+
+
+def interp_facts_here() -> dict | None:
+    """The same facts for this interpreter, without a child and without importing mpi4py: the
+    prefixes from ``sys``/``site``, the ABIs from the ``_mpiabi._register(...)`` lines of
+    mpi4py/__init__.py, the search path from :func:`trtdiag.derive.mpi_layout.dlopen_rpath`
+    (mpi4py 4.1.2's rule).  None when mpi4py here is not a plain package directory."""
+    import importlib.machinery
+    import importlib.util
+    import site as _site
+    import sys
+
+    out = {"python": sys.executable, "exec_prefix": sys.exec_prefix, "base_exec_prefix": sys.base_exec_prefix,
+           "platform": sys.platform, "dlopenflags": sys.getdlopenflags(),
+           "site": {"ENABLE_USER_SITE": bool(_site.ENABLE_USER_SITE), "USER_BASE": _site.USER_BASE or "", "PREFIXES": list(_site.PREFIXES)},
+           "ext_suffixes": list(importlib.machinery.EXTENSION_SUFFIXES), "static": True}
+    try:
+        spec = importlib.util.find_spec("mpi4py")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        out["mpi4py"] = None
+        return out
+    pkg = list(spec.submodule_search_locations)[0]
+    from ..derive.mpi_layout import dlopen_rpath
+
+    m: dict = {"path": pkg}
+    meta = sorted(__import__("glob").glob(os.path.join(glob_escape(os.path.dirname(pkg)), "mpi4py-*.dist-info")))
+    if meta:
+        m["version"] = os.path.basename(meta[0])[len("mpi4py-"):-len(".dist-info")]
+    try:
+        with open(os.path.join(pkg, "__init__.py"), encoding="utf-8", errors="replace") as fh:
+            init = fh.read(1 << 20)
+    except OSError:
+        return None
+    if os.path.isfile(os.path.join(pkg, "_mpiabi.py")):
+        reg: dict[str, list[str]] = {}
+        for mod, abi in REGISTER_RE.findall(init):
+            reg.setdefault(mod, []).append(abi)
+        m["mpiabi"] = {"rpath": dlopen_rpath(out), "LIBMPI_PATH": [], "LIBMPI": None, "MPIABI": None, "registered": reg}
+    else:
+        m["mpiabi"] = None
+    out["mpi4py"] = m
+    return out
+
+
+def glob_escape(p: str) -> str:
+    import glob
+
+    return glob.escape(p)
+
+
 def interp_facts(python: str | None = None, env: dict | None = None, timeout: float = 20) -> dict:
+    """The target interpreter's prefixes and its mpi4py's own search settings (a child of it)."""
     d, err = _child_json(INTERP_SNIPPET, python, env, timeout)
     if d is None:
         raise RuntimeError(f"could not ask {python or 'this interpreter'} about mpi4py: {err}")
@@ -322,7 +376,11 @@ def search(python: str | None = None, env: dict | None = None, interp: dict | No
         rp = (mpiabi or {}).get("rpath") or []
         isdir = {e for e in rp + (env.get("MPI4PY_LIBMPI") or "").split(":") if e and os.path.isdir(os.path.expanduser(os.path.expandvars(e)))}
         cands = candidate_names(interp, mpiabi, env, isdir)
-        outcomes = [dlopen_outcome(c, env, cache) for c in cands]
+        outcomes = []
+        for c in cands:  # mpi4py stops at the first that loads: so does the prediction
+            outcomes.append(dlopen_outcome(c, env, cache))
+            if outcomes[-1].get("loads") and outcomes[-1].get("defines_MPI_Get_version"):
+                break
         sel = select_libmpi(outcomes)
         out["search"] = "mpi4py._mpiabi (dlopen of the names below, first that loads)"
         out["candidates"] = [{k: v for k, v in o.items() if not k.startswith("_") and k != "closure"} for o in outcomes]
@@ -497,3 +555,82 @@ def launcher_facts(mpirun: str, env: dict) -> dict:
     out["swapped"] = sorted({f"{n} -> {r['path']} (via {r['how']})" for o in objs for n, r in (o.get("resolved") or {}).items()
                              if r.get("how") == "LD_LIBRARY_PATH" and RELEVANT_RE.match(n) and not os.path.realpath(r["path"]).startswith(os.path.realpath(prefix) + os.sep)})
     return out
+
+
+# ------------------------------------------------------------------ the field's purge, as it would go
+PURGE_PACKAGES = ["hwloc-nox", "libhwloc-dev", "libhwloc-plugins"]
+
+
+def apt_purge_simulation(packages: list[str], timeout: float = 30) -> dict:
+    """``apt-get -s purge PACKAGES`` (a simulation: changes nothing): what it would remove."""
+    import shutil
+
+    from .. import proc
+
+    if not shutil.which("apt-get"):
+        return {"packages": packages, "available": False}
+    res = proc.run(["apt-get", "-s", "purge", *packages], timeout=timeout)
+    removes = [l.split()[1] for l in res.stdout.splitlines() if l.startswith("Purg ")]
+    return {"packages": packages, "available": True, "removes": removes,
+            "not_installed": [l.split("'")[1] for l in res.stdout.splitlines() if "is not installed" in l and "'" in l],
+            "argv": ["apt-get", "-s", "purge", *packages], "error": None if res.returncode == 0 else (res.stderr.strip()[-300:] or f"exit {res.returncode}")}
+
+
+def dpkg_files(packages: list[str], info_dir: str = "/var/lib/dpkg/info") -> set[str]:
+    """The files the named packages own (dpkg's own lists; no child process)."""
+    out: set[str] = set()
+    for p in packages:
+        for name in (f"{p}.list", *[os.path.basename(x) for x in __import__("glob").glob(os.path.join(info_dir, glob_escape(p) + ":*.list"))]):
+            try:
+                with open(os.path.join(info_dir, name), encoding="utf-8", errors="replace") as fh:
+                    out.update(line.strip() for line in fh if line.strip())
+            except OSError:
+                continue
+    return out
+
+
+def after_purge(pred: dict, removed_files: set[str]) -> str | None:
+    """What the import says after the purge: the first library of the predicted closure that
+    came from a removed package (and so is gone), as the loader words it; None when none did."""
+    removed_real = {os.path.realpath(f) for f in removed_files}
+    for o in pred.get("closure") or []:
+        for n, r in (o.get("resolved") or {}).items():
+            if os.path.realpath(r["path"]) in removed_real or r["path"] in removed_files:
+                return f"{n}: cannot open shared object file: No such file or directory"
+    return None
+
+
+# ------------------------------------------------------------------ probes (facts)
+from ..facts import probe  # noqa: E402
+
+
+@probe("mpi4py_search.prediction")
+def prediction_probe(facts) -> dict:
+    """The library mpi4py will load and what its import says (mpi4py's own search order), the
+    consistent installation and the purge facts when there is a problem, and whether mpirun starts."""
+    import shutil
+
+    py = facts.opt("python")
+    env = dict(os.environ)
+    interp = interp_facts(py, env) if py else (interp_facts_here() or interp_facts(None, env))
+    pred = search(py, env, interp=interp)
+    if not pred.get("mpi4py"):
+        return pred
+    skipped = [s for s in (pred.get("selected") or {}).get("skipped", []) if s.get("file")]
+    if pred.get("import_error") or skipped:
+        pred["consistent"] = consistent_installation(py, env, interp, pred)
+        le = pred.get("loader_error") or {}
+        if le.get("kind") == "symbol":
+            pur = apt_purge_simulation(PURGE_PACKAGES)
+            if pur.get("removes"):
+                pur["still_fails"] = after_purge(pred, dpkg_files(pur["removes"]))
+            pred["purge"] = pur
+    mpirun = shutil.which("mpirun", path=env.get("PATH"))
+    pred["launcher"] = launcher_facts(mpirun, env) if mpirun else None
+    return pred
+
+
+@probe("mpi4py_search.confirm")
+def confirm_probe(facts) -> dict:
+    """A plain ``from mpi4py import MPI`` in a child of the target interpreter (nothing preloaded)."""
+    return confirm(facts.opt("python"), dict(os.environ))
