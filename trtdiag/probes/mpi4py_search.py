@@ -411,9 +411,11 @@ def search(python: str | None = None, env: dict | None = None, interp: dict | No
     # Python imports extensions with sys.getdlopenflags() (RTLD_NOW by default): the extension's
     # own symbols are all bound now; the libraries already loaded keep their lazy binding
     now = bool((interp.get("dlopenflags") or 2) & os.RTLD_NOW)
-    ext_obj = [o for o in objs if o["path"] == ext["path"]]
-    others = [o for o in objs if o["path"] != ext["path"] and (chosen is None or o["path"] not in {x["path"] for x in chosen["_objs"]})]
-    err = first_loader_error(others, defined, bind_now=bool(env.get("LD_BIND_NOW"))) or first_loader_error(ext_obj, defined, bind_now=now)
+    # every object this import maps anew is relocated in that mode (those mpi4py already loaded
+    # lazily keep their lazy binding)
+    before = {x["path"] for x in (chosen or {}).get("_objs") or []}
+    new_objs = [o for o in objs if o["path"] not in before]
+    err = first_loader_error(new_objs, defined, bind_now=now or bool(env.get("LD_BIND_NOW")))
     libmpi_obj = next((o for o in objs if (o.get("soname") or "").startswith("libmpi.so")), None)
     out["libmpi"] = (chosen or {}).get("file") or (libmpi_obj or {}).get("path")
     out["closure"] = [{k: v for k, v in o.items() if k in ("path", "soname", "missing", "version_missing", "resolved", "error")} for o in ((chosen or {}).get("_objs") or []) + objs]
