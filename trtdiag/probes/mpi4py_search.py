@@ -603,7 +603,7 @@ def after_purge(pred: dict, removed_files: set[str]) -> str | None:
 
 
 # ------------------------------------------------------------------ probes (facts)
-from ..facts import probe  # noqa: E402
+from ..core.facts import probe  # noqa: E402
 
 
 @probe("mpi4py_search.prediction")
