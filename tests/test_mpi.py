@@ -264,20 +264,19 @@ def venv_without_mpi4py(tmp_path_factory):
     return str(py)
 
 
-def test_missing_mpicc_and_headers_flagged_with_install_command(venv_without_mpi4py, tmp_path):
-    """PATH without mpicc and an include-dir override without mpi.h (nothing is uninstalled)."""
+def test_missing_mpi4py_without_mpicc_offers_the_wheel_not_a_build(venv_without_mpi4py, tmp_path):
+    """PATH without mpicc and an include-dir override without mpi.h (nothing is uninstalled):
+    mpi4py 4.1.2's wheel installs without them (tests/data/mpi/real_layouts.json), so the finding
+    does not claim that `pip install mpi4py` fails; Debian's libmpi is present for it to load."""
     env = base_env(PATH=str(tmp_path), TRTDIAG_MPI_INCLUDE_DIRS=str(tmp_path))
     code, rep = run_json("check", "--only", "MPI003", "--python", venv_without_mpi4py, env=env)
     (f,) = by_id(rep, "MPI003")
     assert code == 1 and f["severity"] == "error" and f["kb"] == "mpi4py-build-failed"
-    assert "no mpicc and no mpi.h" in f["title"] and "tensorrt_llm 0.9.0 requires mpi4py" in f["evidence"]["needed because"]
-    assert "Could not build wheels for mpi4py" in f["message"]
-    from trtdiag.core.facts import Facts
-    from trtdiag.fixes.system_packages import package_manager
-
-    if package_manager(Facts({})["host.system"]) == "apt":
-        assert "apt-get install -y libopenmpi-dev openmpi-bin" in f["fix"]["preview"]
-    assert f["fix"]["requires"] == "--allow-system-changes"
+    assert f["title"] == f"mpi4py is not installed in {venv_without_mpi4py}"
+    assert "tensorrt_llm 0.9.0 requires mpi4py" in f["evidence"]["needed because"]
+    assert "Could not build wheels" not in f["message"] and f["evidence"]["mpicc"] == "not on PATH"
+    assert f["fix"]["changes"][0]["argv"] == [venv_without_mpi4py, "-m", "pip", "install", "mpi4py"]
+    assert f["fix"].get("requires") != "--allow-system-changes"  # nothing on the system changes
 
 
 @needs_ompi
