@@ -107,7 +107,7 @@ def select_libmpi(outcomes: list[dict], already_loaded: str | None = None) -> di
             return {**o, "how": o.get("source"), "skipped": skipped}
         err = o.get("error") or (f"{o.get('file') or o['name']}: undefined symbol: MPI_Get_version" if o.get("loads")
                                  else f"{o['name']}: cannot open shared object file: No such file or directory")
-        skipped.append({"name": o["name"], "file": o.get("file"), "error": err})
+        skipped.append({"name": o["name"], "file": o.get("file"), "error": err, "prefix": o.get("prefix"), "not_elf": bool(o.get("not_elf"))})
     # the RuntimeError mpi4py raises: "cannot load MPI library", then the error of every try
     return {"file": None, "skipped": skipped, "error": "\n".join(["cannot load MPI library", *(s["error"] for s in skipped)])}
 
@@ -317,6 +317,14 @@ def _finding(fid: str, severity: str, title: str, message: str, evidence: dict, 
     return {"id": fid, "severity": severity, "title": title, "message": message, "evidence": evidence, "remedies": remedies_ or []}
 
 
+def real_fallbacks(pred: dict) -> list[dict]:
+    """The libraries mpi4py tried and skipped that belong to another installation than the one it
+    loads (a linker script ``libmpi.so`` beside the real library is no fallback)."""
+    sel = pred.get("selected") or {}
+    chosen = sel.get("prefix")
+    return [s for s in sel.get("skipped", []) if s.get("file") and not s.get("not_elf") and s.get("prefix") and s.get("prefix") != chosen]
+
+
 def import_findings(pred: dict, conf: dict | None, consistent: dict | None, purge: dict | None, layout: dict | None = None) -> list[dict]:
     """What to say about ``from mpi4py import MPI`` (MPI001/MPI002): from the prediction
     (:func:`trtdiag.probes.mpi4py_search.search`), the plain confirming import (``conf``; None
@@ -328,7 +336,7 @@ def import_findings(pred: dict, conf: dict | None, consistent: dict | None, purg
     out: list[dict] = []
     ev: dict = {"mpi4py search": pred.get("search"), "LD_LIBRARY_PATH": pred.get("LD_LIBRARY_PATH")}
     sel = pred.get("selected") or {}
-    skipped = [s for s in sel.get("skipped", []) if s.get("file")]
+    skipped = real_fallbacks(pred)
     if skipped:
         ev["tried before"] = [f"{s['name']}: {s['error']}" for s in skipped[:5]]
     ev["predicted libmpi"] = pred.get("libmpi")

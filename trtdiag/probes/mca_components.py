@@ -73,3 +73,60 @@ def process_defined(root: str, env: dict | None = None) -> tuple[set[str], set[s
     objs = closure_facts(root, env, ldcache.load_cache())
     defined, _lib = split_defined(objs)
     return defined, {o["soname"] for o in objs if o.get("soname")}
+
+
+def _pkglibdirs(objs_paths: list[str]) -> list[str]:
+    """Open MPI's pkglibdir beside the libopen-pal a process loads (``${libdir}/openmpi``;
+    Debian ``…/openmpi/lib/openmpi3``), plus ``~/.openmpi/components``."""
+    out = []
+    for p in objs_paths:
+        b = os.path.basename(p)
+        if b.startswith("libopen-pal.so"):
+            base = os.path.dirname(os.path.realpath(p))
+            for rel in ("openmpi", "openmpi3", "openmpi/lib/openmpi3", "openmpi/lib/openmpi"):
+                d = os.path.join(base, rel)
+                if glob.glob(os.path.join(glob.escape(d), "mca_*.so")):
+                    out.append(d)
+                    break
+            break
+    home = os.path.join(os.path.expanduser("~"), ".openmpi", "components")
+    if os.path.isdir(home):
+        out.append(home)
+    return out
+
+
+from ..core.facts import probe  # noqa: E402
+
+
+@probe("mca_components.verdicts")
+def verdicts_probe(facts) -> dict:
+    """For mpirun (on PATH) and for a rank (the libmpi mpi4py will load): the component
+    directories Open MPI will open and the components that will be skipped or kill the process."""
+    import shutil
+
+    from ..derive.mpi_layout import component_verdicts
+
+    env = dict(os.environ)
+    pred = facts["mpi4py_search.prediction"]
+    out: dict = {"source": "OMPI_MCA_mca_base_component_path" if env.get("OMPI_MCA_mca_base_component_path") else "pkglibdir beside libopen-pal"}
+    openers = []
+    mpirun = shutil.which("mpirun", path=env.get("PATH"))
+    if mpirun:
+        la = pred.get("launcher") or {}
+        openers.append(("mpirun", la.get("checked") or os.path.realpath(mpirun)))
+    if pred.get("libmpi"):
+        openers.append(("rank", pred["libmpi"]))
+    for who, root in openers:
+        try:
+            objs = closure_facts(root, env, ldcache.load_cache())
+        except elf.ElfError as exc:
+            out[who] = {"error": str(exc)}
+            continue
+        defined, _lib = split_defined(objs)
+        sonames = {o["soname"] for o in objs if o.get("soname")}
+        dirs = ([d for d in env["OMPI_MCA_mca_base_component_path"].split(":") if d] if env.get("OMPI_MCA_mca_base_component_path")
+                else _pkglibdirs([o["path"] for o in objs]))
+        comps = component_facts(dirs, env, process_sonames=sonames)
+        out[who] = {"root": root, "dirs": dirs, "checked": len(comps),
+                    "verdicts": component_verdicts(comps, defined, opener="mpirun" if who == "mpirun" else "rank")}
+    return out

@@ -33,6 +33,9 @@ from . import elf, elf_dyn, ldcache
 # undefined symbols of these families must come from the MPI closure; others (libc, libm, …) are
 # not second-guessed
 MPI_SYMBOL_PREFIXES = ("opal_", "ompi_", "orte_", "pmix_", "PMIx_", "hwloc_", "event_", "evutil_", "prte_", "mca_", "MPI_", "PMPI_", "fi_", "ucp_", "ucs_", "uct_")
+# objects whose relocations are read (the MPI runtime proper); the transports (libfabric, UCX)
+# are checked for symbol versions only
+CORE_RE = re.compile(r"^(libmpi|libopen-pal|libopen-rte|libhwloc|libpmix|libprrte|libevent|MPI\.|mca_|hwloc_)")
 RELEVANT_RE = re.compile(r"^(libmpi|libopen-pal|libopen-rte|libhwloc|libpmix|libprrte|libevent|libfabric|libucp|libucs|libuct|libucm|MPI\.|mca_|hwloc_)")
 
 INTERP_SNIPPET = r"""
@@ -258,12 +261,17 @@ def closure_facts(root: str, env, cache, preloaded: dict[str, str] | None = None
                 resolved[n] = p
                 o.setdefault("resolved", {})[n] = {"path": p, "how": how}
                 queue.append(p)
+        core = path == root or bool(CORE_RE.match(os.path.basename(info.soname or path)))
         if relevant:
             try:
-                lf = elf_dyn.load_facts(path, MPI_SYMBOL_PREFIXES)
-                o["bind_now"] = lf.bind_now
-                o["undefined_refs"] = [list(r) for r in lf.undefined_refs]
-                for lib, vers in lf.version_needs.items():
+                if core:
+                    lf = elf_dyn.load_facts(path, MPI_SYMBOL_PREFIXES)
+                    o["bind_now"] = lf.bind_now
+                    o["undefined_refs"] = [list(r) for r in lf.undefined_refs]
+                    vneeds = lf.version_needs
+                else:
+                    vneeds = elf_dyn.version_needs(path)
+                for lib, vers in vneeds.items():
                     prov = resolved.get(lib)
                     if not prov:
                         continue
@@ -328,7 +336,9 @@ def dlopen_outcome(cand: dict, env, cache, preloaded: dict[str, str] | None = No
     ok, err = _is_elf(path)
     if not ok:
         out["error"] = err
+        out["not_elf"] = True
         return out
+    out["prefix"] = install_prefix(path)
     objs = closure_facts(path, env, cache, preloaded)
     defined, lib_defined = split_defined(objs)
     e = first_loader_error(objs, defined, bind_now=bool(env.get("LD_BIND_NOW")), lib_defined=lib_defined)
@@ -618,8 +628,9 @@ def prediction_probe(facts) -> dict:
     pred = search(py, env, interp=interp)
     if not pred.get("mpi4py"):
         return pred
-    skipped = [s for s in (pred.get("selected") or {}).get("skipped", []) if s.get("file")]
-    if pred.get("import_error") or skipped:
+    from ..derive.mpi_layout import real_fallbacks
+
+    if pred.get("import_error") or real_fallbacks(pred):
         pred["consistent"] = consistent_installation(py, env, interp, pred)
         le = pred.get("loader_error") or {}
         if le.get("kind") == "symbol":
