@@ -398,6 +398,10 @@ def search(python: str | None = None, env: dict | None = None, interp: dict | No
         out["selected"] = {k: v for k, v in sel.items() if not k.startswith("_") and k != "closure"}
         if chosen is None:
             out["import_error"] = "RuntimeError: " + sel["error"]
+            # the most telling of the loader's errors: the first about a file that exists
+            le = next((o["loader_error"] for o in outcomes if o.get("loader_error")), None)
+            if le:
+                out["loader_error"] = le
             out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             return out
         ext = extension_for(chosen, exts, registered, env.get("MPI4PY_MPIABI"))
@@ -428,6 +432,7 @@ def search(python: str | None = None, env: dict | None = None, interp: dict | No
     err = first_loader_error(new_objs, defined, bind_now=now or bool(env.get("LD_BIND_NOW")))
     libmpi_obj = next((o for o in objs if (o.get("soname") or "").startswith("libmpi.so")), None)
     out["libmpi"] = (chosen or {}).get("file") or (libmpi_obj or {}).get("path")
+    out["prefix"] = install_prefix(out["libmpi"]) if out["libmpi"] else None
     out["closure"] = [{k: v for k, v in o.items() if k in ("path", "soname", "missing", "version_missing", "resolved", "error")} for o in ((chosen or {}).get("_objs") or []) + objs]
     if err:
         out["import_error"] = ("ImportError: " if err["kind"] != "symbol" or err["referrer"] == ext["path"] else "ImportError: ") + err["text"]

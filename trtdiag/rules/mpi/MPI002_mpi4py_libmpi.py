@@ -153,5 +153,5 @@ def _from_prediction(facts, rt, m4, pred):
                 yield sev(f["title"], f["message"], evidence={**ev, **f["evidence"]})
                 return
     what = (conf or {}).get("library_version", "").split(",")[0] if (conf or {}).get("ok") else (
-        f"{rt.get('implementation', 'MPI')} {rt['version']}" if rt.get("version") and (rt.get("libmpi") or {}).get("realpath") == os.path.realpath(pred.get("libmpi") or "") else "libmpi")
+        f"{rt.get('implementation', 'MPI')} {rt['version']}" if rt.get("version") and pred.get("prefix") and pred.get("prefix") == (rt.get("libmpi") or {}).get("prefix") else "libmpi")
     yield ok(f"mpi4py {(pred.get('mpi4py') or {}).get('version') or ''} loads {what} from {pred.get('libmpi')}".replace("  ", " "), **ev)
