@@ -438,5 +438,9 @@ def component_findings(verdicts: list[dict], opener: str, source: str) -> list[d
                          f"Open MPI opens components lazily, so they load and the process dies at the first call, e.g. "
                          f"`{opener}: {first['printed']}` (exit 127). Point the component path at the loaded installation's "
                          "components, or unset it.", ev)]
-    return [_finding("MPI001", "warning", f"{len(verdicts)} Open MPI component(s) in {dirs[0]} will be skipped",
-                     f"Open MPI prints `{verdicts[0]['printed']}` and runs without them.", ev)]
+    v0 = verdicts[0]
+    return [_finding("MPI001", "warning", f"Open MPI will skip component {v0['name']}: undefined symbol: {v0['symbol']}"
+                     + (f" (and {len(verdicts) - 1} more)" if len(verdicts) > 1 else ""),
+                     f"{len(verdicts)} component(s) in {', '.join(dirs)} fail to open (a missing symbol bound at load: a data "
+                     f"reference, or linked -z now): Open MPI prints `{v0['printed']}` and runs without them; the job fails only if "
+                     "it needs one of them.", ev)]

@@ -31,6 +31,7 @@ def hwloc_symbols(facts):
     """
     rt = facts["mpi.runtime"]
     pred = _fact(facts, "mpi4py_search.prediction") or {}
+    extra_ev: dict = {}
     if (pred.get("mpi4py") or {}).get("path"):
         # mpi4py is installed: what its own search order loads decides (the static closure of its
         # extension's NEEDED libmpi is not what mpi4py ≥ 4.1 loads)
@@ -55,6 +56,8 @@ def hwloc_symbols(facts):
             v = _fact(facts, "mca_components.verdicts") or {}
             for who in ("mpirun", "rank"):
                 w = v.get(who) or {}
+                if w.get("dirs") is not None:
+                    extra_ev.setdefault("components checked", f"{w.get('checked')} in {', '.join(w['dirs']) or 'no directory'} ({v.get('source')})")
                 cf = component_findings(w.get("verdicts") or [], who, v.get("source", ""))
                 if cf:
                     f = cf[0]
@@ -78,16 +81,17 @@ def hwloc_symbols(facts):
         "system " + ", ".join(hw["system_hwloc"]) if hw["system_hwloc"] else "none in the load closure")
     if rt.get("LD_LIBRARY_PATH") is not None:
         ev["LD_LIBRARY_PATH"] = rt["LD_LIBRARY_PATH"]
+    ev.update(extra_ev)
     bad_plugins = [(d["dir"], p) for d in hw.get("plugin_dirs", []) for p in d["plugins"] if p.get("missing_count")]
     unresolved = hw.get("unresolved", [])
     if not unresolved and not bad_plugins:
         ev["libraries read"] = len(hw.get("read", []))
         ev["plugins checked"] = sum(len(d["plugins"]) for d in hw.get("plugin_dirs", []))
         if _needs_dynamic(facts, False):  # a multi-rank launch: let the loader confirm
-            dyn = _fact(facts, "mpi.import")
+            dyn = _fact(facts, "mpi4py_search.confirm" if (pred.get("mpi4py") or {}).get("path") else "mpi.import")
             if dyn is not None:
                 err = str(dyn.get("error", ""))
-                ev["import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else err
+                ev["real import" if (pred.get("mpi4py") or {}).get("path") else "import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else err
                 m = re.search(r"undefined symbol: ((?:opal_)?hwloc\w+)", err)
                 if m:
                     yield error(f"Undefined hwloc symbol {m.group(1)} (found by a real import)",
@@ -98,9 +102,9 @@ def hwloc_symbols(facts):
         yield ok(f"hwloc symbols resolve ({ev['hwloc']})", **ev)
         return
     fix = _purge_fix()
-    dyn = _fact(facts, "mpi.import")
+    dyn = _fact(facts, "mpi4py_search.confirm" if (pred.get("mpi4py") or {}).get("path") else "mpi.import")
     if dyn is not None:
-        ev["import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else dyn.get("error", "failed")
+        ev["real import" if (pred.get("mpi4py") or {}).get("path") else "import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else dyn.get("error", "failed")
     missing = rt.get("missing_libraries") or []
     if missing:
         ev["not found"] = _short([f"{m['needs']} (needed by {m['library']})" for m in missing])

@@ -33,7 +33,11 @@ def mpi4py_libmpi(facts):
     if not m4.get("found"):
         return
     pred = _fact(facts, "mpi4py_search.prediction") or {}
-    if pred.get("extensions") is not None:
+    from ...derive.mpi import same_library
+
+    trt_other = [link for link in (rt.get("tensorrt_llm") or {}).get("mpi_links", [])
+                 if not same_library(facts, link.get("resolves_to"), pred.get("libmpi"))]
+    if pred.get("extensions") is not None and not trt_other:
         yield from _from_prediction(facts, rt, m4, pred)
         return
     sel = m4.get("selected") or {}
