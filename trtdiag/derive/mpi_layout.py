@@ -431,7 +431,8 @@ def component_findings(verdicts: list[dict], opener: str, source: str) -> list[d
     if fatal:
         fams = sorted({f for v in fatal for f in v.get("families") or []})
         first = fatal[0]
-        sym = (fams[0] + "…") if fams else first["symbol"]
+        # which function is called first is decided at run time: every renamed family is named
+        sym = " or ".join(f + "…" for f in fams) if fams else first["symbol"]
         return [_finding("MPI001", "error",
                          f"{opener} will die loading Open MPI components from {dirs[0]}: undefined symbol: {sym}",
                          f"{len(fatal)} component(s) there need functions the loaded Open MPI lacks ({', '.join(fams) or first['symbol']}); "
