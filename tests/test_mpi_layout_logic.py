@@ -37,7 +37,7 @@ def test_loader_message_predicted_from_recorded_facts(name):
     message the real loader printed (or none, when it loaded)."""
     case = FACTS["cases"][name]
     objs, defined, lib_defined = _objs(case)
-    err = mpi_layout.first_loader_error(objs, defined, bind_now=False, lib_defined=lib_defined)
+    err = mpi_layout.first_loader_error(objs, defined, bind_now=bool(case.get("bind_now")), lib_defined=lib_defined)
     if case["kind"] == "executable":
         if case["observed"].startswith("exit "):
             assert err is None, err

@@ -24,8 +24,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from trtdiag.probes import elf, ldcache, mca_components, mpi4py_search  # noqa: E402
 
-PROBE = ("import ctypes, os, sys\ntry:\n    ctypes.CDLL(sys.argv[1], os.RTLD_LAZY | os.RTLD_LOCAL)\n    print('ok')\n"
-         "except OSError as e:\n    print(str(e))\n")
+PROBE = ("import ctypes, os, sys\nmode = os.RTLD_NOW if sys.argv[2] == 'now' else os.RTLD_LAZY\ntry:\n"
+         "    ctypes.CDLL(sys.argv[1], mode | os.RTLD_LOCAL)\n    print('ok')\nexcept OSError as e:\n    print(str(e))\n")
 
 
 def parse_env(s: str) -> dict:
@@ -38,7 +38,7 @@ def real_env(extra: dict) -> dict:
     return env
 
 
-def closure_case(name: str, root: str, extra: dict) -> dict:
+def closure_case(name: str, root: str, extra: dict, mode: str = "lazy") -> dict:
     env = real_env(extra)
     objs = mpi4py_search.closure_facts(root, env, ldcache.load_cache())
     refs = {r[0] for o in objs for r in o.get("undefined_refs", [])}
@@ -59,9 +59,10 @@ def closure_case(name: str, root: str, extra: dict) -> dict:
         r = subprocess.run([root, "--version"], capture_output=True, text=True, env=env, timeout=60)
         observed = (r.stderr.strip().splitlines() or [""])[0] if r.returncode == 127 else f"exit {r.returncode}"
     else:
-        r = subprocess.run([sys.executable, "-c", PROBE, root], capture_output=True, text=True, env=env, timeout=60)
+        r = subprocess.run([sys.executable, "-c", PROBE, root, mode], capture_output=True, text=True, env=env, timeout=60)
         observed = r.stdout.strip()
-    return {"name": name, "root": root, "env": extra, "kind": "executable" if is_exe else "dlopen RTLD_LAZY|RTLD_LOCAL",
+    kind = "executable" if is_exe else ("dlopen RTLD_NOW|RTLD_LOCAL (as Python imports an extension)" if mode == "now" else "dlopen RTLD_LAZY|RTLD_LOCAL")
+    return {"name": name, "root": root, "env": extra, "kind": kind, "bind_now": mode == "now",
             "objects": out_objs, "observed": observed}
 
 
@@ -93,8 +94,8 @@ def main() -> int:
     if a.about:
         data["about"] = a.about
     for c in a.case:
-        name, root, envs = (c.split("|") + [""])[:3]
-        data["cases"][name] = closure_case(name, root, parse_env(envs))
+        name, root, envs, mode = (c.split("|") + ["", ""])[:4]
+        data["cases"][name] = closure_case(name, root, parse_env(envs), mode or "lazy")
     for c in a.components:
         name, opener, dirs, envs = (c.split("|") + ["", ""])[:4]
         data["components"][name] = components_case(name, opener, dirs.split(":"), parse_env(envs))
