@@ -43,6 +43,16 @@ needs_gcc = pytest.mark.skipif(not HAVE_GCC, reason="needs gcc")
 needs_mpi4py = pytest.mark.skipif(not HAVE_MPI4PY, reason="needs mpi4py")
 
 
+def mpi4py_abi_wheel() -> bool:
+    """The installed mpi4py registers MPI ABIs (the PyPI wheel: it dlopens libmpi.so first) —
+    a source build loads its extension's NEEDED libmpi.so.40 instead."""
+    if not HAVE_MPI4PY:
+        return False
+    import mpi4py
+
+    return "_mpiabi._register(" in (Path(mpi4py.__file__).read_text())
+
+
 def run_check(check_id: str, facts: Facts):
     registry.load_all()
     return engine_run.run_one(registry.CHECKS[check_id], facts)
@@ -198,11 +208,13 @@ def test_undefined_prefixed_hwloc_symbol_is_flagged_before_launch_and_confirmed(
     assert code == 1
     (f,) = by_id(rep, "MPI001")
     assert f["severity"] == "error" and f["kb"] == "mpi-hwloc-symbol-conflict"
-    # the title quotes the loader: mpi4py's first dlopen that finds the file is libmpi.so
-    assert f"{conflict_libs}/bad/libmpi.so: undefined symbol: opal_hwloc201_hwloc_get_type_depth" in f["title"]
+    # the title quotes the loader: the wheel's first dlopen that finds a file is libmpi.so; a
+    # source build's extension NEEDs libmpi.so.40
+    name = "libmpi.so" if mpi4py_abi_wheel() else "libmpi.so.40"
+    assert f"{conflict_libs}/bad/{name}: undefined symbol: opal_hwloc201_hwloc_get_type_depth" in f["title"]
     assert "confirmed" in f["title"]
     # the real, plain import (nothing preloaded) says the same
-    assert f"{conflict_libs}/bad/libmpi.so: undefined symbol: opal_hwloc201_hwloc_get_type_depth" in f["evidence"]["real import"]
+    assert f"{conflict_libs}/bad/{name}: undefined symbol: opal_hwloc201_hwloc_get_type_depth" in f["evidence"]["real import"]
     # the remedy removes nothing: Debian's installation first on LD_LIBRARY_PATH, verified by prediction
     fix = f["fix"]
     assert fix["id"] == "MPI001-ld-library-path" and fix["changes"][0]["kind"] == "edit" and fix.get("requires") != "--allow-system-changes"
@@ -214,6 +226,8 @@ def test_libmpi_so_40_alone_on_ld_library_path_is_not_what_mpi4py_loads(conflict
     """Real mpi4py 4.1: with only bad/libmpi.so.40 on LD_LIBRARY_PATH (no libmpi.so beside it),
     mpi4py dlopens "libmpi.so" first and gets Debian's through the ld.so cache: the import works,
     and trtdiag says so instead of predicting the stand-in's failure."""
+    if not mpi4py_abi_wheel():
+        pytest.skip("the installed mpi4py is a source build: it loads its extension's NEEDED libmpi.so.40")
     only = tmp_path / "only"
     only.mkdir()
     shutil.copy(conflict_libs / "bad" / "libmpi.so.40", only / "libmpi.so.40")
@@ -226,10 +240,15 @@ def test_libmpi_so_40_alone_on_ld_library_path_is_not_what_mpi4py_loads(conflict
 
 def test_prefixed_hwloc_symbol_defined_on_the_load_path_is_not_flagged(conflict_libs):
     """Constructed: libmpi whose libopen-pal (found through RUNPATH $ORIGIN) defines the symbol."""
-    code, rep = run_json("check", "--only", "MPI001", env=base_env(LD_LIBRARY_PATH=str(conflict_libs / "good")))
+    code, rep = run_json("check", "--only", "MPI001,MPI002", env=base_env(LD_LIBRARY_PATH=str(conflict_libs / "good")))
     (f,) = by_id(rep, "MPI001")
     assert f["severity"] == "ok", f
     assert "opal_hwloc201_" in f["evidence"]["hwloc"]
+    if not mpi4py_abi_wheel():
+        # a source-built mpi4py binds to this stand-in libmpi, which has no MPI in it: the real
+        # import fails on an MPI symbol — MPI002's, quoting the loader, not an hwloc conflict
+        (m2,) = by_id(rep, "MPI002")
+        assert m2["severity"] == "error" and "undefined symbol: ompi_" in m2["title"] and "confirmed" in m2["title"], m2
 
 
 @needs_ompi

@@ -317,6 +317,14 @@ def _finding(fid: str, severity: str, title: str, message: str, evidence: dict, 
     return {"id": fid, "severity": severity, "title": title, "message": message, "evidence": evidence, "remedies": remedies_ or []}
 
 
+HWLOC_RE = re.compile(r"^(opal_hwloc\d*_|hwloc_)")
+
+
+def is_hwloc_conflict(loader_error: dict | None) -> bool:
+    """A loader error about an hwloc symbol (an embedded, renamed hwloc or the system one): MPI001's."""
+    return bool(loader_error) and loader_error.get("kind") == "symbol" and bool(HWLOC_RE.match(loader_error.get("symbol") or ""))
+
+
 def real_fallbacks(pred: dict) -> list[dict]:
     """The libraries mpi4py tried and skipped that belong to another installation than the one it
     loads (a linker script ``libmpi.so`` beside the real library is no fallback)."""
@@ -375,7 +383,7 @@ def import_findings(pred: dict, conf: dict | None, consistent: dict | None, purg
             why.append(f"{le['library']} (needed by {le['referrer']}) is on none of RPATH, LD_LIBRARY_PATH, RUNPATH, the ld.so cache")
         elif le.get("kind") == "version":
             why.append(f"{le['provider']} lacks symbol version {le['version']}: another installation's copy of it is found first")
-        out.append(_finding("MPI001" if le.get("kind") == "symbol" else "MPI002", "error", title, "; ".join(why) + ".", ev, rem))
+        out.append(_finding("MPI001" if is_hwloc_conflict(le) else "MPI002", "error", title, "; ".join(why) + ".", ev, rem))
         return out
     if skipped and pred.get("libmpi"):
         first = skipped[0]

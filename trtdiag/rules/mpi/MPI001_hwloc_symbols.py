@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...core.catalogue import rule
-from ...derive.mpi_layout import component_findings, import_findings, symbol_families
+from ...derive.mpi_layout import component_findings, import_findings, is_hwloc_conflict, symbol_families
 from .common import _fact, _needs_dynamic, _purge_fix, _short, error, mpi_version_text, ok, os, re, remedy_fix, warning
 
 
@@ -36,7 +36,7 @@ def hwloc_symbols(facts):
         # mpi4py is installed: what its own search order loads decides (the static closure of its
         # extension's NEEDED libmpi is not what mpi4py ≥ 4.1 loads)
         le = pred.get("loader_error") or {}
-        if le.get("kind") == "symbol":
+        if is_hwloc_conflict(le):
             conf = _fact(facts, "mpi4py_search.confirm")
             f = import_findings(pred, conf, pred.get("consistent"), pred.get("purge"))[0]
             yield error(f["title"], f["message"], evidence=f["evidence"], fix=remedy_fix(facts, f["remedies"]))
@@ -63,8 +63,9 @@ def hwloc_symbols(facts):
                     f = cf[0]
                     yield (error if f["severity"] == "error" else warning)(f["title"], f["message"], evidence={**f["evidence"], "components checked": w.get("checked")})
                     return
-        if not pred.get("import_error"):
-            # the prediction loads cleanly: the static analysis below only adds the hwloc plugins
+        if not pred.get("import_error") or le.get("kind") == "symbol":
+            # the prediction loads cleanly (or fails on a non-hwloc symbol: MPI002's): the static
+            # analysis below only adds the hwloc plugins
             rt = {**rt, "hwloc": {**(rt.get("hwloc") or {}), "unresolved": []}}
     if not rt.get("installed") or "hwloc" not in rt:
         return

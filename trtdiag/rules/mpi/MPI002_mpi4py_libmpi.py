@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...core.catalogue import rule
 from ...core.finding import hint
-from ...derive.mpi_layout import import_findings, launcher_findings, real_fallbacks
+from ...derive.mpi_layout import import_findings, is_hwloc_conflict, launcher_findings, real_fallbacks
 from .common import _fact, _needs_dynamic, _short, error, info, launch_plan, mpi_version_text, ok, os, remedy_fix, warning
 
 
@@ -140,7 +140,7 @@ def _from_prediction(facts, rt, m4, pred):
     problem = bool(pred.get("import_error") or real_fallbacks(pred))
     conf = _fact(facts, "mpi4py_search.confirm") if _needs_dynamic(facts, problem) else None
     le = pred.get("loader_error") or {}
-    if le.get("kind") == "symbol":
+    if is_hwloc_conflict(le):
         return  # MPI001 reports it, with the loader's symbol
     fs = import_findings(pred, conf, pred.get("consistent"), pred.get("purge"))
     for f in fs:
