@@ -36,8 +36,10 @@ for f in /usr/share/openmpi/help-*.txt; do MPI_ARGS+=(--binary "openmpi@4.1.4:$(
 $H --family mpi "${MPI_ARGS[@]}" --binary openmpi@4.1.4:libmpi.so.40=/usr/lib/x86_64-linux-gnu/libmpi.so.40 --binary openmpi@4.1.4:libopen-rte.so.40=/usr/lib/x86_64-linux-gnu/libopen-rte.so.40 \
   --binary pmix@4.2.2=/usr/lib/x86_64-linux-gnu/libpmix.so.2
 $H --family system \
-  --binary glibc@2.36=/lib/x86_64-linux-gnu/libc.so.6 --binary bash@5.2.15=/bin/bash \
+  --binary glibc@2.36=/lib/x86_64-linux-gnu/libc.so.6 --binary glibc@2.36:ld.so=/lib64/ld-linux-x86-64.so.2 \
+  --binary openmpi@4.1.4:libopen-pal.so.40=/usr/lib/x86_64-linux-gnu/libopen-pal.so.40 --binary bash@5.2.15=/bin/bash \
   --binary cpython@3.11.2=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
   --binary safetensors@0.8.0=$S/safetensors/_safetensors_rust.abi3.so \
   --binary tokenizers@0.23.3=$S/tokenizers/tokenizers.abi3.so \
   --binary nvidia-ml-py@13.615.71=$S/pynvml.py
+$H --family pip --tree pypa/pip@$($P -c 'import pip;print(pip.__version__)')=$S/pip/_internal
