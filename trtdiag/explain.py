@@ -53,7 +53,8 @@ from .logscan_templates import clean_text, normalize
 CHUNK = 4 << 20  # bytes read at a time
 MAX_LINE = 1 << 20  # a "line" longer than this is cut (binary garbage in a log)
 MATCH_WINDOW = 8192  # bytes of a long line around a literal that the regexes see
-CHILD_MEMORY = 256 << 20  # address space of the prefilter child (rg / grep)
+CHILD_MEMORY = 64 << 20  # address space of the prefilter child (rg / grep): a few MB are used
+PIECE = 64 << 10  # longest line the child is given when trtdiag feeds it (_scan_pumped)
 GREP_MIN_SIZE = 4 << 20  # smaller logs are scanned in Python: no child process for a 2 kB log
 PARALLEL_MIN_SIZE = 32 << 20  # bytes per grep when a large file is split over several CPUs
 EVIDENCE_LINES = 3  # lines kept per finding
@@ -221,7 +222,7 @@ class Matcher:
     """All signatures of a set of knowledge-base entries (their own and the catalogue's), grouped
     by prefilter literal."""
 
-    def __init__(self, entries: Iterable[dict[str, Any]], catalogue: bool = True):
+    def __init__(self, entries: Iterable[dict[str, Any]], catalogue: bool = True, keys: bool = True):
         entries = list(entries)
         self.signatures: list[Signature] = []
         self.follows: dict[str, tuple[str, ...]] = {}
@@ -254,6 +255,8 @@ class Matcher:
         # shorter literals first is irrelevant for correctness; keep a stable order
         self.groups: list[tuple[bytes, list[Signature]]] = sorted(by_literal.items())
         self.literals: list[bytes] = [lit for lit, _ in self.groups]
+        # what the prefilter searches for: fewer strings than literals, every literal holds one
+        self.keys: list[bytes] = _prefilter_keys(self.literals) if keys else list(self.literals)
         self.hits: dict[str, Hit] = {}
         self.bytes_scanned = 0
         self.candidates = 0
@@ -367,33 +370,41 @@ class Matcher:
 
     # ---- stage 1: scanning a stream
     def scan(self, fh: BinaryIO, source: str, src_index: int = 0, size: int | None = None) -> str:
-        """Scan one open binary stream; returns the prefilter used ("rg", "grep", "grep×N" or
-        "python"; "rg→python" when a line too long for the child made the Python prefilter redo it)."""
+        """Scan one open binary stream; returns the prefilter used: "rg", "rg×N" (N ripgreps, each
+        with a share of the keys), "grep", "grep×N" (N segments), "python"; "…<pipe" when the
+        child read the stream through trtdiag, "…<pieces" when a run without newline too long for
+        the child made trtdiag feed it the file in pieces."""
         engine = os.environ.get("TRTDIAG_EXPLAIN_ENGINE", "").lower()
         child = engine in ("grep", "rg") or (engine != "python" and (size is None or size >= GREP_MIN_SIZE))
         if child and self.literals and _has_fd(fh):
             rg = _rg() if engine != "grep" else None
             grep = None if rg else (_grep() if engine != "rg" else None)
             if rg or grep:
+                argv_env = self._rg_argv(rg) if rg else self._grep_argv(grep)
+                used = "rg" if rg else "grep"
                 start = _tell(fh)
+                regular = start is not None and _is_regular(fh)
+                if not regular or _starts_with_long_run(fh, start):
+                    # a pipe, or a file that begins with a run of bytes without newline (a dump,
+                    # a file of NULs): read through trtdiag, long lines in pieces
+                    self._scan_pumped(argv_env, fh, source, src_index)
+                    return f"{used}<{'pieces' if regular else 'pipe'}"
                 sub = self._fork()
                 try:
-                    if rg:
-                        used = "rg"
-                        sub._scan_child(sub._rg_argv(rg), fh, source, src_index)
+                    nseg = _rg_procs(len(self.keys), size) if rg else _segments_for(fh, size)
+                    if rg and nseg > 1:
+                        used = f"rg×{nseg}"
+                        sub._scan_rg_split(rg, fh, nseg, source, src_index)
+                    elif nseg > 1:
+                        used = f"grep×{nseg}"
+                        sub._scan_grep_parallel(grep, fh, size, nseg, source, src_index)
                     else:
-                        nseg = _segments_for(fh, size)
-                        used = f"grep×{nseg}" if nseg > 1 else "grep"
-                        if nseg > 1:
-                            sub._scan_grep_parallel(grep, fh, size, nseg, source, src_index)
-                        else:
-                            sub._scan_grep(grep, fh, source, src_index)
+                        sub._scan_child(argv_env, fh, source, src_index)
                 except _ChildOutOfMemory:
-                    if start is None:
-                        raise _child_failed(source)
+                    # a line longer than the child can hold: again, through trtdiag, in pieces
                     fh.seek(start)
-                    self._scan_python(fh, source, src_index)
-                    return f"{used.split('×')[0]}→python"
+                    self._scan_pumped(argv_env, fh, source, src_index)
+                    return f"{used}<pieces"
                 if size is not None:
                     sub.bytes_scanned += size
                 self._merge(sub)
@@ -402,7 +413,7 @@ class Matcher:
         return "python"
 
     def _scan_python(self, fh: BinaryIO, source: str, src_index: int) -> None:
-        lits = self.literals
+        lits = self.keys
         base = 1  # line number of the first line in buf
         rest = b""
         while True:
@@ -448,28 +459,31 @@ class Matcher:
 
     def _grep_argv(self, grep: str) -> tuple[list[str], dict]:
         argv = [grep, "-F", "-n", "-a", "-A", "1", "--no-filename"]
-        for lit in self.literals:
+        for lit in self.keys:
             argv += ["-e", lit.decode("utf-8")]
         env = dict(os.environ, LC_ALL="C")
         for k in ("GREP_OPTIONS", "GREP_COLOR", "GREP_COLORS"):
             env.pop(k, None)
         return argv, env
 
-    def _rg_argv(self, rg: str) -> tuple[list[str], dict]:
-        """ripgrep over the same literals: fixed strings, every byte (-a), line numbers, the line
+    def _rg_argv(self, rg: str, keys: list[bytes] | None = None) -> tuple[list[str], dict]:
+        """ripgrep over the same keys: fixed strings, every byte (-a), line numbers, the line
         after each hit (-A 1, for wrapped messages), no config file, no mmap (its address space is
-        limited), one thread; it reads /dev/stdin, which is the log trtdiag opened."""
+        limited), one thread; it reads its standard input, the log trtdiag opened."""
         argv = [rg, "--no-config", "-F", "-n", "-a", "-A", "1", "--no-filename", "--no-heading", "--color", "never",
                 "--no-mmap", "-j", "1", "--no-unicode", "--no-line-buffered"]
-        for lit in self.literals:
+        for lit in self.keys if keys is None else keys:
             argv += ["-e", lit.decode("utf-8")]
         argv.append("-")
         env = dict(os.environ, LC_ALL="C")
         env.pop("RIPGREP_CONFIG_PATH", None)
         return argv, env
 
-    def _feed_grep_output(self, stream, source: str, src_index: int, base: int = 0) -> None:
-        """Lines "N:text" (a hit) and "N-text" (the line after it), "--" between groups."""
+    @staticmethod
+    def _records(stream, mapper=None):
+        """(line, text, next line's text or None) from grep/rg output: lines "N:text" (a hit) and
+        "N-text" (the line after it), "--" between groups; ``mapper`` turns the child's line
+        numbers into the log's (pieces of long lines)."""
         pending: tuple[int, bytes] | None = None
         for raw in stream:
             if raw.startswith(b"--") and raw.rstrip(b"\n") == b"--":
@@ -481,16 +495,22 @@ class Matcher:
             if i == 0 or i >= n:
                 continue
             lineno = int(raw[:i])
+            if mapper is not None:
+                lineno = mapper(lineno)
             sep = raw[i : i + 1]
             text = raw[i + 1 :].rstrip(b"\n")
             if pending is not None:
                 pl, pt = pending
-                self.feed_line(pt, src_index, source, base + pl, text if lineno == pl + 1 else None)
+                yield pl, pt, (text if lineno in (pl, pl + 1) else None)
                 pending = None
             if sep == b":":
                 pending = (lineno, text)
         if pending is not None:
-            self.feed_line(pending[1], src_index, source, base + pending[0], None)
+            yield pending[0], pending[1], None
+
+    def _feed_grep_output(self, stream, source: str, src_index: int, base: int = 0, mapper=None) -> None:
+        for lineno, text, nxt in self._records(stream, mapper):
+            self.feed_line(text, src_index, source, base + lineno, nxt)
 
     def _scan_child(self, argv_env: tuple[list[str], dict], fh: BinaryIO, source: str, src_index: int) -> None:
         argv, env = argv_env
@@ -503,8 +523,120 @@ class Matcher:
             rc = p.wait()
         _check_rc(rc, err, source)
 
+    def _scan_rg_split(self, rg: str, fh: BinaryIO, nproc: int, source: str, src_index: int) -> None:
+        """Several ripgreps side by side on one regular file, each with a share of the keys (its
+        SIMD search takes at most 64 patterns, and is fastest with fewer), each reading the file
+        from its own descriptor; their outputs, each in line order, are merged (a line holding
+        keys of two shares is fed once)."""
+        import heapq
+
+        share = [self.keys[i::nproc] for i in range(nproc)]
+        procs: list[subprocess.Popen] = []
+        with _reaped(procs):
+            for keys in share:
+                argv, env = self._rg_argv(rg, keys)
+                fd = os.open(f"/proc/self/fd/{fh.fileno()}", os.O_RDONLY) if os.path.exists("/proc/self/fd") else os.dup(fh.fileno())
+                try:
+                    os.lseek(fd, fh.tell(), os.SEEK_SET)
+                    procs.append(subprocess.Popen(argv, stdin=fd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                                  start_new_session=True, preexec_fn=_limit_memory))
+                finally:
+                    os.close(fd)
+            last = None
+            for lineno, text, nxt in heapq.merge(*(self._records(p.stdout) for p in procs), key=lambda r: r[0]):
+                if lineno == last:
+                    continue
+                last = lineno
+                self.feed_line(text, src_index, source, lineno, nxt)
+            for p in procs:
+                err = p.stderr.read(1 << 16) if p.stderr else b""
+                _check_rc(p.wait(), err, source)
+
     def _scan_grep(self, grep: str, fh: BinaryIO, source: str, src_index: int) -> None:
         self._scan_child(self._grep_argv(grep), fh, source, src_index)
+
+    def _scan_pumped(self, argv_env: tuple[list[str], dict], fh: BinaryIO, source: str, src_index: int) -> None:
+        """The child reads the log through trtdiag: a run of more than PIECE bytes without a
+        newline (a 1 GiB line, a file of NULs) reaches it as pieces of PIECE bytes, so that no
+        line it holds is longer; the pieces' line numbers are mapped back to the log's.  Used for
+        pipes, and for files whose direct scan ran out of the child's memory.  Chunks without such
+        a run (checked with one find per half piece) are passed on as they are."""
+        import bisect
+        import threading
+
+        argv, env = argv_env
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                             start_new_session=True, preexec_fn=_limit_memory)
+        continuation: list[int] = []  # child line numbers that continue the line before them
+        failure: list[BaseException] = []
+
+        def pump() -> None:
+            run = 0  # bytes since the last newline written
+            lines = 0  # newlines written
+            assert p.stdin is not None
+            try:
+                while True:
+                    block = fh.read(CHUNK)
+                    if not block:
+                        break
+                    self.bytes_scanned += len(block)
+                    if not block.lstrip(b"\x00"):
+                        continue  # NULs only (a sparse or zeroed file): no key, no newline
+                    first = block.find(b"\n")
+                    head = first if first != -1 else len(block)
+                    half = PIECE // 2
+                    long_run = run + head > PIECE or any(block.find(b"\n", q, q + half) == -1 for q in range(head, len(block) - half, half))
+                    if not long_run:
+                        last = block.rfind(b"\n")
+                        run = len(block) - last - 1 if last != -1 else run + len(block)
+                        lines += block.count(b"\n")
+                        p.stdin.write(block)
+                        continue
+                    out = []
+                    pos = 0
+                    while pos < len(block):
+                        nl = block.find(b"\n", pos)
+                        end = nl if nl != -1 else len(block)
+                        while end - pos > PIECE - run:
+                            cut = pos + PIECE - run
+                            out.append(block[pos:cut])
+                            out.append(b"\n")
+                            lines += 1
+                            continuation.append(lines + 1)
+                            pos, run = cut, 0
+                        out.append(block[pos:end])
+                        run += end - pos
+                        if nl == -1:
+                            break
+                        out.append(b"\n")
+                        lines += 1
+                        run = 0
+                        pos = nl + 1
+                    p.stdin.write(b"".join(out))
+            except BrokenPipeError:
+                pass
+            except BaseException as exc:  # noqa: BLE001 - reported by the reading thread
+                failure.append(exc)
+            finally:
+                try:
+                    p.stdin.close()
+                except OSError:
+                    pass
+
+        def real(n: int) -> int:
+            return n - bisect.bisect_right(continuation, n)
+
+        t = threading.Thread(target=pump, daemon=True)
+        with _reaped([p]):
+            t.start()
+            assert p.stdout is not None
+            self._feed_grep_output(p.stdout, source, src_index, mapper=real)
+            err = p.stderr.read(1 << 16) if p.stderr else b""
+            rc = p.wait()
+            t.join()
+        if failure:
+            raise failure[0]
+        _check_rc(rc, err, source)
 
     def _scan_grep_parallel(self, grep: str, fh: BinaryIO, size: int, nseg: int, source: str, src_index: int) -> None:
         """Large regular files: one grep per segment (split at line starts), each fed its byte range
@@ -644,10 +776,57 @@ def _tell(fh: BinaryIO) -> int | None:
         return None
 
 
-def _child_failed(source: str):
-    from .errors import InputError
+RG_KEYS = 40  # keys per ripgrep past which a second one (on another CPU) pays
 
-    return InputError(f"{source}: a line is too long to scan from a pipe (over {CHILD_MEMORY >> 20} MiB); save the log to a file and explain the file")
+
+def _rg_procs(nkeys: int, size: int | None) -> int:
+    if size is None or size < PARALLEL_MIN_SIZE:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    except OSError:
+        cpus = 1
+    return max(1, min(cpus, 4, -(-nkeys // RG_KEYS)))
+
+
+_KEYS: list = []
+
+
+def _prefilter_keys(literals: list[bytes]) -> list[bytes]:
+    """The checked-in keys (trtdiag/data/prefilter_keys.json, tools/prefilter_keys.py) that some
+    literal holds, plus every literal no key covers (a stale file costs speed, never a miss)."""
+    if not _KEYS:
+        import json
+        from pathlib import Path
+
+        try:
+            data = json.loads((Path(__file__).resolve().parent / "data" / "prefilter_keys.json").read_text(encoding="utf-8"))
+            _KEYS.append([k.encode("utf-8") for k in data.get("keys", []) if k])
+        except (OSError, ValueError):
+            _KEYS.append([])
+    known = _KEYS[0]
+    used: dict[bytes, None] = {}
+    for lit in literals:
+        key = next((k for k in known if k in lit), lit)
+        used.setdefault(key, None)
+    return list(used)
+
+
+def _starts_with_long_run(fh: BinaryIO, start: int) -> bool:
+    try:
+        head = os.pread(fh.fileno(), 1 << 20, start)
+    except OSError:
+        return False
+    return any(head.find(b"\n", q, q + PIECE) == -1 for q in range(0, max(len(head) - PIECE, 0) + 1, PIECE // 2)) and len(head) > PIECE
+
+
+def _is_regular(fh: BinaryIO) -> bool:
+    try:
+        import stat
+
+        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _check_rc(rc: int, err: bytes, source: str) -> None:
