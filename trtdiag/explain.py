@@ -143,8 +143,11 @@ def _innermost_dropped(found: list, follows: dict | None = None) -> list:
         for j, (s2, m2, t2, e2) in enumerate(found):
             if j == k or s2.entry_id == sig.entry_id or t2 != text:
                 continue
-            inside_core = m2.start() <= m.start() and m.end() <= max(e2, m2.start())
-            inside = m2.start() <= m.start() and m.end() <= m2.end()
+            # the inner match is where its literal is (a regex may start with ^.* or end with .*)
+            a = text.find(sig.literal, m.start(), m.end())
+            a, b = (a, a + len(sig.literal)) if a != -1 else (m.start(), m.end())
+            inside_core = m2.start() <= a and b <= max(e2, m2.start())
+            inside = m2.start() <= a and b <= m2.end()
             if not inside:
                 continue
             if sig.entry_id in follows.get(s2.entry_id, ()):
