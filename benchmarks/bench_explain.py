@@ -11,7 +11,7 @@ The log is generated in a temporary directory: real lines of healthy tritonserve
 trtllm-build runs (tests/data/logs/healthy_*.log) with varying timestamps, pids and numbers, and five
 real failure lines spread through it.  All tools read the same file; the page cache is warmed first
 so that they measure matching, not the disk.  "The same signatures" are every pattern trtdiag
-matches with (the knowledge base's and the catalogue's, as trtdiag.explain.Matcher compiles them):
+matches with (the knowledge base's and the catalogue's, as trtdiag.logscan.matcher.Matcher compiles them):
 for grep translated to POSIX ERE (named groups dropped, \\d → [0-9], lookaheads removed — a
 superset of the matches), for ripgrep with named groups and lookarounds dropped; both with
 LC_ALL=C, -a and line numbers.  Runs are interleaved (trtdiag, grep, rg, trtdiag, …); the best of
@@ -121,8 +121,8 @@ def to_ere(regex: str) -> str:
 
 
 def signatures() -> list[tuple[str, bytes]]:
-    from trtdiag import kb
-    from trtdiag.explain import Matcher
+    from trtdiag.core import kb
+    from trtdiag.logscan.matcher import Matcher
 
     return [(s.regex.pattern.decode("utf-8"), s.literal) for s in Matcher(kb.all_entries()).signatures]
 

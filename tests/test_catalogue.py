@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag import kb
-from trtdiag.explain import Matcher, rank
-from trtdiag.logscan_templates import catalogue, catalogue_signatures, clean_text, normalize, parse_template, template_pattern
+from trtdiag.core import kb
+from trtdiag.logscan.matcher import Matcher, rank
+from trtdiag.logscan.templates import catalogue, catalogue_signatures, clean_text, normalize, parse_template, template_pattern
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 ENTRIES = {e["id"]: e for e in kb.all_entries()}
 MESSAGES = list(catalogue())
@@ -32,6 +32,8 @@ NO_SOURCE_YET = {
     "nvidia-container-toolkit-error": "libnvidia-container (nvidia-container-cli) is not on PyPI or in Debian main",
     "trt-build-no-implementation": "printed by TensorRT's builder (libnvinfer), not by the lean/dispatch runtimes harvested",
     "trtllm-build-needs-converted-checkpoint": "a Python KeyError from TensorRT-LLM's checkpoint loader, not yet transcribed",
+    "llmapi-model-format": "TensorRT-LLM's LLM API (tensorrt_llm/llmapi) not transcribed yet",
+    "pytorch-kv-cache-sizing": "TensorRT-LLM's PyTorch backend (tensorrt_llm/_torch/pyexecutor/_util.py) not transcribed yet",
     "pynvml-too-old": "TensorRT-LLM's profiler of older releases; the stored copy read no longer prints it",
 }
 
@@ -220,7 +222,7 @@ def test_cascade_links_put_the_cause_first_whatever_the_order_of_lines():
 
 def test_ranking_never_depends_on_entry_ids(monkeypatch):
     """The same log gives the same order when the entries are renamed (ids sort differently)."""
-    import trtdiag.explain as ex
+    import trtdiag.logscan.matcher as ex
 
     line = CASES[5][0] + "\n" + "Killed\n"
     a = [h.entry_id for h in explain_text(line)]

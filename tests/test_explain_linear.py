@@ -15,11 +15,11 @@ import time
 
 import pytest
 
-from trtdiag import explain as ex
-from trtdiag import kb
-from trtdiag.explain import required_literals
+from trtdiag.logscan import matcher as ex
+from trtdiag.core import kb
+from trtdiag.logscan.matcher import required_literals
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 if sys.version_info >= (3, 11):
     import re._constants as C

@@ -89,13 +89,13 @@ def test_schema_loaded_without_grpc_and_not_on_a_plain_check(tmp_path):
         "assert 'google.protobuf' not in sys.modules\n"
         "pbtxt.model_config_pb2()\n"
         "assert 'grpc' not in sys.modules and 'tritonclient.grpc' not in sys.modules\n"
-        "from trtdiag.cli import main\n"
+        "from trtdiag.app.main import main\n"
     )
     p = subprocess.run([sys.executable, "-c", code], env=cli_env(), capture_output=True, text=True, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     code = (
         "import sys\n"
-        "from trtdiag.cli import main\n"
+        "from trtdiag.app.main import main\n"
         "main(['check', '--only', 'triton,ports', '--json'])\n"
         "assert 'google.protobuf' not in sys.modules, 'protobuf imported without a model repository'\n"
     )
@@ -122,3 +122,19 @@ def test_template_with_lines_dropped_reports_a_line_or_parses(drop):
     res = pbtxt.parse_config(text)
     if res["parse_error"]:
         assert 1 <= res["parse_error_line"] <= text.count("\n") + 1
+
+
+def test_the_shipped_schema_is_tritons_own():
+    """trtdiag/data/triton_model_config.pb is tritonclient's model_config_pb2 descriptor byte for
+    byte (tools/gen_model_config_descriptor.py writes it), and parsing uses it: the installed tool
+    needs protobuf only, not tritonclient and numpy."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from trtdiag.parsers import pbtxt
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "gen_model_config_descriptor.py"
+    p = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert type(pbtxt.model_config_pb2()).__name__ == "_Schema"

@@ -38,7 +38,7 @@ How it works:
    ``seen`` (how many of the refs given hold it), and what the rule says.
 
 The catalogue is data: trtdiag never runs this script; it reads the checked-in TOML
-(trtdiag/logscan_templates.py).
+(trtdiag/logscan/templates.py).
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ MIN_KEY = 10
 
 
 def literals() -> list[bytes]:
-    from trtdiag import kb
-    from trtdiag.explain import Matcher
+    from trtdiag.core import kb
+    from trtdiag.logscan.matcher import Matcher
 
     return sorted(set(Matcher(kb.all_entries(), keys=False).literals), key=lambda b: (len(b), b))
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import InputError, ProbeError
-from ..facts import probe
+from ..core.errors import InputError, ProbeError
+from ..core.facts import probe
+from ..derive.triton_repo import REQUIRED_STRING_PARAMS, TOKENIZER_FILES, blocks_loading  # noqa: F401
 
 # Where people put the repository (tensorrtllm_backend README, NGC container docs), in order.
 CONVENTIONAL = (
@@ -26,25 +27,11 @@ CONVENTIONAL = (
     "model_repo",
 )
 
-REQUIRED_STRING_PARAMS = {
-    # parameter key → what reads it; left as ${…} the model fails to load or to serve
-    "gpt_model_path": "the tensorrtllm backend loads the engine from it",
-    "gpt_model_type": "the tensorrtllm backend refuses any value but V1, inflight_batching or inflight_fused_batching",
-    "tokenizer_dir": "model.py loads the tokenizer from it (AutoTokenizer.from_pretrained)",
-    "tensorrt_llm_model_name": "the BLS model sends every request to the model of this name",
-    "engine_dir": "the engine is loaded from it",
-}
-
-def blocks_loading(p: dict[str, Any]) -> bool:
-    """Whether an unfilled placeholder keeps the model from loading or serving: outside quotes (the
-    file does not parse), in a string field of the schema (``backend: "${triton_backend}"``), or
-    in a parameter something reads unconditionally.  Other parameters are optional: the backend
-    logs "… is not specified, will use default value"."""
-    return not p["in_string"] or p.get("param") is None or p.get("param") in REQUIRED_STRING_PARAMS
 
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json", "vocab.txt",
-                   "spiece.model", "merges.txt", "qwen.tiktoken", "tokenizer.tiktoken")
+# Triton reads the whole file with protobuf's text parser, which has no size limit of its own;
+# this only keeps a mistaken multi-GiB file from being slurped
+CONFIG_LIMIT = 256 * 1024 * 1024
 
 
 def find_repo(explicit: str | None) -> str | None:
@@ -79,22 +66,45 @@ def path_info(path: str) -> dict[str, Any]:
     return out
 
 
-def read_model(model_dir: str) -> dict[str, Any]:
-    from ..fsutil import read_text
+def read_model(model_dir: str, facts=None) -> dict[str, Any]:
+    """One model folder.  With ``facts``, config.pbtxt is read through :meth:`Facts.file_text`, so
+    its text is recorded for the fix planner (and a snapshot plans the same edits).  A file that is
+    not UTF-8 (bytes that protobuf skips in a comment) is read as bytes here; the planner then
+    cannot edit it and says so."""
+    import hashlib
+
+    from ..fsutil import read_bytes
     from ..parsers import pbtxt
 
     config_path = os.path.join(model_dir, "config.pbtxt")
     out: dict[str, Any] = {"path": model_dir, "config_path": config_path}
     try:
-        text = read_text(config_path, limit=4 * 1024 * 1024)
+        data = None
+        if facts is not None:
+            try:
+                text = facts.file_text(config_path, limit=CONFIG_LIMIT)
+            except InputError as exc:
+                if "not UTF-8" not in str(exc):
+                    raise
+                text = None
+                data = read_bytes(config_path, limit=CONFIG_LIMIT)
+            else:
+                if text is None:
+                    raise InputError(f"{config_path}: no such file")
+                data = text.encode("utf-8")
+        else:
+            data = read_bytes(config_path, limit=CONFIG_LIMIT)
     except InputError as exc:
         out.update({"read_error": str(exc), "parse_error": str(exc), "parse_error_line": None, "placeholders": [],
                     "name": None, "backend": None, "platform": None, "max_batch_size": None, "decoupled": None,
                     "instance_count": None, "max_queue_delay_microseconds": None, "preferred_batch_size": None,
                     "parameters": {}, "inputs": [], "outputs": [], "ensemble_steps": [], "instance_kinds": []})
         return out
+    text, notes = pbtxt.decode_config(data)
     out.update(pbtxt.parse_config(text))
     out["read_error"] = None
+    out["sha256"] = hashlib.sha256(data).hexdigest()
+    out["non_utf8"] = notes  # [{"line", "col", "in": "comment"|"string"|"text"}]
     out["paths"] = {k: path_info(v) for k, v in (out.get("parameters") or {}).items() if k in PATH_PARAMS and v}
     versions = []
     try:
@@ -104,6 +114,16 @@ def read_model(model_dir: str) -> dict[str, Any]:
     out["versions"] = versions
     model_py = [os.path.join(model_dir, v, "model.py") for v in versions if os.path.isfile(os.path.join(model_dir, v, "model.py"))]
     out["model_py"] = model_py
+    out["reader_rules"], out["reader_file"] = {}, None
+    if model_py:  # what the repository's own model.py does with each parameter (the table's reader rules)
+        from ..derive.triton_semantics import match_reader_rules
+
+        try:
+            src = read_bytes(model_py[-1], limit=4 * 1024 * 1024).decode("utf-8", "replace")
+        except InputError:
+            src = None
+        if src is not None:
+            out["reader_rules"], out["reader_file"] = match_reader_rules(src), model_py[-1]
     return out
 
 
@@ -123,7 +143,7 @@ def triton_repo(facts) -> dict[str, Any] | None:
     for d in entries:
         md = os.path.join(root, d)
         if os.path.isfile(os.path.join(md, "config.pbtxt")):
-            models[d] = read_model(md)
+            models[d] = read_model(md, facts)
         elif os.path.isdir(md) and not d.startswith("."):
             no_config.append(d)
     if not models:
@@ -140,7 +160,10 @@ def triton_repo(facts) -> dict[str, Any] | None:
 
     trtllm = first(lambda m: m.get("backend") == "tensorrtllm")
     if trtllm is None:
-        trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}))
+        # an unfilled template (backend: "${triton_backend}"): the model that holds gpt_model_path and is not
+        # a Python model — from v0.12 preprocessing holds a gpt_model_path too (read for multimodal models only)
+        trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}) and m.get("backend") != "python"
+                       and not str(m.get("path", "")).endswith(("preprocessing", "postprocessing")))
     pre = "preprocessing" if "preprocessing" in models else first(lambda m: "tokenizer_dir" in (m.get("parameters") or {}) and "preprocess" in m["path"])
     post = "postprocessing" if "postprocessing" in models else None
     return {"root": os.path.abspath(root), "models": models, "trtllm_model": trtllm, "preprocessing": pre, "postprocessing": post,
