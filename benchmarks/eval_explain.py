@@ -75,19 +75,54 @@ def load_cases(which: str) -> list[dict]:
     return cases
 
 
-def explain(path: Path, timeout: float = 120) -> dict:
-    """Run the CLI on one log; returns {code, findings: [{kb, severity, id}], error}."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.pop("FORCE_COLOR", None)
-    p = subprocess.run([sys.executable, "-m", "trtdiag", "explain", "--json", str(path)],
-                       capture_output=True, text=True, env=env, cwd=str(REPO), timeout=timeout)
-    out: dict = {"code": p.returncode, "findings": [], "error": ""}
-    if "Traceback" in p.stderr or p.returncode not in (0, 1):
-        out["error"] = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+def _cli_main():
+    """trtdiag's CLI entry point, wherever the package layout keeps it (trtdiag.cli or trtdiag.app.main)."""
+    import importlib
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    pkg = importlib.import_module("trtdiag")
+    here = Path(pkg.__file__).resolve().parent
+    if here != REPO / "trtdiag":
+        raise ImportError(f"trtdiag imported from {here}, not from this checkout ({REPO})")
+    # only modules of this checkout: an editable install of another checkout could resolve a
+    # submodule this one does not have
+    for mod, rel in (("trtdiag.app.main", "app/main.py"), ("trtdiag.cli", "cli.py")):
+        if (here / rel).is_file():
+            return importlib.import_module(mod).main
+    raise ImportError("no trtdiag CLI entry point (trtdiag/app/main.py or trtdiag/cli.py)")
+
+
+def explain(path: Path, timeout: float = 120, inprocess: bool = False) -> dict:
+    """Run the CLI on one log; returns {code, findings: [{kb, severity, id}], error}.
+
+    By default a child process per log (`python -m trtdiag explain --json FILE`); with inprocess=True
+    the same CLI main() is called in this process with its output captured (the test uses this: the
+    same code path, without a Python start-up per log)."""
+    if inprocess:
+        import contextlib
+        import io
+
+        buf, err = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
+                code = _cli_main()(["explain", "--json", str(path)])
+        except SystemExit as e:  # a CLI that exits instead of returning
+            code = e.code if isinstance(e.code, int) else 2
+        stdout, stderr, returncode = buf.getvalue(), err.getvalue(), code
+    else:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env.pop("FORCE_COLOR", None)
+        p = subprocess.run([sys.executable, "-m", "trtdiag", "explain", "--json", str(path)],
+                           capture_output=True, text=True, env=env, cwd=str(REPO), timeout=timeout)
+        stdout, stderr, returncode = p.stdout, p.stderr, p.returncode
+    out: dict = {"code": returncode, "findings": [], "error": ""}
+    if "Traceback" in stderr or returncode not in (0, 1):
+        out["error"] = (stderr.strip().splitlines() or [f"exit {returncode}"])[-1]
         return out
     try:
-        report = json.loads(p.stdout)
+        report = json.loads(stdout)
     except json.JSONDecodeError as e:
         out["error"] = f"no JSON report: {e}"
         return out
@@ -127,17 +162,23 @@ def score(cases: list[dict], results: dict[str, dict]) -> dict:
         t["recall"] = t["found"] / t["failures"] if t["failures"] else 1.0
         t["right_cause"] = t["right"] / t["failures"] if t["failures"] else 1.0
         t["quiet_on_normal"] = t["quiet"] / t["normals"] if t["normals"] else 1.0
+        with_entry = t["failures"] - t["no_entry"]
+        t["right_cause_with_entry"] = t["right"] / with_entry if with_entry else 1.0
     return totals
 
 
-def run(which: str = "both", workers: int | None = None) -> tuple[list[dict], dict]:
+def run(which: str = "both", workers: int | None = None, inprocess: bool = False) -> tuple[list[dict], dict]:
     cases = load_cases(which)
-    workers = workers or min(8, (os.cpu_count() or 2) * 2)
     results: dict[str, dict] = {}
-    with cf.ThreadPoolExecutor(workers) as pool:
-        futs = {pool.submit(explain, c["path"]): c["set"] + "/" + c["name"] for c in cases}
-        for fut in cf.as_completed(futs):
-            results[futs[fut]] = fut.result()
+    if inprocess:
+        for c in cases:
+            results[c["set"] + "/" + c["name"]] = explain(c["path"], inprocess=True)
+    else:
+        workers = workers or min(8, (os.cpu_count() or 2) * 2)
+        with cf.ThreadPoolExecutor(workers) as pool:
+            futs = {pool.submit(explain, c["path"]): c["set"] + "/" + c["name"] for c in cases}
+            for fut in cf.as_completed(futs):
+                results[futs[fut]] = fut.result()
     for c in cases:
         c["error"] = results[c["set"] + "/" + c["name"]]["error"]
     return cases, score(cases, results)
@@ -149,9 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true", help="totals only")
     ap.add_argument("--json", metavar="FILE", help="write every result and total to FILE")
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--inprocess", action="store_true", help="call the CLI's main() here instead of one child process per log")
     args = ap.parse_args(argv)
     t0 = time.monotonic()
-    cases, totals = run(args.set, args.workers)
+    cases, totals = run(args.set, args.workers, args.inprocess)
     for set_name in ("frozen", "tuning"):
         sel = [c for c in cases if c["set"] == set_name]
         if not sel:
@@ -169,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
               f" | recall {t['recall']:.1%} ({t['found']}/{t['failures']})"
               f" | right cause {t['right_cause']:.1%} ({t['right']}/{t['failures']})"
               f" | quiet on normal {t['quiet_on_normal']:.1%} ({t['quiet']}/{t['normals']})"
-              + (f" | {t['no_entry']} expect an entry that does not exist" if t["no_entry"] else "")
+              + (f" | {t['no_entry']} expect an entry that does not exist"
+                 f" (right cause {t['right_cause_with_entry']:.1%} of the others)" if t["no_entry"] else "")
               + (f" | {t['errors']} CLI errors" if t["errors"] else ""))
     print(f"({time.monotonic() - t0:.1f}s)")
     if args.json:
