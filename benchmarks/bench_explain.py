@@ -115,7 +115,7 @@ def to_ere(regex: str) -> str:
 
 
 def grep_patterns(workdir: Path) -> tuple[Path, int]:
-    from trtdiag import kb
+    from trtdiag.core import kb
 
     grep = shutil.which("grep")
     pats = []

@@ -47,7 +47,7 @@ def run_json(*args: str, **kw) -> tuple[int, dict]:
 @pytest.fixture
 def cli(capsys):
     """Call trtdiag's main() in-process; returns (exit code, stdout, stderr)."""
-    from trtdiag.cli import main
+    from trtdiag.app.main import main
 
     def call(*args: str):
         code = main(list(args))

@@ -7,9 +7,9 @@ import copy
 import json
 from pathlib import Path
 
-from trtdiag.facts import SNAPSHOT_SCHEMA
+from trtdiag.core.facts import SNAPSHOT_SCHEMA
 
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 GiB = 1024**3
 H100_NVML = FIXTURES / "gpu" / "h100-80gb_nvml_torch-holding-10GiB.json"

@@ -21,7 +21,7 @@ import pytest
 from trtdiag.fixes.applier import Applier, ApplyRefused
 from trtdiag.fixes.plan import edit_fix
 
-from .conftest import REPO, cli_env
+from tests.conftest import REPO, cli_env
 
 OLD_A = "name: \"tensorrt_llm\"\nmax_batch_size: ${triton_max_batch_size}\n"
 NEW_A = "name: \"tensorrt_llm\"\nmax_batch_size: 8\n"
@@ -89,7 +89,7 @@ def test_symlink_out_of_the_tree_is_refused_and_nothing_outside_is_written(tmp_p
 
 
 def test_fixes_that_need_flags_are_skipped_without_them(tmp_path):
-    from trtdiag.model import Change, Fix
+    from trtdiag.core.finding import Change, Fix
 
     kill = Fix("stop-old-server", "stop PID 1", changes=[Change("kill", pid=1)], requires="--kill")
     system = Fix("purge-hwloc", "apt purge", changes=[Change("system", argv=["apt-get", "purge", "-y", "hwloc-nox"])])
@@ -98,7 +98,7 @@ def test_fixes_that_need_flags_are_skipped_without_them(tmp_path):
 
 
 def test_pid_1_is_never_killed_even_with_kill(tmp_path):
-    from trtdiag.model import Change, Fix
+    from trtdiag.core.finding import Change, Fix
 
     kill = Fix("stop", "stop PID 1", changes=[Change("kill", pid=1)], requires="--kill")
     with pytest.raises(ApplyRefused, match="refusing to stop PID 1"):

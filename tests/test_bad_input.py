@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, FIXTURES, REPO, cli_env
+from tests.conftest import DATA, FIXTURES, REPO, cli_env
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 120, prefix: list[str] | None = None) -> subprocess.CompletedProcess:

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import os
 
-from trtdiag import registry
-from trtdiag.facts import Facts
-from trtdiag.model import Severity
+from trtdiag.engine import run as engine_run
+from trtdiag.core import catalogue as registry
+from trtdiag.core.facts import Facts
+from trtdiag.core.finding import Severity
 
 import json
 
-from .conftest import run_cli, run_json
+from tests.conftest import run_cli, run_json
 
 GiB = 1024**3
 
 
 def run_check(cid, facts):
     registry.load_all()
-    return registry.run_one(registry.CHECKS[cid], facts)
+    return engine_run.run_one(registry.CHECKS[cid], facts)
 
 
 def by_id(rep, cid):

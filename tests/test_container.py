@@ -13,13 +13,14 @@ import resource
 
 import pytest
 
-from trtdiag import registry
-from trtdiag.checks import container as C
-from trtdiag.facts import Facts
-from trtdiag.model import Severity
+from trtdiag.engine import run as engine_run
+from trtdiag.core import catalogue as registry
+from trtdiag.rules.container import common as C
+from trtdiag.core.facts import Facts
+from trtdiag.core.finding import Severity
 from trtdiag.probes import container as P
 
-from .conftest import run_cli
+from tests.conftest import run_cli
 
 MiB, GiB = 1 << 20, 1 << 30
 
@@ -48,7 +49,7 @@ def run(check_id: str, ci: dict, options: dict | None = None, **facts):
     for k, v in facts.items():
         f.set(k.replace("__", "."), v)
     spec = registry.load_all()[check_id]
-    return registry.run_one(spec, f)
+    return engine_run.run_one(spec, f)
 
 
 def sev(findings):

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag.facts import Facts
-from trtdiag import registry
+from trtdiag.engine import run as engine_run
+from trtdiag.core.facts import Facts
+from trtdiag.core import catalogue as registry
 
-from .conftest import DATA, run_cli, run_json
-from .test_plan_header import ENGINES
-from .test_trt_probe import install_fake_trtllm, lean_lib_dir, make_venv  # noqa: F401  (session fixture)
+from tests.conftest import DATA, run_cli, run_json
+from tests.test_plan_header import ENGINES
+from tests.test_trt_probe import install_fake_trtllm, lean_lib_dir, make_venv  # noqa: F401  (session fixture)
 
 CONFIGS = DATA / "engines"
 
@@ -127,7 +128,7 @@ def test_matching_versions_exit_0(tmp_path):
     facts = Facts({"engine_dir": str(d)})
     facts.set("trt.installed", {"version": "8.6.1.6", "source": "test", "path": "/x/libnvinfer.so.8", "kind": "nvinfer"})
     facts.set("trtllm.installed", {"version": "0.9.0", "commit": None, "path": "/x/tensorrt_llm"})
-    out, _ = registry.run(registry.select(["ENG"]), facts)
+    out, _ = engine_run.run(registry.select(["ENG"]), facts)
     assert {f.severity.value for f in out} <= {"ok", "info"}
     assert [f for f in out if f.check == "ENG001"][0].severity.value == "ok"
 
@@ -155,7 +156,7 @@ def test_same_release_other_dev_build_is_a_warning_naming_gemm_plugin_assertion(
     facts = Facts({"engine_dir": str(d)})
     facts.set("trt.installed", {"version": None})
     facts.set("trtllm.installed", {"version": "0.10.0.dev2024043000", "commit": None, "path": None})
-    out, _ = registry.run(registry.select(["ENG002"]), facts)
+    out, _ = engine_run.run(registry.select(["ENG002"]), facts)
     assert out[0].severity.value == "warning" and "gemmPlugin.cpp:156" in out[0].message
 
 
@@ -208,12 +209,12 @@ def test_compute_capability_is_reported_as_not_recorded_with_the_gpus(tmp_path):
     facts = Facts({"engine_dir": str(d)})
     inv = {"nvml_error": None, "gpus": [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "cc": [9, 0]}]}
     facts.set("gpu.inventory", inv)
-    out, _ = registry.run(registry.select(["ENG007"]), facts)
+    out, _ = engine_run.run(registry.select(["ENG007"]), facts)
     assert out[0].severity.value == "info" and "not recorded" in out[0].title and "9.0" in out[0].message
     inv["gpus"].append({"index": 1, "name": "NVIDIA A100", "cc": [8, 0]})
     facts2 = Facts({"engine_dir": str(d)})
     facts2.set("gpu.inventory", inv)
-    out, _ = registry.run(registry.select(["ENG007"]), facts2)
+    out, _ = engine_run.run(registry.select(["ENG007"]), facts2)
     assert out[0].severity.value == "warning"
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from trtdiag.parsers import engine_config, plan_header
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 CONFIGS = DATA / "engines"
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag.fixes.rebuild import legacy_build_argv, trtllm_build_argv
+from trtdiag.derive.rebuild import legacy_build_argv, trtllm_build_argv
 
-from .conftest import DATA, run_cli
-from .test_engine_checks import engine_dir
-from .test_trt_probe import install_fake_trtllm, make_venv
+from tests.conftest import DATA, run_cli
+from tests.test_engine_checks import engine_dir
+from tests.test_trt_probe import install_fake_trtllm, make_venv
 
 STUB = '''#!{python}
 """STUB trtllm-build for trtdiag's tests: records argv, exits STUB_RC."""

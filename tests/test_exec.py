@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from .conftest import cli_env, run_cli
+from tests.conftest import cli_env, run_cli
 
 PY = sys.executable
 # Checks whose outcome does not depend on the machine the tests run on (ok or info only).
@@ -137,8 +137,8 @@ def test_fail_on_warning_stops_on_a_warning(tmp_path):
 SLOW_LAUNCHER = """
 import sys
 from trtdiag import proc
-from trtdiag.model import ok
-from trtdiag.registry import check
+from trtdiag.core.finding import ok
+from trtdiag.core.catalogue import rule as check
 
 @check("CTR990", area="container", title="a check made slow for the time-budget test")
 def slow(facts):
@@ -146,7 +146,7 @@ def slow(facts):
     proc.run(["sleep", "57"], timeout=120)
     yield ok("never reached")
 
-from trtdiag.cli import main
+from trtdiag.app.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -257,7 +257,7 @@ def test_a_port_in_use_stops_tritonserver(tmp_path):
     """The ports check (another area's, PRT…) reads the ports exec took from the tritonserver
     command line.  `tritonserver` here is a stand-in script that writes a marker: Triton cannot
     run on a CPU machine, and only its argv matters."""
-    pytest.importorskip("trtdiag.checks.ports")
+    pytest.importorskip("trtdiag.rules.ports.PRT001_ports_free")
     held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     held.bind(("0.0.0.0", 0))
@@ -285,13 +285,13 @@ def test_a_port_in_use_stops_tritonserver(tmp_path):
 
 BROKEN_LAUNCHER = """
 import sys
-from trtdiag import render
+from trtdiag.render import terminal as render
 
 def broken(*a, **k):
     raise RuntimeError("renderer bug")
 
 render.terminal = broken  # a bug in trtdiag itself, made on purpose for this test
-from trtdiag.cli import main
+from trtdiag.app.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

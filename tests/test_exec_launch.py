@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from trtdiag.facts import Facts
+from trtdiag.core.facts import Facts
 from trtdiag.probes.launch import options_from, parse
 
 
@@ -111,7 +111,7 @@ def test_probe_reads_the_launch_argv_option():
 def test_exec_options_fill_only_what_the_user_did_not_give(tmp_path):
     import argparse
 
-    from trtdiag.commands.exec import _apply_launch_options
+    from trtdiag.app.commands.exec import _apply_launch_options
 
     args = argparse.Namespace(launch_argv=["tritonserver", "--model-repository", "/cmd", "--http-port", "9000"],
                               model_repo="/user", engine_dir=None, http_port=None, grpc_port=None, metrics_port=None, world_size=None)

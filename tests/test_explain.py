@@ -10,10 +10,10 @@ import tracemalloc
 
 import pytest
 
-from trtdiag import explain as ex
-from trtdiag import kb
+from trtdiag.logscan import matcher as ex
+from trtdiag.core import kb
 
-from .conftest import DATA, run_cli
+from tests.conftest import DATA, run_cli
 
 LOGS = DATA / "logs"
 VERSION_LINE = "[05/02/2022-15:17:45] [TRT] [E] 6: The engine plan file is not compatible with this version of TensorRT, expecting library version 9.2.0.5 got 9.3.0.1, please rebuild."

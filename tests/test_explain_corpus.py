@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from .conftest import DATA, FIXTURES, REPO, run_cli
-from trtdiag import kb
-from trtdiag.explain import Matcher, rank
+from tests.conftest import DATA, FIXTURES, REPO, run_cli
+from trtdiag.core import kb
+from trtdiag.logscan.matcher import Matcher, rank
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,7 +52,7 @@ def test_recall_and_precision_over_the_corpus(engine, monkeypatch):
     one or one the manifest allows beside it (consequences, warnings also in the log); on healthy
     logs nothing at all is reported.  Both must be at least 95 %."""
     if engine == "grep":
-        from trtdiag.explain import _grep
+        from trtdiag.logscan.matcher import _grep
 
         if not _grep():
             pytest.skip("no GNU grep here")

@@ -13,19 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag import registry
-from trtdiag.facts import Facts
-from trtdiag.model import Severity, error
+from trtdiag.engine import run as engine_run
+from trtdiag.core import catalogue as registry
+from trtdiag.core.facts import Facts
+from trtdiag.core.finding import Severity, error
 
-from .conftest import REPO, cli_env, run_cli
-from .fleet_helpers import inventory, snapshot, write
+from tests.conftest import REPO, cli_env, run_cli
+from tests.fleet_helpers import inventory, snapshot, write
 
 
 def fleet_findings(snaps: list[dict], only: str) -> list:
     facts = Facts({}, snapshot=snaps[0])
     facts.set("fleet.snapshots", snaps)
     spec = registry.load_all()[only]
-    return registry.run_one(spec, facts)
+    return engine_run.run_one(spec, facts)
 
 
 def bad(findings):
@@ -51,7 +52,7 @@ def test_ranks_follow_the_order_of_the_snapshots_when_recorded_ranks_collide():
 
 
 def test_flt000_silent_on_one_machine():
-    assert registry.run_one(registry.load_all()["FLT000"], Facts({})) == []
+    assert engine_run.run_one(registry.load_all()["FLT000"], Facts({})) == []
 
 
 # --- FLT001 / FLT002 / FLT003 versions ---------------------------------------------------------
@@ -352,7 +353,7 @@ def test_flt006_leaves_a_gpu_held_by_a_listed_process_to_mem003():
     snaps = [snapshot(r, host="node-a" if r < 2 else "node-b", inv=inventory(4, busy_index=2 if r == 2 else None)) for r in range(4)]
     facts = Facts({}, snapshot=snaps[0])
     facts.set("fleet.snapshots", snaps)
-    findings, _ = registry.run(registry.select(["FLT006", "FLT009", "MEM003"]), facts)
+    findings, _ = engine_run.run(registry.select(["FLT006", "FLT009", "MEM003"]), facts)
     warned = [f for f in findings if f.severity == Severity.WARNING]
     assert [(f.check, f.evidence.get("pid")) for f in warned] == [("MEM003", 422)] and "rank 2" in warned[0].title
     assert bad(fleet_findings(snaps, "FLT006"))  # alone, FLT006 still names the rank

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from trtdiag import registry
-from trtdiag.facts import Facts, probe
-from trtdiag.model import Finding, Report, Severity, error, ok, warning
-from trtdiag.registry import CheckSpec
+from trtdiag.engine import run as engine_run
+from trtdiag.core import catalogue as registry
+from trtdiag.core.facts import Facts, probe
+from trtdiag.core.finding import Finding, Report, Severity, error, ok, warning
+from trtdiag.core.catalogue import CheckSpec
 
-from .conftest import run_cli
+from tests.conftest import run_cli
 
 
 def test_crashing_check_becomes_a_finding_and_the_run_goes_on():
@@ -20,7 +21,7 @@ def test_crashing_check_becomes_a_finding_and_the_run_goes_on():
         yield ok("all good", path="/x")
 
     specs = [CheckSpec("TST901", "environment", "crashes", boom), CheckSpec("TST902", "environment", "passes", fine)]
-    findings, na = registry.run(specs, Facts())
+    findings, na = engine_run.run(specs, Facts())
     assert [f.check for f in findings] == ["TST901", "TST902"]
     assert findings[0].severity == Severity.WARNING and "ValueError: bad data" in findings[0].evidence["exception"]
     assert findings[1].severity == Severity.OK and na == []
@@ -39,7 +40,7 @@ def test_failed_probe_is_reported_once_and_remembered():
         return []
 
     specs = [CheckSpec("TST903", "environment", "needs probe", needs), CheckSpec("TST904", "environment", "needs probe too", needs)]
-    findings, _ = registry.run(specs, Facts())
+    findings, _ = engine_run.run(specs, Facts())
     assert len(calls) == 1
     assert all("Could not check" in f.title for f in findings)
 
@@ -60,7 +61,7 @@ def test_report_exit_codes():
 
 
 def test_json_report_is_versioned_and_round_trips():
-    from trtdiag import render
+    from trtdiag.render import terminal as render
 
     f = error("Engine built by TensorRT 9.2.0.5, runtime is 9.3.0.1", "rebuild", evidence={"plan": "/e/rank0.engine"})
     f.check, f.area = "ENG001", "engine"
@@ -70,7 +71,7 @@ def test_json_report_is_versioned_and_round_trips():
 
 
 def test_terminal_view_has_marks_and_no_colour_when_not_a_tty():
-    from trtdiag import render
+    from trtdiag.render import terminal as render
 
     f = error("broken", "because", evidence={"path": "/x"})
     f.check, f.area = "ENG001", "engine"
@@ -88,9 +89,11 @@ def test_cli_version_help_and_usage_errors():
 
 
 def test_every_check_has_id_area_title_and_known_kb_entry():
-    from trtdiag import kb
+    from trtdiag.core import kb
 
     for spec in registry.load_all().values():
+        if not spec.is_rule:  # ids commands make (PLAN001, EXP:…): documented, see test_catalogue.py
+            continue
         assert spec.id[:3].isalpha() and spec.id[3:].isdigit(), spec.id
         assert spec.area in registry.AREAS, (spec.id, spec.area)
         assert spec.doc, f"{spec.id} has no docstring"

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trtdiag.fuzz_targets import TARGETS, run_target, seeds
+from tests.fuzz_targets import TARGETS, run_target, seeds
 
-from .conftest import REPO, cli_env
+from tests.conftest import REPO, cli_env
 
 NAMES = sorted(TARGETS)
 

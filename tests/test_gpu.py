@@ -14,12 +14,13 @@ import time
 
 import pytest
 
-from trtdiag import registry
-from trtdiag.facts import Facts
-from trtdiag.model import Severity
+from trtdiag.engine import run as engine_run
+from trtdiag.core import catalogue as registry
+from trtdiag.core.facts import Facts
+from trtdiag.core.finding import Severity
 from trtdiag.probes import gpu as gpuprobe
 
-from .conftest import DATA, run_cli, run_json
+from tests.conftest import DATA, run_cli, run_json
 
 GPU_DATA = DATA / "gpu"
 IDLE = GPU_DATA / "h100-80gb_idle.json"
@@ -36,7 +37,7 @@ def _has_nvml() -> bool:
 
 
 def run_checks(facts, only):
-    return registry.run(registry.select(only), facts)[0]
+    return engine_run.run(registry.select(only), facts)[0]
 
 
 def recorded(path) -> dict:
@@ -319,9 +320,9 @@ def test_driver_library_mismatch_kb_entry_matches_the_messages_users_post(tmp_pa
     pynvml's words for it, and the entry points back at GPU001."""
     import json
 
-    from trtdiag import kb
+    from trtdiag.core import kb
 
-    from .conftest import run_cli
+    from tests.conftest import run_cli
 
     entry = kb.get("nvml-driver-library-mismatch")
     assert entry and entry["checks"] == ["GPU001"]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag import kb
-from trtdiag.explain import Matcher, rank, required_literals
-from trtdiag.registry import AREAS
+from trtdiag.core import kb
+from trtdiag.logscan.matcher import Matcher, rank, required_literals
+from trtdiag.core.catalogue import AREAS
 
 if sys.version_info >= (3, 11):
     import tomllib

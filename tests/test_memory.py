@@ -16,14 +16,15 @@ import sys
 
 import pytest
 
-from trtdiag import memory as mm
-from trtdiag import registry
-from trtdiag.facts import Facts
+from trtdiag.engine import run as engine_run
+from trtdiag.derive import memory as mm
+from trtdiag.core import catalogue as registry
+from trtdiag.core.facts import Facts
 from trtdiag.fixes import kv_cache as kvfix
 from trtdiag.fixes.applier import Applier
-from trtdiag.model import Severity
+from trtdiag.core.finding import Severity
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 GPU_DATA = DATA / "gpu"
 TEMPLATE = DATA / "memory" / "tensorrt_llm_v0.9.0_config.pbtxt"
@@ -143,7 +144,7 @@ def test_kv_fraction_and_attention_window():
 
 
 def test_hf_config_errors_are_input_errors():
-    from trtdiag.errors import InputError
+    from trtdiag.core.errors import InputError
 
     with pytest.raises(InputError, match="num_hidden_layers"):
         mm.model_from_hf_config({"hidden_size": 4096})
@@ -189,7 +190,7 @@ def facts_for(inv: dict, normalized: dict | None = None, engine_bytes: int = QWE
 
 
 def run(f: Facts, only: str):
-    return registry.run(registry.select([only]), f)[0]
+    return engine_run.run(registry.select([only]), f)[0]
 
 
 def filled_config(tmp_path, **values) -> str:
@@ -363,7 +364,7 @@ def test_mem004_sliding_window_is_information(tmp_path):
 def test_parameter_fix_changes_only_the_value_and_applies_and_undoes(tmp_path):
     cfg = filled_config(tmp_path, kv_cache_free_gpu_mem_fraction="1.0")
     before = open(cfg).read()
-    fix = kvfix.parameter_fix("kv-cache-fraction", "set it", cfg, "kv_cache_free_gpu_mem_fraction", "0.9")
+    fix = kvfix.parameter_fix(Facts({}), "kv-cache-fraction", "set it", cfg, "kv_cache_free_gpu_mem_fraction", "0.9")
     after = fix.changes[0].after
     assert len(after) == len(before) and [a for a, b in zip(after.splitlines(), before.splitlines()) if a != b] == ['    string_value: "0.9"']
     assert kvfix.get_parameter(after, "kv_cache_free_gpu_mem_fraction") == "0.9"
@@ -378,10 +379,10 @@ def test_parameter_fix_changes_only_the_value_and_applies_and_undoes(tmp_path):
 
 
 def test_parameter_fix_none_when_key_or_file_missing(tmp_path):
-    assert kvfix.parameter_fix("x", "x", str(tmp_path / "none.pbtxt"), "kv_cache_free_gpu_mem_fraction", "0.9") is None
+    assert kvfix.parameter_fix(Facts({}), "x", "x", str(tmp_path / "none.pbtxt"), "kv_cache_free_gpu_mem_fraction", "0.9") is None
     p = tmp_path / "c.pbtxt"
     p.write_text('name: "tensorrt_llm"\n')
-    assert kvfix.parameter_fix("x", "x", str(p), "kv_cache_free_gpu_mem_fraction", "0.9") is None
+    assert kvfix.parameter_fix(Facts({}), "x", "x", str(p), "kv_cache_free_gpu_mem_fraction", "0.9") is None
 
 
 def test_rebuild_commands_follow_the_trtllm_release():
@@ -397,7 +398,7 @@ def test_rebuild_commands_follow_the_trtllm_release():
 def test_check_from_snapshot_end_to_end():
     """`trtdiag check --from` a snapshot (tests/data/memory/, its _note says what it holds: a test-double
     24 GiB GPU derived from the H100 recording, with an old tritonserver holding 2.5 GiB)."""
-    from .conftest import run_json
+    from tests.conftest import run_json
 
     code, rep = run_json("check", "--from", str(DATA / "memory" / "snapshot_qwen7b_fp16_24gib.json"), "--only", "gpu,memory")
     assert code == 0
@@ -548,7 +549,7 @@ def test_memory_checks_never_crash_on_odd_facts(n, params):
     f.set("engine.info", {"path": "/e", "normalized": n, "ranks": [{"rank": 0, "path": "/e/rank0.engine", "size": 10**9}]})
     f.set("triton.repo", repo)
     for spec in registry.select(["memory"]):
-        for finding in registry.run_one(spec, f, debug=True):
+        for finding in engine_run.run_one(spec, f, debug=True):
             assert "crashed" not in finding.title, finding.evidence.get("traceback")
 
 

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag import registry
-from trtdiag.facts import Facts
-from trtdiag.model import Severity
+from trtdiag.engine import run as engine_run
+from trtdiag.core import catalogue as registry
+from trtdiag.core.facts import Facts
+from trtdiag.core.finding import Severity
 from trtdiag.probes import elf
 
-from .conftest import FIXTURES, REPO, run_cli, run_json
+from tests.conftest import FIXTURES, REPO, run_cli, run_json
 
 LIBDIR = Path("/usr/lib/x86_64-linux-gnu") if os.uname().machine == "x86_64" else Path("/usr/lib/aarch64-linux-gnu")
 HAVE_OMPI = (LIBDIR / "libmpi.so.40").exists() and shutil.which("ompi_info") is not None
@@ -44,7 +45,7 @@ needs_mpi4py = pytest.mark.skipif(not HAVE_MPI4PY, reason="needs mpi4py")
 
 def run_check(check_id: str, facts: Facts):
     registry.load_all()
-    return registry.run_one(registry.CHECKS[check_id], facts)
+    return engine_run.run_one(registry.CHECKS[check_id], facts)
 
 
 def by_id(report: dict, cid: str) -> list[dict]:
@@ -201,9 +202,10 @@ def test_undefined_prefixed_hwloc_symbol_is_flagged_before_launch_and_confirmed(
     assert "confirmed" in f["title"]
     fix = f["fix"]
     assert fix["requires"] == "--allow-system-changes" and fix["changes"][0]["kind"] == "system"
+    from trtdiag.core.facts import Facts
     from trtdiag.fixes.system_packages import package_manager
 
-    if package_manager() == "apt":
+    if package_manager(Facts({})["host.system"]) == "apt":
         assert "apt-get purge -y hwloc-nox libhwloc-dev libhwloc-plugins" in fix["preview"]
 
 
@@ -270,9 +272,10 @@ def test_missing_mpicc_and_headers_flagged_with_install_command(venv_without_mpi
     assert code == 1 and f["severity"] == "error" and f["kb"] == "mpi4py-build-failed"
     assert "no mpicc and no mpi.h" in f["title"] and "tensorrt_llm 0.9.0 requires mpi4py" in f["evidence"]["needed because"]
     assert "Could not build wheels for mpi4py" in f["message"]
+    from trtdiag.core.facts import Facts
     from trtdiag.fixes.system_packages import package_manager
 
-    if package_manager() == "apt":
+    if package_manager(Facts({})["host.system"]) == "apt":
         assert "apt-get install -y libopenmpi-dev openmpi-bin" in f["fix"]["preview"]
     assert f["fix"]["requires"] == "--allow-system-changes"
 
@@ -397,15 +400,25 @@ def test_world_size_checks(h100_reading):
 def test_package_manager_from_os_release():
     from trtdiag.fixes.system_packages import package_argv, package_fix, package_manager
 
-    assert package_manager({"ID": "debian"}) == "apt"
-    assert package_manager({"ID": "ubuntu", "ID_LIKE": "debian"}) == "apt"
-    assert package_manager({"ID": "rocky", "ID_LIKE": "rhel centos fedora"}) in ("dnf", "yum")
-    assert package_manager({"ID": "alpine"}) is None
-    argv = package_argv("purge-system-hwloc", "apt")
+    from trtdiag.core.facts import Facts
+
+    def system(osr):  # the host.system fact of a machine with this /etc/os-release
+        return {"os_release": osr, "euid": 0, "tools": {}}
+
+    def facts_of(osr):
+        f = Facts({})
+        f.set("host.system", system(osr))
+        return f
+
+    assert package_manager(system({"ID": "debian"})) == "apt"
+    assert package_manager(system({"ID": "ubuntu", "ID_LIKE": "debian"})) == "apt"
+    assert package_manager(system({"ID": "rocky", "ID_LIKE": "rhel centos fedora"})) in ("dnf", "yum")
+    assert package_manager(system({"ID": "alpine"})) is None
+    argv = package_argv("purge-system-hwloc", "apt", system({}))
     assert argv[-6:] == ["apt-get", "purge", "-y", "hwloc-nox", "libhwloc-dev", "libhwloc-plugins"]
-    assert package_argv("mpi-dev", "dnf")[-4:] == ["dnf", "install", "-y", "openmpi-devel"]
-    assert package_fix("X", "x", "mpi-dev", osr={"ID": "alpine"}) is None
-    fx = package_fix("X", "x", "mpi-dev", osr={"ID": "debian"})
+    assert package_argv("mpi-dev", "dnf", system({}))[-4:] == ["dnf", "install", "-y", "openmpi-devel"]
+    assert package_fix(facts_of({"ID": "alpine"}), "X", "x", "mpi-dev") is None
+    fx = package_fix(facts_of({"ID": "debian"}), "X", "x", "mpi-dev")
     assert fx.requires == "--allow-system-changes" and not fx.safe and fx.changes[0].kind == "system"
 
 
@@ -414,11 +427,13 @@ def test_env_file_update_keeps_other_lines_and_is_idempotent(tmp_path):
 
     p = tmp_path / "trtdiag.env"
     p.write_text("# mine\nexport CUDA_VISIBLE_DEVICES=0,1\nOMPI_ALLOW_RUN_AS_ROOT=0\n")
-    fx = env_file_fix("F", "s", str(p), {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
+    from trtdiag.core.facts import Facts
+
+    fx = env_file_fix(Facts({}), "F", "s", str(p), {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
     after = fx.changes[0].after
     assert after == "# mine\nexport CUDA_VISIBLE_DEVICES=0,1\nexport OMPI_ALLOW_RUN_AS_ROOT=1\nexport OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n"
     p.write_text(after)
-    assert env_file_fix("F", "s", str(p), {"OMPI_ALLOW_RUN_AS_ROOT": "1"}) is None
+    assert env_file_fix(Facts({}), "F", "s", str(p), {"OMPI_ALLOW_RUN_AS_ROOT": "1"}) is None
     assert updated_text(None, {"A": "x y"}).endswith("export A='x y'\n")
 
 
@@ -478,7 +493,7 @@ def test_own_kb_entry_is_complete_and_matches_the_real_message():
     (mpi4py/mpi4py#222)."""
     import re
 
-    from trtdiag import kb
+    from trtdiag.core import kb
 
     e = kb.get("mpi-mpi4py-libmpi-mismatch")
     assert all(e.get(k) for k in kb.REQUIRED) and e["checks"] == ["MPI002"] and e["references"]

@@ -89,13 +89,13 @@ def test_schema_loaded_without_grpc_and_not_on_a_plain_check(tmp_path):
         "assert 'google.protobuf' not in sys.modules\n"
         "pbtxt.model_config_pb2()\n"
         "assert 'grpc' not in sys.modules and 'tritonclient.grpc' not in sys.modules\n"
-        "from trtdiag.cli import main\n"
+        "from trtdiag.app.main import main\n"
     )
     p = subprocess.run([sys.executable, "-c", code], env=cli_env(), capture_output=True, text=True, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     code = (
         "import sys\n"
-        "from trtdiag.cli import main\n"
+        "from trtdiag.app.main import main\n"
         "main(['check', '--only', 'triton,ports', '--json'])\n"
         "assert 'google.protobuf' not in sys.modules, 'protobuf imported without a model repository'\n"
     )

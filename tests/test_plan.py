@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from .conftest import DATA, run_cli, run_json
-from .test_memory import QWEN_7B, QWEN_ENGINE_BYTES
+from tests.conftest import DATA, run_cli, run_json
+from tests.test_memory import QWEN_7B, QWEN_ENGINE_BYTES
 
 GIB = 1 << 30
 

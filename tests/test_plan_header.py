@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from trtdiag.errors import InputError
+from trtdiag.core.errors import InputError
 from trtdiag.parsers import plan_header
 
-from .conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO
 
 # ../shared from the repository root; a git worktree at /work/wt/NAME finds it one level further up
 SHARED_FIXTURES = FIXTURES if FIXTURES.is_dir() else REPO.parent.parent / "shared" / "fixtures"

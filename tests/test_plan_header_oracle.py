@@ -26,7 +26,7 @@ import pytest
 
 from trtdiag.parsers import plan_header
 
-from .conftest import DATA, FIXTURES
+from tests.conftest import DATA, FIXTURES
 
 ORACLE = json.loads((DATA / "trt_runtime" / "lean-11.4.0.106_h100_oracle.json").read_text())
 BASE = (FIXTURES / "engines" / "trt8.6.1.6_hackathon2023_model.plan").read_bytes()

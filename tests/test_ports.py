@@ -202,10 +202,11 @@ def test_allow_http_false_skips_the_busy_http_port(tmp_path):
 
 
 def test_every_service_turned_off_checks_no_port():
-    from trtdiag.facts import Facts
-    from trtdiag.registry import CHECKS, run_one
+    from trtdiag.core.facts import Facts
+    from trtdiag.core.catalogue import CHECKS
+    from trtdiag.engine.run import run_one
 
-    import trtdiag.checks.ports  # noqa: F401
+    import trtdiag.rules.ports.PRT001_ports_free  # noqa: F401
 
     facts = Facts({"launch_argv": ["tritonserver", "--model-repository", "/m", "--allow-http=false",
                                    "--allow-grpc", "false", "--allow-metrics", "0"]})

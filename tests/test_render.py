@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from trtdiag import render
-from trtdiag.model import Finding, Report, Severity
+from trtdiag.render import terminal as render
+from trtdiag.core.finding import Finding, Report, Severity
 
 PER_RANK = [{"rank": 0, "gpu": 0, "weights_gib": 7.1, "free_gib": 78.5},
             {"rank": 1, "gpu": 1, "weights_gib": 7.1, "free_gib": 78.5}]

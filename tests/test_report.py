@@ -10,8 +10,8 @@ import socket
 
 from trtdiag.redact import SYSTEM_USERS, Redactor, redact
 
-from .conftest import run_cli
-from .fleet_helpers import inventory, small_deployment, snapshot, write
+from tests.conftest import run_cli
+from tests.fleet_helpers import inventory, small_deployment, snapshot, write
 
 ROWS = ("os", "kernel", "python", "nvidia driver", "gpus", "tensorrt", "tensorrt-llm", "tensorrtllm_backend",
         "transformers", "mpi4py", "hwloc library", "container")

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from . import tokenizer_kit as K
-from .conftest import REPO, cli_env
-from .triton_helpers import copy_templates, make_engine
+from tests import tokenizer_kit as K
+from tests.conftest import REPO, cli_env
+from tests.triton_helpers import copy_templates, make_engine
 
 
 def run(*args: str, cwd: Path, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -171,18 +171,18 @@ def test_port_held_by_pid_1_is_never_stopped_even_with_kill(tmp_path):
 NO_TIMEOUT_ALLOWED = {
     ("trtdiag/proc.py", "run"): "the one runner: communicate(timeout=…) bounds it and kills the process group",
     ("trtdiag/fixes/applier.py", "run_streaming"): "runs a fix's command or a rebuild the user asked for with --apply (an engine build takes hours); output streamed, process group killed on an optional timeout",
-    ("trtdiag/explain.py", "_scan_grep"): "grep reading a regular file to its end; reaped with its process group by _reaped",
-    ("trtdiag/explain.py", "_segment_pipe"): "head | grep over a segment of a regular file; reaped by _reaped",
+    ("trtdiag/logscan/matcher.py", "_scan_grep"): "grep reading a regular file to its end; reaped with its process group by _reaped",
+    ("trtdiag/logscan/matcher.py", "_segment_pipe"): "head | grep over a segment of a regular file; reaped by _reaped",
 }
 KILL_ALLOWED = {
     ("trtdiag/proc.py", "run"): "its own child's process group, on timeout",
     ("trtdiag/fixes/applier.py", "_crash_point"): "itself, for the crash tests (TRTDIAG_CRASH_AT)",
     ("trtdiag/fixes/applier.py", "run_streaming"): "its own child's process group, on timeout",
     ("trtdiag/fixes/applier.py", "kill_process"): "the one place a process is stopped: needs --kill, never PID 1 or another user's",
-    ("trtdiag/explain.py", "__exit__"): "its own grep children",
-    ("trtdiag/commands/exec.py", "_kill_own_children"): "its own children (checks' leftovers) before exec",
+    ("trtdiag/logscan/matcher.py", "__exit__"): "its own grep children",
+    ("trtdiag/app/commands/exec.py", "_kill_own_children"): "its own children (checks' leftovers) before exec",
 }
-EXEC_ALLOWED = {("trtdiag/commands/exec.py", "launch"): "exec replaces itself with the launch command the user gave after --"}
+EXEC_ALLOWED = {("trtdiag/app/commands/exec.py", "launch"): "exec replaces itself with the launch command the user gave after --"}
 
 
 def _calls():

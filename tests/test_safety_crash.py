@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from . import tokenizer_kit as K
-from .conftest import DATA, REPO, cli_env
-from .test_engine_rebuild import scene, stub_env, tree_digest  # noqa: F401  (fixtures)
-from .triton_helpers import copy_templates, make_engine
+from tests import tokenizer_kit as K
+from tests.conftest import DATA, REPO, cli_env
+from tests.test_engine_rebuild import scene, stub_env, tree_digest  # noqa: F401  (fixtures)
+from tests.triton_helpers import copy_templates, make_engine
 
 
 def cli(*args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -154,6 +154,7 @@ def test_sigkill_during_the_build_itself_leaves_the_engine_alone(scene, stub_env
 # ------------------------------------------------------------------------------ the other writers
 CHILD = """
 import json, sys
+from trtdiag.core.facts import Facts
 from trtdiag.fixes.applier import Applier
 from trtdiag.fixes.batch_size import aligned_text
 from trtdiag.fixes.env_file import env_file_fix
@@ -162,9 +163,9 @@ from trtdiag.fixes.plan import edit_fix
 s = json.loads(sys.argv[1])
 cfg = open(s["config"]).read()
 fixes = [
-    parameter_fix("kv-fraction", "kv", s["params"], "kv_cache_free_gpu_mem_fraction", "0.85"),
+    parameter_fix(Facts({}), "kv-fraction", "kv", s["params"], "kv_cache_free_gpu_mem_fraction", "0.85"),
     edit_fix("align-max-batch-size", "align", s["config"], cfg, aligned_text(cfg, 4)),
-    env_file_fix("MPI004-allow-root-env", "env", s["env_file"], {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}),
+    env_file_fix(Facts({}), "MPI004-allow-root-env", "env", s["env_file"], {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}),
 ]
 assert all(fixes), fixes
 Applier(roots=[s["root"]], journal_dir=s["state"]).apply(fixes)

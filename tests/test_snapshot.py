@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from .conftest import run_cli
-from .fleet_helpers import small_deployment, snapshot
+from tests.conftest import run_cli
+from tests.fleet_helpers import small_deployment, snapshot
 
 
 def ids_and_severities(report: dict) -> list[tuple[str, str]]:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag import registry
-from trtdiag.facts import PROBES, Facts
-from trtdiag.model import Severity
+from trtdiag.engine import run as engine_run
+from trtdiag.core import catalogue as registry
+from trtdiag.core.facts import PROBES, Facts
+from trtdiag.core.finding import Severity
 
-from . import tokenizer_kit as K
+from tests import tokenizer_kit as K
 
 
 def run_tok(fact: dict | None = None, transformers: str | None = "4.44.2", **options):
@@ -30,7 +31,7 @@ def run_tok(fact: dict | None = None, transformers: str | None = "4.44.2", **opt
         facts.set("triton.repo", fact)
     if transformers:
         facts.set("python.packages", {"packages": {"transformers": transformers}})
-    findings, _ = registry.run(registry.select(["tokenizer"]), facts)
+    findings, _ = engine_run.run(registry.select(["tokenizer"]), facts)
     return findings, facts
 
 
@@ -216,7 +217,7 @@ def test_tok005_is_a_warning_when_target_transformers_is_5(tmp_path, chatglm):
     facts = Facts({})
     facts.set("triton.repo", fact)
     facts.set("python.packages", {"python": "/usr/bin/python3", "version": "3.11.7", "packages": {"transformers": "5.23.0"}})
-    findings, _ = registry.run(registry.select(["TOK005"]), facts)
+    findings, _ = engine_run.run(registry.select(["TOK005"]), facts)
     assert findings[0].severity == Severity.WARNING and "5.23.0" in findings[0].evidence["transformers"]
 
 
@@ -357,7 +358,7 @@ def test_fix_apply_clears_qwen(tmp_path, qwen, cli):
     root, fact = K.model_repo(tmp_path / "repo", str(qwen), pre="preprocessing_2024.py", post=None)
     facts = Facts({"model_repo": str(root)})
     facts.set("triton.repo", fact)
-    findings, _ = registry.run(registry.select(["tokenizer"]), facts)
+    findings, _ = engine_run.run(registry.select(["tokenizer"]), facts)
     fx = [f.fix for f in findings if f.fix]
     assert len(fx) == 1 and "ids from generation_config.json" in fx[0].summary
     from trtdiag.fixes.applier import Applier
@@ -397,7 +398,7 @@ def test_snapshot_round_trip_gives_the_same_tokenizer_findings(tmp_path, chatglm
     _, fact = K.model_repo(tmp_path / "repo", str(chatglm), post=None)
     findings, facts = run_tok(fact)
     snap = json.loads(json.dumps(facts.snapshot()))
-    again, _ = registry.run(registry.select(["tokenizer"]), Facts({}, snapshot=snap))
+    again, _ = engine_run.run(registry.select(["tokenizer"]), Facts({}, snapshot=snap))
     assert [(f.check, f.severity, f.title) for f in again] == [(f.check, f.severity, f.title) for f in findings]
 
 
@@ -447,7 +448,7 @@ def test_patch_of_odd_model_py_compiles_or_changes_nothing(src):
 
 
 def test_bad_tokenizer_dir_option_is_one_line_and_exit_2(tmp_path):
-    from .conftest import run_cli
+    from tests.conftest import run_cli
 
     for bad in (str(tmp_path / "nope"), __file__):
         p = run_cli("check", "--tokenizer-dir", bad, "--only", "tokenizer")
@@ -470,7 +471,7 @@ def test_tok001_unfilled_template_is_a_placeholder_not_a_missing_parameter(tmp_p
     assert not any("no tokenizer_dir parameter" in x.title for x in findings)
     facts = Facts({"model_repo": str(repo)})
     facts.set("python.packages", {"packages": {"transformers": "4.44.2"}})
-    both, _ = registry.run(registry.select(["tokenizer", "TRI001"]), facts)
+    both, _ = engine_run.run(registry.select(["tokenizer", "TRI001"]), facts)
     assert [x for x in both if x.check == "TOK001"] == []
     assert any(x.check == "TRI001" and "preprocessing" in x.title for x in both)
 
@@ -490,9 +491,9 @@ def test_a_wrong_tokenizer_dir_is_one_finding(tmp_path):
     TRITON_FACT["fact"] = triton_repo(Facts({"model_repo": str(repo)}))
     facts = Facts({"model_repo": str(repo)})
     facts.set("python.packages", {"packages": {"transformers": "4.44.2"}})
-    findings, _ = registry.run(registry.select(["tokenizer", "TRI004"]), facts)
+    findings, _ = engine_run.run(registry.select(["tokenizer", "TRI004"]), facts)
     errors = sorted((f.check, f.title.split(":")[0]) for f in findings if f.severity == Severity.ERROR)
     assert errors == [("TOK002", "postprocessing"), ("TRI004", "preprocessing")], errors
     # alone, TOK001 still reports both
-    alone, _ = registry.run(registry.select(["TOK001"]), facts)
+    alone, _ = engine_run.run(registry.select(["TOK001"]), facts)
     assert sorted(f.title.split(":")[0] for f in alone if f.severity == Severity.ERROR) == ["postprocessing", "preprocessing"]

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag import registry
-from trtdiag.facts import PROBES, Facts
-from trtdiag.model import Severity
+from trtdiag.engine import run as engine_run
+from trtdiag.core import catalogue as registry
+from trtdiag.core.facts import PROBES, Facts
+from trtdiag.core.finding import Severity
 
-from . import tokenizer_kit as K
+from tests import tokenizer_kit as K
 
 REMOTE_CODE_TEXT = re.compile(
     r"Tokenizer class \w+ does not exist or is not currently imported"
@@ -37,7 +38,7 @@ READONLY_TEXT = re.compile(r"can't set attribute 'pad_token'|property 'pad_token
 def load(fact: dict, **options):
     facts = Facts(dict(load_tokenizer=True, **options))
     facts.set("triton.repo", fact)
-    findings, _ = registry.run(registry.select(["TOK010"]), facts)
+    findings, _ = engine_run.run(registry.select(["TOK010"]), facts)
     return {f.evidence.get("model"): f for f in findings}
 
 

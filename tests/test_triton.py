@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.triton_helpers import copy_templates, make_engine, make_tokenizer
+from trtdiag.engine import run as engine_run
 from trtdiag.parsers import pbtxt
 from trtdiag.probes.triton import blocks_loading
 
@@ -307,10 +308,10 @@ def test_engine_read_from_gpt_model_path_when_no_engine_dir(filled, cli):
 # ---------------------------------------------------------------- more TRI001 / TRI003 / TRI004 / TRI008 cases
 def tri001(**options):
     """TRI001's findings for these options (``set`` is what `fix --set` passes; `check` has no --set)."""
-    from trtdiag import registry
-    from trtdiag.facts import Facts
+    from trtdiag.core import catalogue as registry
+    from trtdiag.core.facts import Facts
 
-    return [f.to_dict() for f in registry.run_one(registry.load_all()["TRI001"], Facts(options))]
+    return [f.to_dict() for f in engine_run.run_one(registry.load_all()["TRI001"], Facts(options))]
 
 
 def test_set_key_that_fills_nothing_is_reported_with_a_suggestion(tmp_path):

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from trtdiag.facts import Facts
+from trtdiag.core.facts import Facts
 from trtdiag.probes import trt
 
-from .conftest import REPO, run_cli, run_json
+from tests.conftest import REPO, run_cli, run_json
 
 WHEEL_GLOB = "tensorrt_lean_cu12_libs-11.4.0.106-*.whl"
 

@@ -19,7 +19,7 @@ def main() -> None:
     import atheris
 
     with atheris.instrument_imports():
-        from trtdiag import fuzz_targets
+        from tests import fuzz_targets
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help", "--list"):
         print("targets:", " ".join(sorted(fuzz_targets.TARGETS)))
         return

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .core.errors import InputError
 
 MAX_TEXT = 16 * 1024 * 1024  # config, JSON and pbtxt files are small; refuse to slurp a weight file
 

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import TrtdiagError, UsageError
+from ..core.errors import TrtdiagError, UsageError
 from ..fsutil import atomic_write_bytes, atomic_write_text, fsync_dir
-from ..model import Change, Fix
+from ..core.finding import Change, Fix
 
 JOURNAL_SCHEMA = "trtdiag.journal/1"
 

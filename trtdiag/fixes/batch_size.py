@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import InputError
-from ..model import Change, Fix
+from ..core.errors import InputError
+from ..core.finding import Change, Fix
 from .plan import unified_diff
 
 
@@ -33,10 +33,9 @@ def aligned_text(text: str, limit: int) -> str:
     return "".join(lines)
 
 
-def plan_align(repo: dict[str, Any], limit: int, skip: set[str] | None = None) -> Fix | None:
+def plan_align(facts, repo: dict[str, Any], limit: int, skip: set[str] | None = None) -> Fix | None:
     """``skip``: models another fix edits in the same apply (placeholder filling); the applier
     takes one edit per file, so those are aligned on the next run."""
-    from ..fsutil import read_text
     from ..parsers import pbtxt
 
     changes, previews, later = [], [], []
@@ -48,8 +47,10 @@ def plan_align(repo: dict[str, Any], limit: int, skip: set[str] | None = None) -
             later.append(name)
             continue
         try:
-            before = read_text(m["config_path"])
+            before = facts.file_text(m["config_path"])
         except InputError:
+            continue
+        if before is None:
             continue
         after = aligned_text(before, limit)
         if after == before or pbtxt.parse_config(after)["parse_error"]:

@@ -9,25 +9,15 @@ at all (applying twice changes nothing).  Use it with ``set -a; . ./trtdiag.env;
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 
-from ..model import Fix
+from ..core.finding import Fix
 from .plan import edit_fix
 
 HEADER = "# written by trtdiag fix; source it before launching: . ./trtdiag.env\n"
 
 
-def _read(path: str) -> str | None:
-    """The env file's text; None when absent or unreadable (a FIFO, a directory, not UTF-8)."""
-    from ..errors import InputError
-    from ..fsutil import read_text
-
-    try:
-        return read_text(path, limit=1 << 20)
-    except InputError:
-        return None
 
 
 def updated_text(before: str | None, values: dict[str, str]) -> str:
@@ -45,11 +35,14 @@ def updated_text(before: str | None, values: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def env_file_fix(fix_id: str, summary: str, path: str, values: dict[str, str]) -> Fix | None:
+def env_file_fix(facts, fix_id: str, summary: str, path: str, values: dict[str, str]) -> Fix | None:
     """An edit fix setting ``values`` in the env file ``path``; None when it already does."""
-    before = _read(path)
-    if before is None and os.path.exists(path):
-        return None  # unreadable: do not offer to overwrite it
+    from ..core.errors import InputError
+
+    try:
+        before = facts.file_text(path, limit=1 << 20)
+    except InputError:
+        return None  # unreadable (a FIFO, a directory, not UTF-8): do not offer to overwrite it
     after = updated_text(before, values)
     if before == after:
         return None

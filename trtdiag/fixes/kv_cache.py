@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from ..errors import InputError
-from ..model import Change, Fix
+from ..core.errors import InputError
+from ..core.finding import Change, Fix
 from .plan import command_line, edit_fix
 
 
@@ -38,14 +38,14 @@ def set_parameter(text: str, key: str, value: str) -> str | None:
     return text[: m.start(2)] + value + text[m.end(2) :]
 
 
-def parameter_fix(fix_id: str, summary: str, config_path: str, key: str, value: str, note: str = "") -> Fix | None:
+def parameter_fix(facts, fix_id: str, summary: str, config_path: str, key: str, value: str, note: str = "") -> Fix | None:
     """An edit of the config.pbtxt at ``config_path`` setting ``key`` to ``value``; None when the
     file cannot be read or has no such parameter (the finding still says what to set)."""
-    from ..fsutil import read_text
-
     try:
-        before = read_text(config_path)
+        before = facts.file_text(config_path)
     except InputError:
+        return None
+    if before is None:
         return None
     after = set_parameter(before, key, value)
     if after is None or after == before:

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import ast
 
-from ..fixes.plan import edit_fix
-from ..fsutil import read_text
-from ..model import Fix
+from .plan import edit_fix
+from ..core.finding import Fix
 
 FIX_ID = "tok-model-py"
 
@@ -75,7 +74,7 @@ def _parents(tree):
 
 
 def _branch_key(node, parents):
-    from ..probes.tokenizer import tokenizer_type_branch
+    from ..derive.tokenizer import tokenizer_type_branch
 
     return tokenizer_type_branch(node, parents)
 
@@ -215,10 +214,12 @@ def patch_text(text: str, needs: set[str], tokenizer_type: str | None = None) ->
     return out
 
 
-def plan(path: str, needs: dict[str, str], tokenizer_type: str | None = None) -> Fix | None:
+def plan(facts, path: str, needs: dict[str, str], tokenizer_type: str | None = None) -> Fix | None:
     """The one fix for ``path``: every needed patch, as a diff; None when nothing changes."""
     try:
-        before = read_text(path)
+        before = facts.file_text(path)
+        if before is None:
+            return None
         after = patch_text(before, set(needs), tokenizer_type)
     except (SyntaxError, ValueError):
         return None

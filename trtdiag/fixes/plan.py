@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import shlex
 
-from ..model import Change, Fix
+from ..core.finding import Change, Fix
 
 
 def unified_diff(path: str, before: str | None, after: str) -> str:

@@ -23,7 +23,7 @@ import sys
 from string import Template
 from typing import Any
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 PLACEHOLDER_RE = re.compile(r"\$\{([_A-Za-z][_A-Za-z0-9]*)\}")
 

@@ -24,7 +24,7 @@ import os
 import re
 from typing import Any
 
-from ..facts import probe
+from ..core.facts import probe
 
 VERSION_VARS = (
     "TRITON_SERVER_VERSION", "NVIDIA_TRITON_SERVER_VERSION", "TRT_VERSION", "TENSORRT_VERSION",

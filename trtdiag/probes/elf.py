@@ -21,7 +21,7 @@ Malformed input raises :class:`ElfError` (one line), never an ``IndexError`` or 
 
 from __future__ import annotations
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 import mmap
 import os

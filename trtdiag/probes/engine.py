@@ -18,8 +18,8 @@ import os
 import re
 from typing import Any
 
-from ..errors import InputError
-from ..facts import probe
+from ..core.errors import InputError
+from ..core.facts import probe
 from ..fsutil import describe_oserror, read_head, read_json
 from ..parsers import engine_config, plan_header
 

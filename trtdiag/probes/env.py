@@ -18,12 +18,10 @@ import os
 import platform
 import sys
 
-from ..facts import probe
+from ..core.facts import probe
 
 # Per-rank by design: recorded, never compared across ranks.
-PER_RANK_VARS = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK",
-                 "SLURM_PROCID", "SLURM_LOCALID", "PMI_RANK", "PMIX_RANK", "LOCAL_RANK", "RANK", "HOSTNAME",
-                 "OMPI_MCA_ess_base_vpid", "OMPI_MCA_orte_ess_node_rank")
+from ..derive.fleet_env import PER_RANK_VARS  # noqa: E402  (per rank by design: recorded, never compared)
 VAR_PREFIXES = ("NCCL_", "UCX_", "OMPI_MCA_", "TRTLLM_", "TLLM_", "CUDA_", "NVIDIA_", "TRITON_", "TENSORRT_", "TRT_",
                 "HF_", "TRANSFORMERS_", "PMIX_MCA_")
 VAR_NAMES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "PYTHONPATH", "PATH", "VIRTUAL_ENV", "CONDA_PREFIX")

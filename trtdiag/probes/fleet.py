@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from ..facts import probe
+from ..core.facts import probe
 
 LAUNCHERS = (
     ("openmpi", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_SIZE"),

@@ -31,7 +31,7 @@ import os
 import re
 from typing import Any
 
-from ..facts import probe
+from ..core.facts import probe
 
 NVML_LIB = "libnvidia-ml.so.1"
 MiB = 1 << 20
@@ -231,7 +231,7 @@ def inventory_from_nvidia_smi_xml(text: str, source: str = "") -> dict[str, Any]
     """An inventory from ``nvidia-smi -q -x`` (MiB resolution; ``used`` = total - free, as NVML counts it)."""
     import xml.etree.ElementTree as ET
 
-    from ..errors import InputError
+    from ..core.errors import InputError
 
     try:
         root = ET.fromstring(text)
@@ -264,7 +264,7 @@ def inventory_from_nvidia_smi_xml(text: str, source: str = "") -> dict[str, Any]
 
 def _validate(inv: dict[str, Any], path: str) -> None:
     """A recorded inventory is user input: wrong types give one clear line (exit 2), not a crash later."""
-    from ..errors import InputError
+    from ..core.errors import InputError
 
     def bad(where: str, what: str) -> InputError:
         return InputError(f"{path}: {where}: expected {what} (see docs/memory.md, gpu.inventory)")
@@ -295,7 +295,7 @@ def _validate(inv: dict[str, Any], path: str) -> None:
 
 def load_recorded(path: str) -> dict[str, Any]:
     """A recorded inventory (JSON of this probe's shape, or nvidia-smi -q -x XML)."""
-    from ..errors import InputError
+    from ..core.errors import InputError
     from ..fsutil import read_text
 
     text = read_text(path)

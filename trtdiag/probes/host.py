@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ..facts import probe
+from ..core.facts import probe
 
 GiB = 1024**3
 
@@ -91,3 +91,28 @@ def source_tree(facts) -> dict:
     cwd = os.getcwd()
     return {"cwd": cwd, "trtllm_checkout": os.path.isfile(os.path.join(cwd, "scripts", "build_wheel.py"))
             and os.path.isdir(os.path.join(cwd, "cpp", "tensorrt_llm"))}
+
+
+#: programs the fix planner may name in a command (it writes their path when they are found)
+TOOLS = ("apt-get", "dnf", "yum", "sudo", "trtllm-build", "mpirun", "mpicc")
+
+
+@probe("host.system")
+def system(facts) -> dict:
+    """What the fix planner needs to know of this machine: /etc/os-release (ID, ID_LIKE,
+    VERSION_ID), the effective user, the current directory and where the programs in ``TOOLS``
+    are (``shutil.which``).  Recorded, so a snapshot plans the commands of the machine it came
+    from."""
+    import shutil
+
+    osr: dict[str, str] = {}
+    try:
+        with open("/etc/os-release", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                k, sep, v = line.strip().partition("=")
+                if sep and k in ("ID", "ID_LIKE", "VERSION_ID", "PRETTY_NAME"):
+                    osr[k] = v.strip().strip('"').strip("'")
+    except OSError:
+        pass
+    return {"os_release": osr, "euid": os.geteuid(), "uid": os.getuid(), "cwd": os.getcwd(),
+            "tools": {t: shutil.which(t) for t in TOOLS}}

@@ -27,7 +27,7 @@ import re
 import shlex
 from typing import Any
 
-from ..facts import probe
+from ..core.facts import probe
 
 DEFAULT_PORTS = {"http_port": 8000, "grpc_port": 8001, "metrics_port": 8002}
 

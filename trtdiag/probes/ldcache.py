@@ -44,7 +44,7 @@ entries are skipped: they only win on CPUs that ``ld.so`` has checked at run tim
 
 from __future__ import annotations
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 import os
 

@@ -35,8 +35,9 @@ import re
 import sys
 import time
 
-from ..facts import probe
+from ..core.facts import probe
 from . import elf, ldcache
+from ..derive.mpi import ALLOW_ROOT, version_from_name  # noqa: F401
 
 HPCX_DIRS = ["/opt/hpcx/ompi/lib", "/opt/hpcx/ucx/lib", "/usr/local/mpi/lib"]
 HWLOC_PREFIXES = ("opal_hwloc", "hwloc_")
@@ -57,7 +58,7 @@ def _target_sys_path(facts) -> tuple[str, list[str]]:
     if not py:
         return sys.executable, [p for p in sys.path if p]
     from .. import proc
-    from ..errors import InputError
+    from ..core.errors import InputError
 
     if not (os.path.isfile(py) and os.access(py, os.X_OK)):
         raise InputError(f"--python {py}: not an executable file")
@@ -227,12 +228,6 @@ def ompi_info_version(libmpi: str | None) -> dict:
     return {}
 
 
-def version_from_name(path: str | None) -> str | None:
-    """libmpi.so.40.30.4 -> "40.30.4" (the library's libtool version, not the MPI release)."""
-    if not path:
-        return None
-    m = re.search(r"\.so\.([\d.]+)$", os.path.basename(os.path.realpath(path)))
-    return m.group(1) if m else None
 
 
 def trtllm_mpi_links(pkg: str, env, cache) -> list[dict]:
@@ -254,17 +249,6 @@ def trtllm_mpi_links(pkg: str, env, cache) -> list[dict]:
     return out
 
 
-def same_library(a: str | None, b: str | None) -> bool:
-    """Two paths name the same library: one file, or copies (same size and file version)."""
-    if not a or not b:
-        return a == b
-    ra, rb = os.path.realpath(a), os.path.realpath(b)
-    if ra == rb:
-        return True
-    try:
-        return os.path.getsize(ra) == os.path.getsize(rb) and version_from_name(ra) == version_from_name(rb)
-    except OSError:
-        return False
 
 
 def install_prefix(path: str) -> str:
@@ -349,7 +333,7 @@ def runtime(facts) -> dict:
 
     mpirun = shutil.which("mpirun", path=env.get("PATH"))
     out["mpirun"] = None if not mpirun else {"path": mpirun, "realpath": os.path.realpath(mpirun), "prefix": install_prefix(mpirun)}
-    out["libmpi"] = None if not libmpi else {"path": libmpi, "realpath": os.path.realpath(libmpi), "how": how, "file_version": version_from_name(libmpi), "prefix": install_prefix(libmpi)}
+    out["libmpi"] = None if not libmpi else {"path": libmpi, "realpath": os.path.realpath(libmpi), "how": how, "file_version": version_from_name(os.path.realpath(libmpi)), "prefix": install_prefix(libmpi)}
     if not roots:
         out["installed"] = False
         out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -467,7 +451,6 @@ def toolchain(facts) -> dict:
 
 
 ENV_FILE = "trtdiag.env"
-ALLOW_ROOT = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 
 
 def read_env_file(path: str) -> dict[str, str] | None:

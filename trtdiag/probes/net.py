@@ -13,7 +13,7 @@ import os
 import socket
 from typing import Any
 
-from ..facts import probe
+from ..core.facts import probe
 
 DEFAULTS = (("http", 8000), ("grpc", 8001), ("metrics", 8002))
 BIND_ADDR = "0.0.0.0"  # tritonserver's default --http-address / --grpc-address / --metrics-address
@@ -88,7 +88,7 @@ def disabled_services(facts) -> list[str]:
 
 
 def wanted_ports(facts) -> list[tuple[str, int]]:
-    from ..errors import InputError  # ends the run with exit code 2, like any bad option value
+    from ..core.errors import InputError  # ends the run with exit code 2, like any bad option value
 
     out = []
     off = disabled_services(facts)

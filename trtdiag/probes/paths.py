@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..facts import probe
+from ..core.facts import probe
 
 PATH_OPTIONS = ("engine_dir", "model_repo", "tokenizer_dir", "checkpoint_dir", "python")
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import re
 
-from ..errors import InputError
-from ..facts import probe
+from ..core.errors import InputError
+from ..core.facts import probe
 
 # Runs in the target interpreter (isolated, -I).  Prints one JSON line.  Standard library only.
 LISTING = r'''

@@ -28,7 +28,8 @@ import json
 import os
 import re
 
-from ..facts import probe
+from ..core.facts import probe
+from ..derive.tokenizer import _tok_type_key, is_placeholder, tokenizer_type_branch  # noqa: F401
 from ..fsutil import read_head, read_json, read_text
 
 SPECIAL = ("bos_token", "eos_token", "pad_token", "unk_token")
@@ -51,8 +52,6 @@ CLASS_DEFAULTS = {
 TOKENIZER_JSON_HEAD = 2 * 1024 * 1024  # added_tokens sit near the start of tokenizer.json
 
 
-def is_placeholder(value: str | None) -> bool:
-    return bool(value) and bool(re.search(r"\$\{[^}]*\}", value))
 
 
 # --------------------------------------------------------------------------- the directory
@@ -91,10 +90,14 @@ def _added_tokens(path: str, problems: list[str]) -> list[dict] | None:
     return [{"id": t.get("id"), "content": t.get("content"), "special": t.get("special")} for t in value if isinstance(t, dict)]
 
 
-def _parse_python(path: str, out: dict):
-    """The AST of a Python file read as text (never imported), or None with out["error"] set."""
+def _parse_python(path: str, out: dict, facts=None):
+    """The AST of a Python file read as text (never imported), or None with out["error"] set.
+    With ``facts`` the text is read (and recorded for the fix planner) through Facts.file_text."""
     try:
-        return ast.parse(read_text(path), filename=path)
+        text = facts.file_text(path) if facts is not None else read_text(path)
+        if text is None:
+            raise FileNotFoundError(f"{path}: no such file")
+        return ast.parse(text, filename=path)
     except SyntaxError as exc:
         out["error"] = f"{path}:{exc.lineno}: {exc.msg}"
     except Exception as exc:
@@ -217,31 +220,8 @@ def analyze_dir(path: str) -> dict:
 _LOADERS = ("AutoTokenizer", "LlamaTokenizer", "LlamaTokenizerFast", "T5Tokenizer", "PreTrainedTokenizerFast", "GemmaTokenizer")
 
 
-def tokenizer_type_branch(node, parents: dict) -> str | None:
-    """The tokenizer_type constant of the if/elif branch of model.py holding ``node`` (None: the
-    node is in no such branch); ``parents`` maps each AST node to its parent."""
-    import ast
-
-    cur = node
-    while cur in parents:
-        p = parents[cur]
-        if isinstance(p, ast.If) and cur in p.body:
-            key = _tok_type_key(p.test)
-            if key is not None:
-                return key
-        cur = p
-    return None
 
 
-def _tok_type_key(test: ast.AST) -> str | None:
-    """'auto' for ``tokenizer_type == 'auto'`` (either side)."""
-    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
-        sides = [test.left, test.comparators[0]]
-        names = [s for s in sides if isinstance(s, ast.Name) and "tokenizer_type" in s.id]
-        consts = [s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)]
-        if names and consts:
-            return consts[0]
-    return None
 
 
 def _is_pad_test(test: ast.AST) -> bool:
@@ -253,10 +233,10 @@ def _is_pad_test(test: ast.AST) -> bool:
     return False
 
 
-def analyze_model_py(path: str) -> dict:
+def analyze_model_py(path: str, facts=None) -> dict:
     out: dict = {"path": path, "loads": [], "pad_assign": [], "eos_assign": [], "encodes_eos": [], "type_branches": [],
                  "raises_on_unknown_type": False, "reads_tokenizer_type": False, "gen_config_ids": False}
-    tree = _parse_python(path, out)
+    tree = _parse_python(path, out, facts)
     if tree is None:
         return out
     parents: dict[ast.AST, ast.AST] = {}
@@ -358,7 +338,7 @@ def _param(m: dict, key: str) -> str | None:
 def static(facts) -> dict:
     option_dir = facts.opt("tokenizer_dir")
     if option_dir and not facts.from_snapshot and not os.path.isdir(option_dir):
-        from ..errors import InputError
+        from ..core.errors import InputError
 
         what = "not a directory" if os.path.exists(option_dir) else "no such directory"
         raise InputError(f"--tokenizer-dir {option_dir}: {what} (expected the directory holding tokenizer_config.json)")
@@ -383,7 +363,7 @@ def static(facts) -> dict:
             if key not in dirs:
                 dirs[key] = analyze_dir(key)
             t["dir"] = dirs[key]
-        t["code"] = analyze_model_py(t["model_py"]) if t.get("model_py") else None
+        t["code"] = analyze_model_py(t["model_py"], facts) if t.get("model_py") else None
     return {"targets": targets}
 
 

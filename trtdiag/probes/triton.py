@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import InputError, ProbeError
-from ..facts import probe
+from ..core.errors import InputError, ProbeError
+from ..core.facts import probe
+from ..derive.triton_repo import REQUIRED_STRING_PARAMS, TOKENIZER_FILES, blocks_loading  # noqa: F401
 
 # Where people put the repository (tensorrtllm_backend README, NGC container docs), in order.
 CONVENTIONAL = (
@@ -26,25 +27,9 @@ CONVENTIONAL = (
     "model_repo",
 )
 
-REQUIRED_STRING_PARAMS = {
-    # parameter key → what reads it; left as ${…} the model fails to load or to serve
-    "gpt_model_path": "the tensorrtllm backend loads the engine from it",
-    "gpt_model_type": "the tensorrtllm backend refuses any value but V1, inflight_batching or inflight_fused_batching",
-    "tokenizer_dir": "model.py loads the tokenizer from it (AutoTokenizer.from_pretrained)",
-    "tensorrt_llm_model_name": "the BLS model sends every request to the model of this name",
-    "engine_dir": "the engine is loaded from it",
-}
-
-def blocks_loading(p: dict[str, Any]) -> bool:
-    """Whether an unfilled placeholder keeps the model from loading or serving: outside quotes (the
-    file does not parse), in a string field of the schema (``backend: "${triton_backend}"``), or
-    in a parameter something reads unconditionally.  Other parameters are optional: the backend
-    logs "… is not specified, will use default value"."""
-    return not p["in_string"] or p.get("param") is None or p.get("param") in REQUIRED_STRING_PARAMS
 
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json", "vocab.txt",
-                   "spiece.model", "merges.txt", "qwen.tiktoken", "tokenizer.tiktoken")
+
 
 
 def find_repo(explicit: str | None) -> str | None:
@@ -79,14 +64,21 @@ def path_info(path: str) -> dict[str, Any]:
     return out
 
 
-def read_model(model_dir: str) -> dict[str, Any]:
+def read_model(model_dir: str, facts=None) -> dict[str, Any]:
+    """One model folder.  With ``facts``, config.pbtxt is read through :meth:`Facts.file_text`, so
+    its text is recorded for the fix planner (and a snapshot plans the same edits)."""
     from ..fsutil import read_text
     from ..parsers import pbtxt
 
     config_path = os.path.join(model_dir, "config.pbtxt")
     out: dict[str, Any] = {"path": model_dir, "config_path": config_path}
     try:
-        text = read_text(config_path, limit=4 * 1024 * 1024)
+        if facts is not None:
+            text = facts.file_text(config_path, limit=4 * 1024 * 1024)
+            if text is None:
+                raise InputError(f"{config_path}: no such file")
+        else:
+            text = read_text(config_path, limit=4 * 1024 * 1024)
     except InputError as exc:
         out.update({"read_error": str(exc), "parse_error": str(exc), "parse_error_line": None, "placeholders": [],
                     "name": None, "backend": None, "platform": None, "max_batch_size": None, "decoupled": None,
@@ -123,7 +115,7 @@ def triton_repo(facts) -> dict[str, Any] | None:
     for d in entries:
         md = os.path.join(root, d)
         if os.path.isfile(os.path.join(md, "config.pbtxt")):
-            models[d] = read_model(md)
+            models[d] = read_model(md, facts)
         elif os.path.isdir(md) and not d.startswith("."):
             no_config.append(d)
     if not models:

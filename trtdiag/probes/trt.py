@@ -22,7 +22,7 @@ import os
 import re
 from typing import Any
 
-from ..facts import probe
+from ..core.facts import probe
 
 LIB_RE = re.compile(r"^lib(nvinfer|nvinfer_lean|nvinfer_dispatch)\.so(\.\d+)*$")
 PIP_LIB_DIRS = {"tensorrt_libs": "pip:tensorrt-libs", "tensorrt_lean_libs": "pip:tensorrt-lean-libs",

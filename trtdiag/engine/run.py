@@ -1,0 +1,97 @@
+"""Running the pipeline: rules over facts → findings (covered ones dropped) → planned fixes.
+
+:func:`run` is what every command uses; it never prints.  A progress callback (the terminal's
+"checking …" line) is told each rule before it runs.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Callable
+
+from ..core.catalogue import Rule
+from ..core.errors import InputError, ProbeError
+from ..core.facts import Facts
+from ..core.finding import Finding, Severity
+
+
+def run_one(spec: Rule, facts: Facts, debug: bool = False, plan: bool = True) -> list[Finding]:
+    """One rule's findings, with id, area and knowledge-base entry filled in (and fixes planned)."""
+    try:
+        out = list(spec.func(facts) or [])
+    except InputError:
+        raise
+    except ProbeError as exc:
+        if facts.from_snapshot and str(exc).endswith(": not recorded in the snapshot"):
+            return []  # the snapshot does not say: not applicable (listed in not_applicable), not a warning
+        out = [
+            Finding(
+                "",
+                Severity.WARNING,
+                f"Could not check: {spec.title}",
+                "A probe this check needs failed; the check was not run.",
+                evidence={"probe error": str(exc)},
+            )
+        ]
+    except Exception as exc:  # a crashing rule is a finding, never the end of the run
+        ev = {"exception": f"{type(exc).__name__}: {exc}"}
+        if debug:
+            ev["traceback"] = traceback.format_exc()
+        out = [
+            Finding(
+                "",
+                Severity.WARNING,
+                f"Check crashed: {spec.title}",
+                "This is a bug in trtdiag; the other checks ran. Re-run with --debug and report it.",
+                evidence=ev,
+            )
+        ]
+    for f in out:
+        f.check = f.check or spec.id
+        f.area = f.area or spec.area
+        if f.kb is None:
+            f.kb = spec.kb
+    if plan:
+        from ..fixes.planner import plan_all
+
+        plan_all(out, facts)
+    return out
+
+
+def _covered(f: Finding, covers: dict[str, list[str | None]]) -> bool:
+    """Whether a rule that ran covers this finding: ``covers=("ID",)`` takes every finding of ID
+    that names a subject, ``("ID:subject",)`` the ones about that subject (or below it)."""
+    if f.subject is None or f.check not in covers:
+        return False
+    for topic in covers[f.check]:
+        if topic is None or f.subject == topic or f.subject.startswith(topic + ":"):
+            return True
+    return False
+
+
+def run(specs: list[Rule], facts: Facts, debug: bool = False,
+        progress: Callable[[Rule], None] | None = None) -> tuple[list[Finding], list[str]]:
+    """(findings, ids of the rules that did not apply)."""
+    findings: list[Finding] = []
+    not_applicable: list[str] = []
+    applied: list[Rule] = []
+    for spec in specs:
+        if progress:
+            progress(spec)
+        out = run_one(spec, facts, debug, plan=False)
+        if not out:
+            not_applicable.append(spec.id)
+        else:
+            applied.append(spec)
+        findings.extend(out)
+    covers: dict[str, list[str | None]] = {}
+    for spec in applied:
+        for c in spec.covers:
+            rid, _, topic = c.partition(":")
+            covers.setdefault(rid, []).append(topic or None)
+    if covers:
+        findings = [f for f in findings if not _covered(f, covers)]
+    from ..fixes.planner import plan_all
+
+    plan_all(findings, facts)
+    return findings, not_applicable

@@ -1,0 +1,161 @@
+"""Renderers: a report in, text out.  They format; they decide nothing.
+
+- :func:`terminal`: the doctor view — findings grouped by area, ✓ ! ✗ marks, evidence indented,
+  the fix under it, then a one-line summary.  The evidence of passing checks, of the checks'
+  information findings and structured (dict) evidence only with -v.  Colour only when asked (a TTY without --no-color /
+  NO_COLOR).
+- :func:`markdown`: the same, ready to paste into a bug report.
+- :func:`json_text`: the versioned JSON schema (``trtdiag.report/1``, documented in docs/json-schema.md).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..core.finding import Finding, Report, Severity
+
+MARK = {Severity.OK: "✓", Severity.INFO: "·", Severity.WARNING: "!", Severity.ERROR: "✗"}
+COLOR = {Severity.OK: "32", Severity.INFO: "36", Severity.WARNING: "33", Severity.ERROR: "31"}
+
+
+def _c(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt_value(x) for x in v) if v else "(none)"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={_fmt_value(x)}" for k, x in v.items())
+    return str(v)
+
+
+def _structured(v: Any) -> bool:
+    """A dict, or a list of dicts (memory's per_rank, answers): data for --json, too wide for one line."""
+    return isinstance(v, dict) or (isinstance(v, (list, tuple)) and any(isinstance(x, dict) for x in v))
+
+
+def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str, str]]:
+    """(key, value) lines; a key of "" continues the previous key on its own indented line.
+
+    Structured values are left out unless ``verbose``; then they get one line per item."""
+    out = []
+    for k, v in ev.items():
+        if isinstance(v, str) and "\n" in v:
+            out.append((k, ""))
+            out.extend(("", line) for line in v.splitlines())
+        elif _structured(v):
+            if not verbose:
+                continue
+            out.append((k, ""))
+            if isinstance(v, dict):
+                out.extend(("", f"{kk}: {_fmt_value(x)}") for kk, x in v.items())
+            else:
+                out.extend(("", "- " + _fmt_value(x)) for x in v)
+        else:
+            out.append((k, _fmt_value(v)))
+    return out
+
+
+# commands whose information findings are a check's side notes (evidence with -v)
+QUIET_INFO = ("check", "exec", "report", "fix")
+
+# what an empty report says, by command: an empty `check` ran no check that applies here, an
+# empty `exec` had nothing to check before the launch, an empty `explain` found nothing known
+EMPTY = {
+    "check": "No checks applied here.",
+    "fix": "No checks applied here.",
+    "report": "No checks applied here.",
+    "exec": "No pre-launch check applies to this command.",
+    "explain": "No known failure in the log.",
+    "plan": "Nothing to plan.",
+}
+
+
+def _group(findings: list[Finding]) -> dict[str, list[Finding]]:
+    from ..core.catalogue import AREAS
+
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.area or "other", []).append(f)
+    order = {a: i for i, a in enumerate(AREAS)}
+    return dict(sorted(groups.items(), key=lambda kv: order.get(kv[0], len(AREAS))))
+
+
+def summary_line(report: Report) -> str:
+    c = report.counts()
+    parts = [f"{c['error']} error{'s' if c['error'] != 1 else ''}", f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}", f"{c['ok']} ok"]
+    if c["info"]:
+        parts.append(f"{c['info']} info")
+    return ", ".join(parts) + f" ({report.duration_s:.2f}s)"
+
+
+def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
+    lines: list[str] = []
+    for area, fs in _group(report.findings).items():
+        worst = max((f.severity for f in fs), key=lambda s: s.rank)
+        lines.append(_c(f"[{MARK[worst]}] {area}", COLOR[worst], color))
+        for f in sorted(fs, key=lambda f: -f.severity.rank):
+            head = f"    {MARK[f.severity]} {f.title}"
+            lines.append(_c(head, COLOR[f.severity], color) + _c(f"  [{f.check}]", "2", color))
+            if f.severity == Severity.OK and not verbose:
+                continue
+            if f.message:
+                for ln in f.message.splitlines():
+                    lines.append(f"        {ln}")
+            # a check's information: the message says it; its evidence (like a passing check's)
+            # with -v.  plan's and explain's information findings are their content: shown whole
+            quiet = report.command in QUIET_INFO and not verbose and f.severity.rank < Severity.WARNING.rank
+            shown = {} if quiet else f.evidence
+            for k, v in _evidence_lines(shown, verbose):
+                lines.append((f"        {k}: {v}" if v else f"        {k}:") if k else f"          {v}")
+            if f.fix:
+                lines.append(_c(f"        fix ({f.fix.id}{'' if f.fix.safe else ', review first'}): {f.fix.summary}", "1", color))
+                if f.fix.preview and verbose:
+                    lines.extend("          " + ln for ln in f.fix.preview.splitlines())
+            if f.kb and f.severity.rank >= Severity.WARNING.rank:
+                lines.append(_c(f"        more: trtdiag explain --kb {f.kb}", "2", color))
+    if not report.findings:
+        lines.append(EMPTY.get(report.command, "Nothing to report."))
+    lines.append("")
+    worst = report.worst()
+    lines.append(_c(("✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ ") + summary_line(report), COLOR[worst], color))
+    return "\n".join(lines) + "\n"
+
+
+def markdown(report: Report) -> str:
+    lines = [f"## trtdiag {report.command}", "", f"**{summary_line(report)}**", ""]
+    if report.context:
+        lines += ["<details><summary>Environment</summary>", "", "| | |", "|---|---|"]
+        for k, v in report.context.items():
+            lines.append(f"| {k} | {_md(_fmt_value(v))} |")
+        lines += ["", "</details>", ""]
+    for area, fs in _group(report.findings).items():
+        lines.append(f"### {area}")
+        lines.append("")
+        for f in sorted(fs, key=lambda f: -f.severity.rank):
+            lines.append(f"- {MARK[f.severity]} **{f.severity.value}** `{f.check}` {_md(f.title)}")
+            if f.message and f.severity != Severity.OK:
+                lines.append(f"  - {_md(f.message)}")
+            for k, v in _evidence_lines(f.evidence):
+                if k:
+                    lines.append(f"  - {k}: `{v}`" if v else f"  - {k}:")
+                else:
+                    lines.append(f"    `{v}`")
+            if f.fix:
+                lines.append(f"  - fix: {_md(f.fix.summary)}")
+                if f.fix.preview:
+                    lines += ["", "    ```", *("    " + ln for ln in f.fix.preview.splitlines()), "    ```"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def json_text(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, default=str) + "\n"
