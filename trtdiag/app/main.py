@@ -37,10 +37,14 @@ examples:
 exit codes: 0 no errors, 1 errors found (--strict: warnings too), 2 bad usage or unreadable input
 """
 
+# what an empty report says: an empty `check` ran no rule that applies here, an empty `exec` had
+# nothing to check before the launch
+EMPTY = {"exec": "No pre-launch check applies to this command."}
+
 # Options that become facts' options (what probes may read), with their argparse dest.
 TARGET_OPTIONS = [
     "engine_dir", "model_repo", "python", "checkpoint_dir", "http_port", "grpc_port", "metrics_port",
-    "load_tokenizer", "trust_remote_code", "world_size", "launch_argv", "tokenizer_dir", "set",
+    "load_tokenizer", "trust_remote_code", "world_size", "launch_argv", "tokenizer_dir", "set", "output_dir",
 ]
 
 
@@ -148,7 +152,7 @@ class Progress:
             sys.stderr.flush()
 
 
-def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None):
+def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None, progress: bool | None = None):
     """Run the selected rules and return (report, facts); ``on_rule(spec)`` is told each rule
     before it runs (exec's watchdog names the one that overran its time)."""
     from ..core import catalogue as registry
@@ -161,7 +165,7 @@ def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None)
     unknown_checks(skip, "--skip")
     facts = facts or make_facts(args)
     specs = registry.select(only, skip, command)
-    progress = Progress(sys.stderr.isatty() and not getattr(args, "json", False))
+    progress = Progress(sys.stderr.isatty() and not getattr(args, "json", False) if progress is None else progress)
 
     def tell(spec):
         progress(spec)
@@ -172,7 +176,8 @@ def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None)
         findings, na = run(specs, facts, debug=getattr(args, "debug", False), progress=tell)
     finally:
         progress.done()
-    report = Report(command=command, findings=findings, not_applicable=na, duration_s=time.perf_counter() - t0)
+    report = Report(command=command, findings=findings, not_applicable=na, duration_s=time.perf_counter() - t0,
+                    empty=EMPTY.get(command, "No checks applied here."))
     report.context = context_of(facts)
     return report, facts
 
@@ -215,15 +220,19 @@ def use_color(args: argparse.Namespace, stream=None) -> bool:
 
 
 def print_report(report, args: argparse.Namespace, stream=None) -> None:
-    from ..render import terminal as render
-
     stream = stream or sys.stdout
     if getattr(args, "json", False):
-        stream.write(render.json_text(report))
+        from ..render.json import json_text
+
+        stream.write(json_text(report))
     elif getattr(args, "markdown", False):
-        stream.write(render.markdown(report))
+        from ..render.markdown import markdown
+
+        stream.write(markdown(report))
     else:
-        stream.write(render.terminal(report, color=use_color(args, stream), verbose=getattr(args, "verbose", False)))
+        from ..render.terminal import terminal
+
+        stream.write(terminal(report, color=use_color(args, stream), verbose=getattr(args, "verbose", False)))
     stream.flush()
 
 

@@ -1,16 +1,14 @@
-"""Renderers: a report in, text out.  They format; they decide nothing.
+"""The terminal renderer: a report in, text out.  Renderers format; they decide nothing.
 
 - :func:`terminal`: the doctor view — findings grouped by area, ✓ ! ✗ marks, evidence indented,
   the fix under it, then a one-line summary.  The evidence of passing checks, of the checks'
   information findings and structured (dict) evidence only with -v.  Colour only when asked (a TTY without --no-color /
   NO_COLOR).
-- :func:`markdown`: the same, ready to paste into a bug report.
-- :func:`json_text`: the versioned JSON schema (``trtdiag.report/1``, documented in docs/json-schema.md).
+The same report as markdown is :mod:`trtdiag.render.markdown`, as JSON :mod:`trtdiag.render.json`.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..core.finding import Finding, Report, Severity
@@ -60,21 +58,6 @@ def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str,
     return out
 
 
-# commands whose information findings are a check's side notes (evidence with -v)
-QUIET_INFO = ("check", "exec", "report", "fix")
-
-# what an empty report says, by command: an empty `check` ran no check that applies here, an
-# empty `exec` had nothing to check before the launch, an empty `explain` found nothing known
-EMPTY = {
-    "check": "No checks applied here.",
-    "fix": "No checks applied here.",
-    "report": "No checks applied here.",
-    "exec": "No pre-launch check applies to this command.",
-    "explain": "No known failure in the log.",
-    "plan": "Nothing to plan.",
-}
-
-
 def _group(findings: list[Finding]) -> dict[str, list[Finding]]:
     from ..core.catalogue import AREAS
 
@@ -108,8 +91,8 @@ def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
                     lines.append(f"        {ln}")
             # a check's information: the message says it; its evidence (like a passing check's)
             # with -v.  plan's and explain's information findings are their content: shown whole
-            quiet = report.command in QUIET_INFO and not verbose and f.severity.rank < Severity.WARNING.rank
-            shown = {} if quiet else f.evidence
+            quiet = report.quiet_info and not verbose and f.severity.rank < Severity.WARNING.rank
+            shown = {} if quiet else (f.evidence if f.display is None else f.display)
             for k, v in _evidence_lines(shown, verbose):
                 lines.append((f"        {k}: {v}" if v else f"        {k}:") if k else f"          {v}")
             if f.fix:
@@ -119,43 +102,8 @@ def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
             if f.kb and f.severity.rank >= Severity.WARNING.rank:
                 lines.append(_c(f"        more: trtdiag explain --kb {f.kb}", "2", color))
     if not report.findings:
-        lines.append(EMPTY.get(report.command, "Nothing to report."))
+        lines.append(report.empty)
     lines.append("")
     worst = report.worst()
     lines.append(_c(("✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ ") + summary_line(report), COLOR[worst], color))
     return "\n".join(lines) + "\n"
-
-
-def markdown(report: Report) -> str:
-    lines = [f"## trtdiag {report.command}", "", f"**{summary_line(report)}**", ""]
-    if report.context:
-        lines += ["<details><summary>Environment</summary>", "", "| | |", "|---|---|"]
-        for k, v in report.context.items():
-            lines.append(f"| {k} | {_md(_fmt_value(v))} |")
-        lines += ["", "</details>", ""]
-    for area, fs in _group(report.findings).items():
-        lines.append(f"### {area}")
-        lines.append("")
-        for f in sorted(fs, key=lambda f: -f.severity.rank):
-            lines.append(f"- {MARK[f.severity]} **{f.severity.value}** `{f.check}` {_md(f.title)}")
-            if f.message and f.severity != Severity.OK:
-                lines.append(f"  - {_md(f.message)}")
-            for k, v in _evidence_lines(f.evidence):
-                if k:
-                    lines.append(f"  - {k}: `{v}`" if v else f"  - {k}:")
-                else:
-                    lines.append(f"    `{v}`")
-            if f.fix:
-                lines.append(f"  - fix: {_md(f.fix.summary)}")
-                if f.fix.preview:
-                    lines += ["", "    ```", *("    " + ln for ln in f.fix.preview.splitlines()), "    ```"]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _md(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
-def json_text(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, default=str) + "\n"

@@ -203,7 +203,7 @@ def _quiet_view(report, args):
     from ...core.finding import Report, Severity
 
     bad = [f for f in report.findings if f.severity in (Severity.WARNING, Severity.ERROR)]
-    return Report(report.command, bad, report.context, report.not_applicable, report.duration_s)
+    return Report(report.command, bad, report.context, report.not_applicable, report.duration_s, empty=report.empty)
 
 
 def run(args) -> int:
@@ -235,7 +235,7 @@ def run(args) -> int:
 def _write_json_report(path: str, report) -> None:
     """Keep the report (atomically: a reader sees the old file or the new one; through a link,
     the file it points to); a failure to write it is a warning, never a reason not to launch."""
-    from ...render import terminal as render
+    from ...render import json as render
     from ...core.errors import InputError
     from ...fsutil import write_output
 
@@ -292,7 +292,7 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
             from ...core.finding import Report
 
             ctx = {"launch": argv, "timed_out": True, "budget_s": budget, "still_running": spec.id if spec else None}
-            _write_json_report(args.json_report, Report("exec", [], ctx, duration_s=time.perf_counter() - t0))
+            _write_json_report(args.json_report, Report("exec", [], ctx, duration_s=time.perf_counter() - t0, empty="No pre-launch check applies to this command."))
         return launch(path, argv)
     if worker.exc is not None:
         raise worker.exc  # TrtdiagError: exit 2; anything else: launched unchecked by run()

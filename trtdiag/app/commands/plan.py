@@ -251,10 +251,10 @@ def run(args) -> int:
     table = Finding("PLAN002", Severity.INFO, "What fits on this GPU", "Per rank; the built/asked precision first.",
                     evidence={"what fits": mm.table(ans, build, "built" if built is not None and weights is not None else "asked"), **{k: v for k, v in ev.items() if k != "arithmetic"}}, area="memory")
     report = Report(command="plan", findings=[verdict, table], context={k: v for k, v in source.items() if isinstance(v, str)},
+                    empty="Nothing to plan.", quiet_info=False,
                     duration_s=time.perf_counter() - t0)
-    if not args.json:
-        # the terminal and markdown show the table and the verdict; the structured evidence is for --json
-        table.evidence = {"what fits": table.evidence["what fits"], "model": _model_line(model), "target": _target_line(target)}
+    # the terminal and markdown show the table and the verdict; the structured evidence is for --json
+    table.display = {"what fits": table.evidence["what fits"], "model": _model_line(model), "target": _target_line(target)}
     print_report(report, args)
     return 0 if e["fits"] else 1
 
