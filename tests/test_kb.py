@@ -35,7 +35,7 @@ triton-decoupled-mismatch triton-inflight-needs-engine-features triton-engine-di
 ulimit-memlock container-version-mismatch
 """.split()
 
-CHECK_PREFIXES = ("TRT", "ENG", "GPU", "MEM", "MPI", "BLD", "CTR", "TRI", "PRT", "TOK", "FLT")
+CHECK_PREFIXES = ("TRT", "ENG", "GPU", "MEM", "MPI", "BLD", "CTR", "TRI", "PRT", "TOK", "FLT", "LLA")
 URL = re.compile(r"^https://[\w.-]+\.\w+/\S+$")
 
 

@@ -34,7 +34,8 @@ examples:
   trtdiag exec -- tritonserver --model-repository /models    check, then launch
   trtdiag plan --model-config config.json --gpu-memory 24GiB  will it fit, before you build
 
-exit codes: 0 no errors, 1 errors found (--strict: warnings too), 2 bad usage or unreadable input
+exit codes: 0 no errors, 1 errors found (--strict: warnings too), 2 bad usage or unreadable input,
+            3 an internal error (a bug in trtdiag: please report it, with --debug)
 """
 
 # what an empty report says: an empty `check` ran no rule that applies here, an empty `exec` had
@@ -179,7 +180,30 @@ def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None,
     report = Report(command=command, findings=findings, not_applicable=na, duration_s=time.perf_counter() - t0,
                     empty=EMPTY.get(command, "No checks applied here."))
     report.context = context_of(facts)
+    report.idle_hint = idle_hint(na, facts)
     return report, facts
+
+
+#: the option that gives each area's rules something to look at
+AREA_OPTION = {"engine": "--engine-dir", "memory": "--engine-dir", "triton": "--model-repo", "tokenizer": "--model-repo",
+               "build": "--engine-dir", "fleet": "--mpi"}
+
+
+def idle_hint(not_applicable: list[str], facts) -> str:
+    """'12 checks did not apply here (--engine-dir, --model-repo turn them on)' for a run whose
+    rules found nothing to look at; empty when every rule applied."""
+    if not not_applicable or facts.from_snapshot:
+        return ""
+    from ..core import catalogue
+
+    cat = catalogue.load_all()
+    opts = []
+    for rid in not_applicable:
+        o = AREA_OPTION.get(getattr(cat.get(rid), "area", ""))
+        if o and o not in opts and not facts.options.get(o[2:].replace("-", "_")):
+            opts.append(o)
+    n = len(not_applicable)
+    return f"{n} check{'s' if n != 1 else ''} did not apply here" + (f" ({', '.join(opts)} turn{'s' if len(opts) == 1 else ''} them on)" if opts else "")
 
 
 def unknown_checks(patterns: list[str], flag: str) -> None:
@@ -216,7 +240,24 @@ def use_color(args: argparse.Namespace, stream=None) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
+    if any(os.environ.get(v) for v in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")):
+        # under mpirun/srun a rank's stdout is the launcher's pseudo-terminal whatever the user
+        # redirected it to (`mpirun -n 2 trtdiag check --mpi > out.txt`): no colour unless asked
+        return False
     return hasattr(stream, "isatty") and stream.isatty()
+
+
+def output_width(stream) -> int | None:
+    """The columns prose is wrapped to: $COLUMNS when set, else the terminal's width when the
+    stream is one; None (no wrapping) for files and pipes."""
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        return int(cols)
+    if hasattr(stream, "isatty") and stream.isatty():
+        import shutil
+
+        return shutil.get_terminal_size((100, 24)).columns
+    return None
 
 
 def print_report(report, args: argparse.Namespace, stream=None) -> None:
@@ -232,11 +273,14 @@ def print_report(report, args: argparse.Namespace, stream=None) -> None:
     else:
         from ..render.terminal import terminal
 
-        stream.write(terminal(report, color=use_color(args, stream), verbose=getattr(args, "verbose", False)))
+        stream.write(terminal(report, color=use_color(args, stream), verbose=getattr(args, "verbose", False),
+                              width=output_width(stream)))
     stream.flush()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only`` (the subcommand on the command line) just that command's module is
+    imported — the pre-launch hook pays for no other command's imports."""
     p = argparse.ArgumentParser(
         prog="trtdiag",
         description="A doctor for LLM deployments on TensorRT, TensorRT-LLM and Triton Inference Server.",
@@ -246,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"trtdiag {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks (for bug reports)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in ([only] if only in COMMANDS else COMMANDS):
         mod = importlib.import_module(f"trtdiag.app.commands.{name}")
         sp = mod.add_parser(sub)
         sp.set_defaults(_run=mod.run)
@@ -257,9 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv:
         argv = ["check"]
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    first = next((a for a in head if not a.startswith("-")), None)
+    parser = build_parser(only=first if first in COMMANDS and "-h" not in head[:1] and "--help" not in head[:1] else None)
     if "--" in argv:  # `exec` takes everything after -- verbatim
         i = argv.index("--")
         args = parser.parse_args(argv[:i])

@@ -192,6 +192,8 @@ class Report:
     duration_s: float = 0.0
     #: what an empty report says (set by the command that made it)
     empty: str = "Nothing to report."
+    #: what the summary adds about rules that did not apply (which options turn them on)
+    idle_hint: str = ""
     #: information findings are the rules' side notes (their evidence only with -v); False where
     #: they are the content (plan's table, explain's consequences)
     quiet_info: bool = True

@@ -252,6 +252,10 @@ def describe(parsed: dict, args) -> str:
         bits.append(f"model repository {args.model_repo}")
     if getattr(args, "engine_dir", None):
         bits.append(f"engine {args.engine_dir}")
+    elif parsed.get("kind") == "trtllm-serve" and parsed.get("model"):
+        bits.append(f"model {parsed['model']}")
+    if parsed.get("llmapi_yaml"):
+        bits.append(f"LLM-API options {parsed['llmapi_yaml']}")
     ports = [f"{k.split('_')[0]} {getattr(args, k)}" for k in ("http_port", "grpc_port", "metrics_port") if getattr(args, k, None)]
     if ports:
         bits.append("ports " + ", ".join(ports))
@@ -262,8 +266,43 @@ def describe(parsed: dict, args) -> str:
     return f"checking the launch of {what}" + (f" ({'; '.join(bits)})" if bits else "")
 
 
+#: the areas whose rules matter for each kind of launch the launch reader knows; a command it does
+#: not know (a shell, a script of the user's) is checked only for what the options name
+SCOPE = {
+    "tritonserver": None,  # everything: the model repository, its engine, ports, MPI, GPUs …
+    "launch_triton_server": None,
+    "trtllm-serve": ("tensorrt", "engine", "gpu", "memory", "llmapi", "mpi", "container", "ports", "tokenizer"),
+}
+TARGETS = ("model_repo", "engine_dir", "tokenizer_dir", "checkpoint_dir")
+
+
+def scope(parsed: dict, args) -> list[str] | None:
+    """The --only areas for this launch (None: every rule; []: nothing to check)."""
+    kind = parsed.get("kind")
+    if kind in SCOPE:
+        return None if SCOPE[kind] is None else list(SCOPE[kind])
+    named = [k for k in TARGETS if getattr(args, k, None)]
+    if not named:
+        return []
+    areas = {"model_repo": ("triton", "tokenizer", "engine", "memory"), "engine_dir": ("tensorrt", "engine", "memory"),
+             "tokenizer_dir": ("tokenizer",), "checkpoint_dir": ("build",)}
+    return sorted({a for k in named for a in areas[k]})
+
+
 def _check_then_launch(args, path: str, argv: list[str]) -> int:
     parsed = _apply_launch_options(args)
+    if not getattr(args, "only", None):
+        areas = scope(parsed, args)
+        if areas == []:
+            if not args.quiet and not getattr(args, "json", False):
+                _say(f"{os.path.basename(argv[0])} is no server launch trtdiag knows and no --model-repo/--engine-dir "
+                     f"was named: launching it without checks")
+            return launch(path, argv)
+        if areas is not None:
+            from ...core import catalogue
+
+            present = {s.area for s in catalogue.select(command="exec")}
+            args.only = [",".join(a for a in areas if a in present)]
     if not args.quiet and not getattr(args, "json", False):
         _say(describe(parsed, args))
     t0 = time.perf_counter()

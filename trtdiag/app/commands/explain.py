@@ -16,7 +16,7 @@ examples:
   trtdiag explain --kb trt-engine-version-mismatch one knowledge-base entry in full
   trtdiag explain --list                           every known failure
 
-exit codes: 0 no known failure found, 1 a known failure found, 2 unreadable input
+exit codes: 0 no known failure found, 1 a known failure found, 2 unreadable input, 3 a bug in trtdiag
 """
 
 
@@ -206,6 +206,11 @@ def finding_for(entry: dict, hit, root=None):
         if k.endswith("_bytes") and str(v).isdigit() and int(v) >= 1 << 20:
             v = f"{v} ({_human_bytes(int(v))})"  # 1180463648 bytes reads as 1.10 GiB
         evidence[k if k not in ("count", "first", "last", "lines") else f"field_{k}"] = v
+    if entry["id"] == "trt-engine-version-mismatch" and hit.lines:
+        # serialization versions name releases: say which (trtdiag/data/trt_serialization_versions.json)
+        from ...derive.plan_verdict import releases_named
+
+        evidence.update(releases_named(hit.lines[0][2]))
     evidence["lines"] = "\n".join(f"{s}:{n}: {t}" for s, n, t in hit.lines)
     return Finding(
         check=f"EXP:{entry['id']}",
