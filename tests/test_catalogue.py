@@ -18,7 +18,7 @@ from trtdiag.core import kb
 from trtdiag.logscan.matcher import Matcher, rank
 from trtdiag.logscan.templates import catalogue, catalogue_signatures, clean_text, normalize, parse_template, template_pattern
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 ENTRIES = {e["id"]: e for e in kb.all_entries()}
 MESSAGES = list(catalogue())
@@ -32,10 +32,9 @@ NO_SOURCE_YET = {
     "nvidia-container-toolkit-error": "libnvidia-container (nvidia-container-cli) is not on PyPI or in Debian main",
     "trt-build-no-implementation": "printed by TensorRT's builder (libnvinfer), not by the lean/dispatch runtimes harvested",
     "trtllm-build-needs-converted-checkpoint": "a Python KeyError from TensorRT-LLM's checkpoint loader, not yet transcribed",
+    "llmapi-model-format": "TensorRT-LLM's LLM API (tensorrt_llm/llmapi) not transcribed yet",
+    "pytorch-kv-cache-sizing": "TensorRT-LLM's PyTorch backend (tensorrt_llm/_torch/pyexecutor/_util.py) not transcribed yet",
     "pynvml-too-old": "TensorRT-LLM's profiler of older releases; the stored copy read no longer prints it",
-    "llmapi-model-format": "issue 18's entry (merged from main after the harvest); its messages are not transcribed yet",
-    "pytorch-kv-cache-sizing": "issue 18's entry (merged from main after the harvest): INFO lines of the PyTorch backend's KV-cache sizing, not transcribed yet",
-    "trtllm-serve-no-such-option": "issue 18's entry (merged from main after the harvest): click's 'No such option' wording, not transcribed yet",
 }
 
 

@@ -35,7 +35,7 @@ MPI_ARGS=()
 for f in /usr/share/openmpi/help-*.txt; do MPI_ARGS+=(--binary "openmpi@4.1.4:$(basename "$f")=$f"); done
 $H --family mpi "${MPI_ARGS[@]}" --binary openmpi@4.1.4:libmpi.so.40=/usr/lib/x86_64-linux-gnu/libmpi.so.40 --binary openmpi@4.1.4:libopen-rte.so.40=/usr/lib/x86_64-linux-gnu/libopen-rte.so.40 \
   --binary pmix@4.2.2=/usr/lib/x86_64-linux-gnu/libpmix.so.2
-$H --family system \
+$H --family system --binary pydantic-core@2.50.5=$S/pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so \
   --binary glibc@2.36=/lib/x86_64-linux-gnu/libc.so.6 --binary glibc@2.36:ld.so=/lib64/ld-linux-x86-64.so.2 \
   --binary openmpi@4.1.4:libopen-pal.so.40=/usr/lib/x86_64-linux-gnu/libopen-pal.so.40 --binary bash@5.2.15=/bin/bash \
   --binary cpython@3.11.2=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
@@ -43,3 +43,4 @@ $H --family system \
   --binary tokenizers@0.23.3=$S/tokenizers/tokenizers.abi3.so \
   --binary nvidia-ml-py@13.615.71=$S/pynvml.py
 $H --family pip --tree pypa/pip@$($P -c 'import pip;print(pip.__version__)')=$S/pip/_internal
+$H --family click --tree pallets/click@8.5.1=$S/click

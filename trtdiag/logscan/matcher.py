@@ -304,7 +304,9 @@ class Matcher:
                 continue
             if long_line:  # match only around the literal: bounded work per candidate line
                 start = max(0, pos - MATCH_WINDOW // 4)
-                text = normalize(line[start : start + MATCH_WINDOW])
+                end = start + MATCH_WINDOW
+                # a NUL at a cut keeps ^ and $ from matching there (they mean the line's ends)
+                text = (b"\0" if start else b"") + normalize(line[start:end]) + (b"\0" if end < len(line) else b"")
             else:
                 text = normalize(line)
             joined = None

@@ -6,7 +6,8 @@ Each catalogue message is a *template* as its source wrote it: printf (``%d``, `
 
 - literal text is matched as written, with every run of spaces matching 1–8 spaces or tabs;
 - placeholders become typed captures with bounded lengths (integers ``-?\\d{1,20}``, hex, floats,
-  strings ``.{0,240}?``), named from the catalogue's ``fields`` or the f-string's own name;
+  strings of at most 240 characters that never run across the start of the literal after them),
+  named from the catalogue's ``fields`` or the f-string's own name;
   a placeholder at the start is dropped (the search is not anchored), one at the end captures the
   rest of the line up to a bound;
 - so a pattern is a sequence of literals and single bounded repeats: no nested quantifier, no
@@ -151,10 +152,18 @@ def template_pattern(template: str, fields: list[str] | None = None) -> dict[str
             body = _HEX
         elif val == "float":
             body = _FLOAT
+        elif last:
+            # at the end: a value up to the next space (a version, a name, an exception class)
+            body = f"[^\\s,;]{{1,{TAIL_MAX}}}"
         else:
-            # at the end: a value up to the next space (a version, a name, an exception class);
-            # inside: anything up to the literal that follows, within a bound
-            body = f"[^\\s,;]{{1,{TAIL_MAX}}}" if last else f".{{0,{STRING_MAX}}}?"
+            # inside: any characters up to the literal that follows, never across its start (a
+            # tempered token): the split of a line between placeholders is unique, so a pattern
+            # cannot backtrack through combinations of placeholder lengths
+            nxt = pieces[i + 1][1] if i + 1 < len(pieces) and pieces[i + 1][0] == "lit" else ""
+            stop = _lit_regex(nxt.lstrip()[:6]) if nxt.strip() else ""
+            if nxt[:1].isspace():
+                stop = "[ \\t]" + (stop and f"{{1,8}}{stop}")
+            body = f"(?:(?!{stop}).){{0,{STRING_MAX}}}" if stop else f"[^\\s]{{0,{STRING_MAX}}}"
         if last and val != "str":
             pass
         if gname:
