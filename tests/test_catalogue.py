@@ -164,11 +164,11 @@ CASES = [
     ("RuntimeError: CUDA error: CUDA-capable device(s) is/are busy or unavailable",
      "gpu-memory-held-by-other-process", {}),
     ("E1201 00:00:00.000 1 model_lifecycle.cc:626] failed to load 'tensorrt_llm' version 1: Internal: autofill failed for model 'tensorrt_llm': configuration specified max-batch 4 but TensorRT engine only supports max-batch 0",
-     "triton-max-batch-size-exceeds-engine", {"config_max_batch_size": "4", "engine_max_batch_size": "0"}),
+     "triton-plan-max-batch-mismatch", {"config_max_batch_size": "4", "engine_max_batch_size": "0"}),
     ("ERROR:    [Errno 98] error while attempting to bind on address ('0.0.0.0', 8000): address already in use",
-     "triton-port-in-use", {}),
+     "serve-port-in-use", {}),
     ("ValueError: Asking to pad but the tokenizer does not have a padding token. Please select a token to use as `pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token via `tokenizer.add_special_tokens({'pad_token': '[PAD]'})`.",
-     "tokenizer-missing-eos-pad", {}),
+     "tokenizer-no-pad-token", {}),
 ]
 
 

@@ -30,7 +30,7 @@ Rules for signatures (tests/test_kb.py enforces them):
   groups are the values `explain` reports (``expected``, ``found``, ``port`` …).  No IGNORECASE:
   the prefilter is case-sensitive.
 - ``literal`` must be a substring of a run of characters every match contains
-  (:func:`trtdiag.explain.required_literals` computes those runs; without ``literal`` the longest is
+  (:func:`trtdiag.logscan.matcher.required_literals` computes those runs; without ``literal`` the longest is
   used).  Lines without any signature's literal never reach a regex, so a long, rare literal keeps
   `explain` fast on gigabyte logs.
 - ``examples`` quote real lines from the threads in ``references``.
@@ -41,7 +41,7 @@ The message catalogue (``knowledge_base/catalogue/<family>.toml``, written by
 tools/harvest_messages.py from the sources and binaries that print the messages) adds, for every
 message, its template, its origin (``repo@ref:path:line`` or ``library@version``) and the entry it
 belongs to (``entry``), or ``consequence_of``, ``not_failure`` or ``proposed_entry``;
-trtdiag/logscan_templates.py turns the templates into patterns for ``explain``.
+trtdiag/logscan/templates.py turns the templates into patterns for ``explain``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the middle.  The matcher therefore works in three stages and constant memory:
 
 Signatures come from two places: the knowledge base's hand-written ``[[signatures]]`` and the
 message catalogue (knowledge_base/catalogue/*.toml: every message the stack's sources print, with
-the entry it belongs to), whose templates trtdiag/logscan_templates.py turns into patterns.
+the entry it belongs to), whose templates trtdiag/logscan/templates.py turns into patterns.
 
 1. **Prefilter.**  Every signature has a ``literal``: a substring that every line its regex
    matches must contain (given in the entry, or derived from the regex by
