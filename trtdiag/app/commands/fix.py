@@ -65,12 +65,7 @@ def run(args) -> int:
     from ...fixes.applier import Applier
 
     if args.undo:
-        restored = Applier().undo()
-        if not restored:
-            print("nothing to undo")
-        for p in restored:
-            print(f"restored {p}")
-        return 0
+        return _undo(args)
     args.set = parse_set(args.set)
     if args.output_dir:
         args.set["__output_dir"] = args.output_dir
@@ -115,10 +110,8 @@ def run(args) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing was changed.")
             return 1
-    roots = [os.getcwd()] + [facts.options[k] for k in ("model_repo", "engine_dir", "tokenizer_dir", "checkpoint_dir") if facts.options.get(k)]
-    if facts.options.get("engine_dir"):
-        roots.append(os.path.dirname(os.path.abspath(facts.options["engine_dir"])))
-    applier = Applier(roots=roots, allow_kill=args.kill, allow_system=args.allow_system_changes)
+    applier = Applier(roots=write_roots(args), files=_cwd_files(fixes), output_roots=[args.output_dir] if args.output_dir else None,
+                      allow_kill=args.kill, allow_system=args.allow_system_changes)
     # Fixes are planned against the files as they are; a fix whose file another fix of the same
     # round edits is re-planned in the next round, on the new content (at most 5 rounds).
     done: set[str] = set()
@@ -148,8 +141,54 @@ def run(args) -> int:
     for s in failed:
         print(f"failed {s}")
     if journals:
-        print(f"backup kept in {journals[-1]}; undo with: trtdiag fix --undo")
+        import shlex
+
+        print(f"backup kept in {journals[-1]}; undo with: " + shlex.join(["trtdiag", "fix", "--undo", *_root_argv(args)]))
     return 1 if failed else 0
+
+
+ROOT_OPTIONS = ("model_repo", "engine_dir", "tokenizer_dir", "checkpoint_dir")
+
+
+def write_roots(args) -> list[str]:
+    """The folders a fix may write in: those named on this command line, never the current
+    directory and never a folder a snapshot recorded (the applier resolves them once)."""
+    return [getattr(args, k) for k in ROOT_OPTIONS if getattr(args, k, None)]
+
+
+def _root_argv(args) -> list[str]:
+    out: list[str] = []
+    for k in ROOT_OPTIONS:
+        if getattr(args, k, None):
+            out += [f"--{k.replace('_', '-')}", os.path.abspath(getattr(args, k))]
+    return out
+
+
+def _cwd_files(fixes) -> list[str]:
+    """Single files a fix creates or edits directly in the current directory under a name trtdiag
+    owns (the Open MPI env file, ./trtdiag.env): allowed as files, the directory is no root."""
+    from ...probes.mpi import ENV_FILE
+
+    own = os.path.join(os.getcwd(), ENV_FILE)
+    return [own for _, fx in fixes for ch in fx.changes if ch.kind == "edit" and ch.path and os.path.abspath(ch.path) == own]
+
+
+def _undo(args) -> int:
+    """`fix --undo [--model-repo R …]`: R's last apply (or, with no folder named, the last one),
+    checked first: nothing is restored unless every file can be."""
+    from ...fixes.applier import Applier
+
+    ap = Applier()
+    target = write_roots(args)
+    plan = ap.last_apply(target)
+    if plan.empty:
+        print("nothing to undo" + (f" for {', '.join(os.path.abspath(t) for t in target)}" if target else ""))
+        return 0
+    print(f"undoing {plan.describe()}", flush=True)
+    restored = ap.undo(target, plan=plan)
+    for p in restored:
+        print(f"restored {p}")
+    return 0
 
 
 def _selected(args, f) -> bool:
