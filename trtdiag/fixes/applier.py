@@ -468,7 +468,10 @@ class Applier:
     def last_apply(self, target: list[str | Path] | None = None) -> "UndoPlan":
         """What `undo` would restore: the last apply (all its rounds) to ``target`` (folders; None:
         the last apply anywhere), every file checked, nothing touched."""
-        return _plan_undo(self.dir, [resolve_root(t) for t in (target or [])])
+        try:
+            return _plan_undo(self.dir, [resolve_root(t) for t in (target or [])])
+        except OSError as exc:
+            raise ApplyRefused(_os_reason(getattr(exc, "filename", None) or self.dir, exc, "cannot read the journal:")) from None
 
     def undo(self, target: list[str | Path] | None = None, plan: "UndoPlan | None" = None) -> list[str]:
         """Restore every file of the last `fix --apply` (to ``target``), newest change first.
