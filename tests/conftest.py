@@ -59,8 +59,10 @@ def cli(capsys):
 
 @pytest.fixture(autouse=True)
 def _isolated_state(tmp_path_factory, monkeypatch):
-    """No test writes trtdiag's journal into the real home directory."""
+    """No test writes trtdiag's journal or its library-answer cache into the real home directory,
+    and no test sees another's cached answers."""
     monkeypatch.setenv("TRTDIAG_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("TRTDIAG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_report_exit_codes():
 
 
 def test_json_report_is_versioned_and_round_trips():
-    from trtdiag.render import terminal as render
+    from trtdiag.render import json as render
 
     f = error("Engine built by TensorRT 9.2.0.5, runtime is 9.3.0.1", "rebuild", evidence={"plan": "/e/rank0.engine"})
     f.check, f.area = "ENG001", "engine"
@@ -99,3 +99,24 @@ def test_every_check_has_id_area_title_and_known_kb_entry():
         assert spec.doc, f"{spec.id} has no docstring"
         if spec.kb:
             assert kb.get(spec.kb) is not None, f"{spec.id} points at missing knowledge_base/{spec.kb}.toml"
+
+
+def test_the_wheel_ships_every_package_and_no_test_code():
+    """pyproject's package list names every package under trtdiag/ (a rule area left out would be
+    missing from the installed tool), and nothing installed imports test machinery."""
+    import re
+    import sys
+    from pathlib import Path
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "trtdiag").rglob("__init__.py")}
+    assert found - listed == set(), "add to [tool.setuptools] packages in pyproject.toml"
+    assert not any(p.startswith("tests") for p in listed)
+    for py in (root / "trtdiag").rglob("*.py"):
+        assert not re.search(r"^\s*(import|from)\s+(pytest|hypothesis|atheris|tests)\b", py.read_text(), re.M), py

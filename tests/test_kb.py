@@ -35,7 +35,7 @@ triton-decoupled-mismatch triton-inflight-needs-engine-features triton-engine-di
 ulimit-memlock container-version-mismatch
 """.split()
 
-CHECK_PREFIXES = ("TRT", "ENG", "GPU", "MEM", "MPI", "BLD", "CTR", "TRI", "PRT", "TOK", "FLT")
+CHECK_PREFIXES = ("TRT", "ENG", "GPU", "MEM", "MPI", "BLD", "CTR", "TRI", "PRT", "TOK", "FLT", "LLA")
 URL = re.compile(r"^https://[\w.-]+\.\w+/\S+$")
 
 
@@ -71,7 +71,7 @@ def test_entry_schema(path: Path, entry: dict):
     refs = entry["references"]
     assert refs and all(URL.match(r) for r in refs), refs
     assert len(set(refs)) == len(refs)
-    unknown = set(entry) - {"id", "title", "severity", "area", "checks", "cause", "fix", "autofix", "references", "signatures", "no_log_signature"}
+    unknown = set(entry) - {"id", "title", "severity", "area", "checks", "cause", "fix", "autofix", "references", "signatures", "no_log_signature", "no_rule"}
     assert not unknown, f"unknown keys {unknown} (document new keys in trtdiag/kb.py)"
 
 
@@ -145,3 +145,14 @@ def test_each_quoted_example_is_recognised_as_its_own_entry(entry_id, fatal, lin
 )
 def test_required_literals(regex, required):
     assert sorted(required_literals(regex)) == sorted(required)
+
+
+def test_kb_checks_are_generated_from_the_rules_and_every_entry_without_one_says_why():
+    """`checks` in each entry is what the rule files point at (tools/gen_kb_links.py writes it);
+    an entry no rule points at carries a no_rule reason."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "gen_kb_links.py"), "--check"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr

@@ -122,3 +122,19 @@ def test_template_with_lines_dropped_reports_a_line_or_parses(drop):
     res = pbtxt.parse_config(text)
     if res["parse_error"]:
         assert 1 <= res["parse_error_line"] <= text.count("\n") + 1
+
+
+def test_the_shipped_schema_is_tritons_own():
+    """trtdiag/data/triton_model_config.pb is tritonclient's model_config_pb2 descriptor byte for
+    byte (tools/gen_model_config_descriptor.py writes it), and parsing uses it: the installed tool
+    needs protobuf only, not tritonclient and numpy."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from trtdiag.parsers import pbtxt
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "gen_model_config_descriptor.py"
+    p = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert type(pbtxt.model_config_pb2()).__name__ == "_Schema"

@@ -1,4 +1,4 @@
-"""The plan header parser on real plans (../shared/fixtures/engines) and crafted headers."""
+"""The plan header layer (over trtdiag.parsers.plan) on real plans (tests/data/engines/plans) and crafted headers."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import pytest
 from trtdiag.core.errors import InputError
 from trtdiag.parsers import plan_header
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import DATA
 
-# ../shared from the repository root; a git worktree at /work/wt/NAME finds it one level further up
-SHARED_FIXTURES = FIXTURES if FIXTURES.is_dir() else REPO.parent.parent / "shared" / "fixtures"
-ENGINES = SHARED_FIXTURES / "engines"
+# the three real plans copied from shared/fixtures/engines (sources: tests/data/engines/plans/SOURCES.json)
+ENGINES = DATA / "engines" / "plans"
 
 
 def crafted(size: int = 4096, version: bytes = bytes([8, 6, 1, 6]), tag: int = 0, size_field: int | None = None) -> bytes:
@@ -34,10 +33,11 @@ def test_real_trt_8_6_plan_reads_its_version_size_and_platform():
     assert h["platform_tag"] == 0 and h["serialization_tag"] == 1953657958
 
 
-def test_real_pre_8_6_ptrt_plan_is_recognised_with_unknown_version():
+def test_real_pre_8_6_ptrt_plan_reads_the_release_its_archive_records():
     h = plan_header.read(ENGINES / "ptrt_jetson2021_ppo_model.trt")
-    assert h["kind"] == "ptrt" and h["version"] is None
-    assert h["version_reason"].startswith("unknown:") and "8.6" in h["version_reason"]
+    # a 'ptrt' plan records its release as the archive's first four u8 fields (7.1.3.0 here) and
+    # its serialization version (97, the field TensorRT 8.x runtimes print for such plans)
+    assert h["kind"] == "ptrt" and h["version"] == "7.1.3.0" and h["serialization_version"] == 97
     # the number TensorRT 11.4 prints for it: "incompatible serialization version (1953657968 != …)"
     assert h["serialization_tag"] == 1953657968
 
@@ -49,10 +49,11 @@ def test_real_lfs_pointer_is_not_a_plan():
 
 
 # ------------------------------------------------------------------ crafted headers
-def test_version_field_of_unverified_releases_is_reported_as_unknown_not_guessed():
+def test_release_bytes_of_any_ftrt_release_are_read():
+    # bytes 24..27 hold the release in 8.6 and 10.x plans alike (real 10.3/10.6/10.15 plans,
+    # trtexec's printPlanVersion); with no engine section to compare, that is what is known
     h = plan_header.parse(crafted(version=bytes([10, 0, 1, 6])), 4096)
-    assert h["version"] is None and h["candidate_version"] == "10.0.1.6"
-    assert h["version_reason"].startswith("unknown:") and "10.0.1.6" in h["version_reason"]
+    assert h["version"] == "10.0.1.6" and h["candidate_version"] == "10.0.1.6"
 
 
 def test_size_field_differing_from_file_size_is_truncation():
@@ -62,7 +63,14 @@ def test_size_field_differing_from_file_size_is_truncation():
 
 def test_platform_tag_is_read():
     h = plan_header.parse(crafted(tag=7), 4096)
-    assert h["platform_tag"] == 7 and not plan_header.is_loadable_shape(h)
+    assert h["platform_tag"] == 7 and not plan_header.is_loadable_shape(h) and plan_header.is_foreign_platform(h)
+
+
+@pytest.mark.parametrize("tag", [0, int.from_bytes(b"rtrt", "little")])
+def test_platform_tags_the_runtime_accepts_are_not_foreign(tag):
+    # 0 (8.6 plans) and 'rtrt' (10.x plans): the 11.4 runtime lets both through (variants tag28=0/rtrt)
+    h = plan_header.parse(crafted(tag=tag), 4096)
+    assert not plan_header.is_foreign_platform(h) and plan_header.is_loadable_shape(h)
 
 
 @pytest.mark.parametrize("data,kind", [(b"", "empty"), (os.urandom(64).replace(b"f", b"g"), "not-a-plan"), (b"ftrt\0\0", "plan")])

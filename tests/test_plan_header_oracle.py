@@ -26,10 +26,11 @@ import pytest
 
 from trtdiag.parsers import plan_header
 
-from tests.conftest import DATA, FIXTURES
+from tests.conftest import DATA
 
 ORACLE = json.loads((DATA / "trt_runtime" / "lean-11.4.0.106_h100_oracle.json").read_text())
-BASE = (FIXTURES / "engines" / "trt8.6.1.6_hackathon2023_model.plan").read_bytes()
+PLANS = DATA / "engines" / "plans"  # copied from shared/fixtures/engines (SOURCES.json)
+BASE = (PLANS / "trt8.6.1.6_hackathon2023_model.plan").read_bytes()
 
 
 def mutate(case: str) -> bytes:
@@ -84,16 +85,18 @@ def test_version_bytes_are_not_what_the_11_4_runtime_checks():
     group = next(v for k, v in ORACLE["mutation_groups"].items() if old in k)
     for case in ("ver11.4.0.106@24", "ver10.0.1.6@24", "byte24=0", "byte27=255"):
         assert case in group
-    # and the parser therefore reports a version only for the 8.6 layout it was verified on
-    h = plan_header.parse(mutate("ver11.4.0.106@24")[:64], len(BASE))
-    assert h["version"] is None and h["candidate_version"] == "11.4.0.106" and h["version_reason"].startswith("unknown:")
-    assert plan_header.parse(BASE[:64], len(BASE))["version"] == "8.6.1.6"
+    # the runtime checks the engine section's own copy of the release (its first four u8 fields;
+    # lean-11.4.0.106_real-plans-v2.json, variants 'engn_version=245'): where the header's bytes
+    # 24..27 disagree with it, the engine section's is the release reported
+    h = plan_header.parse(mutate("ver11.4.0.106@24")[: plan_header.HEAD], len(BASE))
+    assert h["version"] == "8.6.1.6" and h["candidate_version"] == "11.4.0.106"
+    assert plan_header.parse(BASE[: plan_header.HEAD], len(BASE))["version"] == "8.6.1.6"
 
 
 @pytest.mark.parametrize("name", sorted(ORACLE["engines"]))
 def test_fixture_plans_runtime_refusal_matches_parser(name):
     r = ORACLE["engines"][name]
-    h = plan_header.read(FIXTURES / "engines" / name)
+    h = plan_header.read(PLANS / name)
     assert not r["deserialized"]
     if category(r["final"]) == "magic":
         assert h["kind"] in ("ptrt", "lfs-pointer", "not-a-plan")

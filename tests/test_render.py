@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from trtdiag.render import json as render_json
 from trtdiag.render import terminal as render
 from trtdiag.core.finding import Finding, Report, Severity
 
@@ -39,18 +40,27 @@ def test_structured_evidence_hidden_by_default_then_one_line_per_item():
 
 
 def test_structured_evidence_kept_whole_in_json():
-    d = json.loads(render.json_text(_report()))
+    d = json.loads(render_json.json_text(_report()))
     ev = d["findings"][0]["evidence"]
     assert ev["per_rank"] == PER_RANK and ev["answers"] == {"max_batch": 8, "max_seq": 4096}
 
 
-def test_empty_report_line_depends_on_the_command():
-    assert "No checks applied here." in render.terminal(Report("check", []))
-    for command in ("explain", "exec"):
-        out = render.terminal(Report(command, []))
-        assert "No checks applied here." not in out
-    assert "No known failure in the log." in render.terminal(Report("explain", []))
-    assert "No pre-launch check applies to this command." in render.terminal(Report("exec", []))
+def test_empty_report_line_depends_on_the_command(tmp_path):
+    """Each command says what its empty report means (the renderer prints what the report says)."""
+    import subprocess
+    import sys
+
+    def out(*argv):
+        return subprocess.run([sys.executable, "-m", "trtdiag", *argv], capture_output=True, text=True, timeout=120,
+                              env={**__import__("os").environ, "NO_COLOR": "1"}).stdout
+
+    log = tmp_path / "ok.log"
+    log.write_text("I1201 server started\n")
+    assert "No checks applied here." in out("check", "--only", "TOK")
+    explain = out("explain", str(log))
+    assert "No known failure in the log" in explain and "No checks applied here." not in explain
+    assert "No pre-launch check applies to this command." in render.terminal(
+        Report("exec", [], empty="No pre-launch check applies to this command."))
 
 
 def test_exec_with_nothing_to_check_does_not_say_no_checks_applied(tmp_path):
@@ -73,8 +83,8 @@ def test_information_shows_its_message_and_its_evidence_only_with_v():
 
 def test_plan_and_explain_information_keeps_its_evidence():
     f = Finding("PLAN", Severity.INFO, "What fits", evidence={"what fits": TABLE}, area="memory")
-    for command in ("plan", "explain"):
-        assert "what fits:" in render.terminal(Report(command, [f]))
+    for command in ("plan", "explain"):  # their reports say their information is content, not side notes
+        assert "what fits:" in render.terminal(Report(command, [f], quiet_info=False))
 
 
 def test_a_typo_in_only_is_a_usage_error_not_an_empty_report():

@@ -15,6 +15,11 @@ def ids_and_severities(report: dict) -> list[tuple[str, str]]:
     return sorted((f["id"], f["severity"]) for f in report["findings"])
 
 
+def whole_findings(report: dict) -> list[str]:
+    """Every finding whole — title, message, evidence, fix with its diff — in a stable order."""
+    return sorted(json.dumps(f, sort_keys=True) for f in report["findings"])
+
+
 def test_check_from_snapshot_gives_the_live_findings(tmp_path):
     eng, repo = small_deployment(tmp_path)
     # ports are skipped: the live check and the collect are two runs, and another process may take
@@ -29,6 +34,7 @@ def test_check_from_snapshot_gives_the_live_findings(tmp_path):
     assert "Traceback" not in replay.stderr, replay.stderr
     a, b = json.loads(live.stdout), json.loads(replay.stdout)
     assert ids_and_severities(a) == ids_and_severities(b)
+    assert whole_findings(a) == whole_findings(b)
     assert live.returncode == replay.returncode
     assert b["context"].get("snapshot") is True and b["context"]["engine_dir"] == str(eng)
 

@@ -212,3 +212,25 @@ def test_bindings_of_another_release_than_the_library_warn(tmp_path, lean_lib_di
     f = {x["id"]: x for x in rep["findings"]}
     assert f["TRT003"]["severity"] == "warning" and "10.0.1" in f["TRT003"]["title"] and "11.4.0.106" in f["TRT003"]["title"]
     assert f["TRT001"]["evidence"]["pip tensorrt-cu12-bindings"] == "10.0.1"
+
+
+def test_a_library_answer_is_kept_until_the_file_changes(tmp_path, monkeypatch):
+    """The second check asks no child process for a library it asked before; a changed file (an
+    upgrade: new mtime, size or inode) is asked again, so a wrong version after an upgrade cannot
+    happen.  The library is a real gcc-built one exporting getInferLib*Version()."""
+    from trtdiag import proc
+
+    lib = stand_in_lib(tmp_path / "lib", "libnvinfer.so.10", 10, 6, 0, 26)
+    first = trt.read_versions([str(lib)])[str(lib)]
+    assert trt.format_version(first) == "10.6.0.26"
+
+    def no_child(*a, **k):
+        raise AssertionError("asked a child process although the answer was kept")
+
+    real = proc.run_python_json
+    monkeypatch.setattr(proc, "run_python_json", no_child)
+    assert trt.read_versions([str(lib)])[str(lib)] == first
+    monkeypatch.setattr(proc, "run_python_json", real)
+    newer = stand_in_lib(tmp_path / "lib2", "libnvinfer.so.10", 10, 7, 0, 23)
+    os.replace(newer, lib)  # the upgrade: another file at the same path
+    assert trt.format_version(trt.read_versions([str(lib)])[str(lib)]) == "10.7.0.23"

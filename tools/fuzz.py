@@ -4,7 +4,7 @@
     python tools/fuzz.py TARGET [libFuzzer options]     e.g. -runs=100000  or  -max_total_time=600
     python tools/fuzz.py --list
 
-Targets are in trtdiag/fuzz_targets.py; seeds are real fixture files.  A crash leaves the input
+Targets are in tests/fuzz_targets.py; seeds are real fixture files.  A crash leaves the input
 in the artifact prefix (libFuzzer's -artifact_prefix=DIR/).
 """
 

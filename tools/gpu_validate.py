@@ -13,7 +13,8 @@ What it does (each step prints PASS/FAIL with the numbers, and everything lands 
    one that does not (exit 0 and 1).
 4. The TensorRT lean runtime as an oracle (tools/trt_oracle.py): every fixture plan deserialized;
    what the runtime says is compared with what trtdiag's header parser reads from the same file.
-5. The wall time of `trtdiag check` here (median of 5 cold runs).
+5. The speed figures beside their references, in one interleaved run: benchmarks/bench_check.py
+   (check vs `nvidia-smi -q` vs PyTorch's collect_env) and benchmarks/bench_exec.py (the hook).
 
 Needs: python3 with torch (the GPU machine's), trtdiag's dependencies, and for step 4 the
 tensorrt-lean bindings and libs on PYTHONPATH.
@@ -152,14 +153,29 @@ def step_oracle(engines: str, out: str) -> None:
         record(f"runtime refuses {name} and trtdiag reports an error", (not r["deserialized"]) and q.returncode in (1, 2), rc=q.returncode, runtime=r["final"][:160])
 
 
-def step_walltime() -> None:
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        trtdiag("check")
-        times.append(time.perf_counter() - t0)
-    RESULTS["check_wall_s"] = times
-    record("trtdiag check median wall time (s)", True, median=round(statistics.median(times), 3), runs=[round(t, 3) for t in times])
+def step_walltime(out: str) -> None:
+    """The speed figures of issue-level targets, each beside its reference in one interleaved run:
+    benchmarks/bench_check.py (check vs nvidia-smi -q vs PyTorch's collect_env) and
+    benchmarks/bench_exec.py (the hook vs the bare command)."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    bj = os.path.join(out, "bench_check.json")
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_check.py"), "-n", "7", "--profile", "--json", bj],
+                       capture_output=True, text=True, env=env, timeout=400)
+    print(p.stdout, flush=True)
+    res = json.load(open(bj)) if os.path.exists(bj) else {}
+    RESULTS["bench_check"] = res
+    chk = (res.get("trtdiag check") or {}).get("median")
+    record("trtdiag check median wall time (s)", chk is not None, median=chk,
+           nvidia_smi=(res.get("nvidia-smi -q") or {}).get("median"), collect_env=(res.get("torch collect_env") or {}).get("median"),
+           ratio_nvidia_smi=res.get("ratio_nvidia_smi"), speedup_collect_env=res.get("speedup_collect_env"))
+    q = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "bench_exec.py"), "-n", "11", "--json"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    try:
+        ex = json.loads(q.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        ex = {"stdout": q.stdout[-500:], "stderr": q.stderr[-500:]}
+    RESULTS["bench_exec"] = ex
+    record("trtdiag exec -- true overhead (s)", "overhead_median_s" in ex, **{k: ex.get(k) for k in ("overhead_median_s", "triton_overhead_median_s", "skip_median_s")})
 
 
 def main() -> int:
@@ -169,7 +185,7 @@ def main() -> int:
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     RESULTS["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    for name, fn in (("inventory", step_inventory), ("held", step_held_memory), ("plan", lambda: step_plan(a.out)), ("walltime", step_walltime)):
+    for name, fn in (("inventory", step_inventory), ("held", step_held_memory), ("plan", lambda: step_plan(a.out)), ("walltime", lambda: step_walltime(a.out))):
         try:
             fn()
         except Exception as exc:  # keep going: record what broke

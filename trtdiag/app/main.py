@@ -34,13 +34,18 @@ examples:
   trtdiag exec -- tritonserver --model-repository /models    check, then launch
   trtdiag plan --model-config config.json --gpu-memory 24GiB  will it fit, before you build
 
-exit codes: 0 no errors, 1 errors found (--strict: warnings too), 2 bad usage or unreadable input
+exit codes: 0 no errors, 1 errors found (--strict: warnings too), 2 bad usage or unreadable input,
+            3 an internal error (a bug in trtdiag: please report it, with --debug)
 """
+
+# what an empty report says: an empty `check` ran no rule that applies here, an empty `exec` had
+# nothing to check before the launch
+EMPTY = {"exec": "No pre-launch check applies to this command."}
 
 # Options that become facts' options (what probes may read), with their argparse dest.
 TARGET_OPTIONS = [
     "engine_dir", "model_repo", "python", "checkpoint_dir", "http_port", "grpc_port", "metrics_port",
-    "load_tokenizer", "trust_remote_code", "world_size", "launch_argv", "tokenizer_dir", "set",
+    "load_tokenizer", "trust_remote_code", "world_size", "launch_argv", "tokenizer_dir", "set", "output_dir",
 ]
 
 
@@ -148,7 +153,7 @@ class Progress:
             sys.stderr.flush()
 
 
-def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None):
+def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None, progress: bool | None = None):
     """Run the selected rules and return (report, facts); ``on_rule(spec)`` is told each rule
     before it runs (exec's watchdog names the one that overran its time)."""
     from ..core import catalogue as registry
@@ -161,7 +166,7 @@ def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None)
     unknown_checks(skip, "--skip")
     facts = facts or make_facts(args)
     specs = registry.select(only, skip, command)
-    progress = Progress(sys.stderr.isatty() and not getattr(args, "json", False))
+    progress = Progress(sys.stderr.isatty() and not getattr(args, "json", False) if progress is None else progress)
 
     def tell(spec):
         progress(spec)
@@ -172,9 +177,33 @@ def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None)
         findings, na = run(specs, facts, debug=getattr(args, "debug", False), progress=tell)
     finally:
         progress.done()
-    report = Report(command=command, findings=findings, not_applicable=na, duration_s=time.perf_counter() - t0)
+    report = Report(command=command, findings=findings, not_applicable=na, duration_s=time.perf_counter() - t0,
+                    empty=EMPTY.get(command, "No checks applied here."))
     report.context = context_of(facts)
+    report.idle_hint = idle_hint(na, facts)
     return report, facts
+
+
+#: the option that gives each area's rules something to look at
+AREA_OPTION = {"engine": "--engine-dir", "memory": "--engine-dir", "triton": "--model-repo", "tokenizer": "--model-repo",
+               "build": "--engine-dir", "fleet": "--mpi"}
+
+
+def idle_hint(not_applicable: list[str], facts) -> str:
+    """'12 checks did not apply here (--engine-dir, --model-repo turn them on)' for a run whose
+    rules found nothing to look at; empty when every rule applied."""
+    if not not_applicable or facts.from_snapshot:
+        return ""
+    from ..core import catalogue
+
+    cat = catalogue.load_all()
+    opts = []
+    for rid in not_applicable:
+        o = AREA_OPTION.get(getattr(cat.get(rid), "area", ""))
+        if o and o not in opts and not facts.options.get(o[2:].replace("-", "_")):
+            opts.append(o)
+    n = len(not_applicable)
+    return f"{n} check{'s' if n != 1 else ''} did not apply here" + (f" ({', '.join(opts)} turn{'s' if len(opts) == 1 else ''} them on)" if opts else "")
 
 
 def unknown_checks(patterns: list[str], flag: str) -> None:
@@ -211,23 +240,47 @@ def use_color(args: argparse.Namespace, stream=None) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
+    if any(os.environ.get(v) for v in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")):
+        # under mpirun/srun a rank's stdout is the launcher's pseudo-terminal whatever the user
+        # redirected it to (`mpirun -n 2 trtdiag check --mpi > out.txt`): no colour unless asked
+        return False
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-def print_report(report, args: argparse.Namespace, stream=None) -> None:
-    from ..render import terminal as render
+def output_width(stream) -> int | None:
+    """The columns prose is wrapped to: $COLUMNS when set, else the terminal's width when the
+    stream is one; None (no wrapping) for files and pipes."""
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        return int(cols)
+    if hasattr(stream, "isatty") and stream.isatty():
+        import shutil
 
+        return shutil.get_terminal_size((100, 24)).columns
+    return None
+
+
+def print_report(report, args: argparse.Namespace, stream=None) -> None:
     stream = stream or sys.stdout
     if getattr(args, "json", False):
-        stream.write(render.json_text(report))
+        from ..render.json import json_text
+
+        stream.write(json_text(report))
     elif getattr(args, "markdown", False):
-        stream.write(render.markdown(report))
+        from ..render.markdown import markdown
+
+        stream.write(markdown(report))
     else:
-        stream.write(render.terminal(report, color=use_color(args, stream), verbose=getattr(args, "verbose", False)))
+        from ..render.terminal import terminal
+
+        stream.write(terminal(report, color=use_color(args, stream), verbose=getattr(args, "verbose", False),
+                              width=output_width(stream)))
     stream.flush()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only`` (the subcommand on the command line) just that command's module is
+    imported — the pre-launch hook pays for no other command's imports."""
     p = argparse.ArgumentParser(
         prog="trtdiag",
         description="A doctor for LLM deployments on TensorRT, TensorRT-LLM and Triton Inference Server.",
@@ -237,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"trtdiag {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks (for bug reports)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in ([only] if only in COMMANDS else COMMANDS):
         mod = importlib.import_module(f"trtdiag.app.commands.{name}")
         sp = mod.add_parser(sub)
         sp.set_defaults(_run=mod.run)
@@ -248,9 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv:
         argv = ["check"]
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    first = next((a for a in head if not a.startswith("-")), None)
+    parser = build_parser(only=first if first in COMMANDS and "-h" not in head[:1] and "--help" not in head[:1] else None)
     if "--" in argv:  # `exec` takes everything after -- verbatim
         i = argv.index("--")
         args = parser.parse_args(argv[:i])

@@ -25,3 +25,17 @@ register("FLT010", area="fleet", title="Every rank answered", commands=("check",
     Under ``mpirun -n N trtdiag check --mpi`` every rank checks itself and sends its snapshot to rank
     0.  A rank whose own run failed (an unreadable input there, a crash) is reported by rank 0 as
     FLT010 with the rank, its host and its error; the exit code is that rank's.""")
+register("PLAN003", area="plan", title="The KV cache the PyTorch backend will give (trtdiag plan --llm-api-options)", commands=("plan",),
+         kb="gpu-out-of-memory", text="""
+    The verdict of ``trtdiag plan --model-config config.json --llm-api-options X.yaml`` (or
+    ``--backend pytorch``): TensorRT-LLM's PyTorch backend sizes its KV cache from a profiling pass,
+    (total − peak + temporary KV) × kv_cache_config.free_gpu_memory_fraction, capped by
+    kv_cache_config.max_tokens / max_gpu_total_bytes, in blocks of 32 tokens.  The peak is estimated
+    from the weights per rank, the activations of max_num_tokens and the CUDA context
+    (docs/pytorch_backend.md).  An error when the weights and activations do not fit the card, a
+    warning when the KV cache cannot hold one max_seq_len sequence, ok otherwise with how many it holds.""")
+register("PLAN004", area="plan", title="Levers on the PyTorch backend's KV cache (trtdiag plan's table)", commands=("plan",), text="""
+    The table under PLAN003: the asked configuration, then the same with
+    kv_cache_config.free_gpu_memory_fraction 0.95, half the max_num_tokens, an FP8 KV cache (compute
+    capability 8.9 and newer, when the KV is wider) and twice the tensor parallelism; weights per
+    rank, KV tokens, KV GiB and full sequences for each, with the YAML line that sets it.""")

@@ -14,6 +14,7 @@ be read) is not caught here: it ends the run with exit code 2.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any, Callable
 
 from .errors import InputError, ProbeError
@@ -52,6 +53,7 @@ class Facts:
         self._values: dict[str, Any] = {}
         self._errors: dict[str, str] = {}
         self._derived: dict[str, Any] = {}
+        self._locks: dict[str, threading.RLock] = {}  # one per fact: probes may run in threads (prefetch)
         self.from_snapshot = snapshot is not None
         if snapshot is not None:
             if snapshot.get("schema") != SNAPSHOT_SCHEMA:
@@ -74,6 +76,14 @@ class Facts:
             raise ProbeError(self._errors[name])
         if self.from_snapshot:
             raise ProbeError(f"{name}: not recorded in the snapshot")
+        with self._locks.setdefault(name, threading.RLock()):
+            if name in self._values:  # another thread probed it while this one waited
+                return self._values[name]
+            if name in self._errors:
+                raise ProbeError(self._errors[name])
+            return self._probe(name)
+
+    def _probe(self, name: str) -> Any:
         func = PROBES.get(name)
         if func is None:
             try:
@@ -95,6 +105,24 @@ class Facts:
             raise ProbeError(msg) from exc
         self._values[name] = value
         return value
+
+    def prefetch(self, names) -> list[threading.Thread]:
+        """Start the probes ``names`` in threads, so that those that wait on a child process, a
+        library or the driver overlap; the rules then find them done (or wait for them)."""
+        if self.from_snapshot:
+            return []
+
+        def one(n: str) -> None:
+            try:
+                self[n]
+            except Exception:  # remembered as the fact's error, or raised again when a rule asks
+                pass
+
+        threads = [threading.Thread(target=one, args=(n,), name=f"probe {n}", daemon=True)
+                   for n in dict.fromkeys(names) if n not in self._values and n not in self._errors]
+        for t in threads:
+            t.start()
+        return threads
 
     def get(self, name: str, default: Any = None) -> Any:
         """The fact, or ``default`` when its probe failed."""

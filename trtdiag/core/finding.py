@@ -120,6 +120,9 @@ class Finding:
     hint: FixHint | None = None  # set by rules (``fix=hint(...)``); the planner fills ``fix``
     #: the question this finding answers, for ``covers=`` (e.g. "world-size"); None: its own
     subject: str | None = None
+    #: what the text renderers show instead of ``evidence`` (a summary of structured evidence that
+    #: --json carries whole); None: the evidence itself
+    display: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.fix, FixHint):
@@ -187,6 +190,13 @@ class Report:
     context: dict[str, Any] = field(default_factory=dict)
     not_applicable: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    #: what an empty report says (set by the command that made it)
+    empty: str = "Nothing to report."
+    #: what the summary adds about rules that did not apply (which options turn them on)
+    idle_hint: str = ""
+    #: information findings are the rules' side notes (their evidence only with -v); False where
+    #: they are the content (plan's table, explain's consequences)
+    quiet_info: bool = True
 
     SCHEMA = "trtdiag.report/1"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..core.errors import ProbeError
 from ..core.facts import derived
+from .ranks import rank_gpu  # noqa: F401  (the memory rules import it from here)
 
 
 GiB = 1 << 30
@@ -71,18 +72,6 @@ def serving_of(model_cfg: dict | None):
     return mm.Serving(kv_fraction=frac, max_tokens=tokens if tokens and tokens > 0 else None,
                       max_attention_window=window if window and window > 0 else None), {k: v for k, v in raw.items() if v is not None}
 
-def rank_gpu(inv: dict, gpu_index: int) -> dict | None:
-    """The GPU a rank with ``gpu_index`` (its local rank, under ``check --mpi``) will use: the only
-    visible one, else CUDA device ``gpu_index`` (gpu.inventory numbers the GPUs CUDA_VISIBLE_DEVICES
-    leaves from 0, as CUDA does)."""
-    gpus = [g for g in inv.get("gpus") or [] if isinstance(g, dict)]
-    if len(gpus) == 1:
-        return gpus[0]
-    for g in gpus:
-        if g.get("index") == gpu_index:
-            return g
-    return gpus[gpu_index] if 0 <= gpu_index < len(gpus) else None
-
 def own_rank(facts) -> tuple[int, int] | None:
     """(this process's rank, the index of its GPU in gpu.inventory's list) when the option
     ``gpu_index`` says which GPU this process will use (``check --mpi``), else None."""
@@ -113,8 +102,7 @@ class Plan:
         self.n = n
         self.checkpoint_dir = facts.opt("checkpoint_dir")
         self.engine_dir = facts.opt("engine_dir")
-        sets = facts.opt("set")
-        self.output_dir = sets.get("__output_dir") if isinstance(sets, dict) else None
+        self.output_dir = facts.opt("output_dir")
         self.model = model
         self.build = mm.build_from_engine(n)
         self.gpus = inv["gpus"]

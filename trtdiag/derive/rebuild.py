@@ -139,9 +139,8 @@ def find_trtllm_build(facts) -> str:
 
 
 def output_dir_for(facts, engine_dir: str, installed: str | None) -> str:
-    sets = facts.opt("set") or {}
-    if isinstance(sets, dict) and sets.get("__output_dir"):
-        return facts.path_info(sets["__output_dir"])["abspath"]
+    if facts.opt("output_dir"):
+        return facts.path_info(facts.opt("output_dir"))["abspath"]
     base = facts.path_info(engine_dir)["abspath"].rstrip(os.sep)
     return f"{base}.rebuild-trtllm-{installed}" if installed else f"{base}.rebuild"
 

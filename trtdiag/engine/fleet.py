@@ -16,7 +16,6 @@ Output comes from rank 0 only; every rank exits with rank 0's exit code.
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 import sys
@@ -130,8 +129,7 @@ def _local(args, ident: dict, comm, rank: int, size: int):
     facts.set("fleet.rank", {"launcher": ident.get("launcher"), "rank": rank, "local_rank": local, "size": size})
     facts.set("fleet.snapshots", None)
     facts.set("fleet.mpi", None)
-    quiet = argparse.Namespace(**{**vars(args), "json": True})  # no progress line from every rank on a shared terminal
-    run_checks(quiet, "check", facts)
+    run_checks(args, "check", facts, progress=False)  # no progress line from every rank on a shared terminal
     gather_local(facts)
     return facts
 
@@ -188,7 +186,15 @@ def _report(args, facts, gathered: list[dict], ident: dict, size: int) -> int:
 
     failed = [(r, p) for r, p in enumerate(gathered) if "error" in p]
     if failed:
-        for r, p in failed:
+        from ..core.finding import Finding, Report, Severity
+
+        findings = [Finding("FLT010", Severity.ERROR, f"rank {r} ({p.get('host')}) could not check itself: {p['error']}",
+                            "That rank's own run stopped before it could send its snapshot; the other ranks were not "
+                            "compared. Run `trtdiag check` on that host to see the error there.",
+                            evidence={"rank": r, "host": p.get("host"), "error": p["error"], "exit code": p.get("code", 2)},
+                            area="fleet") for r, p in failed]
+        print_report(Report("check", findings, empty=""), args)
+        for r, p in failed:  # the one line of a failed command, for scripts reading stderr
             print(f"trtdiag: error: rank {r} ({p.get('host')}): {p['error']}", file=sys.stderr)
         return max(p.get("code", 2) for _, p in failed)
     facts.set("fleet.snapshots", [p["snapshot"] for p in gathered])

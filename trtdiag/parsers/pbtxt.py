@@ -31,11 +31,57 @@ _PB2 = None
 _FIELD_TYPES: dict[str, int] | None = None
 
 
+class _Schema:
+    """``inference.ModelConfig`` and ``inference.DataType`` built from the schema's descriptor."""
+
+    def __init__(self, pool):
+        from google.protobuf import message_factory
+
+        self.DESCRIPTOR = pool.FindFileByName("model_config.proto")
+        desc = pool.FindMessageTypeByName("inference.ModelConfig")
+        get = getattr(message_factory, "GetMessageClass", None)
+        self.ModelConfig = get(desc) if get else message_factory.MessageFactory(pool).GetPrototype(desc)
+        dt = pool.FindEnumTypeByName("inference.DataType")
+
+        class DataType:
+            @staticmethod
+            def Name(v: int) -> str:
+                if v not in dt.values_by_number:
+                    raise ValueError(v)
+                return dt.values_by_number[v].name
+
+        self.DataType = DataType
+
+
+def _shipped_schema():
+    """Triton's ModelConfig schema from trtdiag/data/triton_model_config.pb (written by
+    tools/gen_model_config_descriptor.py from tritonclient's model_config_pb2; the version is in
+    triton_model_config.json); None when the file is absent."""
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "triton_model_config.pb")
+    try:
+        with open(path, "rb") as fh:
+            blob = fh.read()
+    except OSError:
+        return None
+    from google.protobuf import descriptor_pb2, descriptor_pool
+
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(descriptor_pb2.FileDescriptorProto.FromString(blob))
+    return _Schema(pool)
+
+
 def model_config_pb2():
-    """The generated ``model_config_pb2`` module of tritonclient, loaded without ``tritonclient.grpc``."""
+    """Triton's ModelConfig schema: the descriptor trtdiag ships, else the generated
+    ``model_config_pb2`` module of tritonclient, loaded without ``tritonclient.grpc``."""
     global _PB2
     if _PB2 is not None:
         return _PB2
+    shipped = _shipped_schema()
+    if shipped is not None:
+        _PB2 = shipped
+        return shipped
     mod = sys.modules.get("tritonclient.grpc.model_config_pb2")
     if mod is None:
         try:

@@ -99,7 +99,7 @@ def problems_of(header: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     if header.get("truncated"):
         out.append({"kind": "truncated", "path": p, "size": header["size"], "size_field": header.get("size_field")})
-    if k == "plan" and header.get("platform_tag") not in (0, None):
+    if plan_header.is_foreign_platform(header):
         out.append({"kind": "foreign-platform", "path": p, "platform_tag": header["platform_tag"]})
     return out
 

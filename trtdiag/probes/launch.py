@@ -132,26 +132,41 @@ def _launch_triton_server(args: list[str], out: dict[str, Any]) -> None:
 
 
 def _trtllm_serve(args: list[str], out: dict[str, Any]) -> None:
-    rest = list(args)
-    if rest and rest[0] == "serve":  # `trtllm-serve serve MODEL` in newer releases
-        rest = rest[1:]
-    model = next((a for a in rest if not a.startswith("-")), None)
+    # click options of serve.py, read by trtdiag.derive.serve_launch (option values are consumed,
+    # so `--port 8000 MODEL` finds MODEL; --tp_size and --tensor_parallel_size are one option)
+    from ..derive.serve_launch import parse as serve_parse
+
+    p = serve_parse(args)
+    opts = p["options"]
+    model = p["model"]
     if model:
         out["model"] = model
         if os.path.isdir(model) and _looks_like_engine_dir(model):
             out["engine_dir"] = model
-    port = _opt(rest, ("--port",))
-    if port is not None:
-        out["http_port"] = _int(port)
-    tok = _opt(rest, ("--tokenizer",))
-    if tok:
+    if "--port" in opts:
+        out["http_port"] = _int(opts["--port"]) if isinstance(opts["--port"], str) else None
+    tok = opts.get("--tokenizer")
+    if isinstance(tok, str) and tok:
         out["tokenizer"] = tok
         if os.path.isdir(tok):
             out["tokenizer_dir"] = tok
-    tp = _count(_opt(rest, ("--tp_size", "--tp-size"))) or 1
-    pp = _count(_opt(rest, ("--pp_size", "--pp-size"))) or 1
-    if tp * pp > 1 or _opt(rest, ("--tp_size", "--tp-size", "--pp_size", "--pp-size")) is not None:
-        out["world_size"] = tp * pp
+    if p.get("yaml"):
+        out["llmapi_yaml"] = p["yaml"]
+    if p.get("sets"):
+        out["llmapi_sets"] = p["sets"]
+    out["host"] = p["host"]
+
+    def size(*names: str) -> tuple[int, bool]:
+        for n in names:
+            if isinstance(opts.get(n), str):
+                return (_count(opts[n]) or 1), True
+        return 1, False
+
+    tp, tp_given = size("--tp_size", "--tensor_parallel_size", "--tp-size")
+    pp, pp_given = size("--pp_size", "--pipeline_parallel_size", "--pp-size")
+    cp, cp_given = size("--cp_size", "--context_parallel_size")
+    if tp * pp * cp > 1 or tp_given or pp_given or cp_given:
+        out["world_size"] = tp * pp * cp
 
 
 def _looks_like_engine_dir(path: str) -> bool:

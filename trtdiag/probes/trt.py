@@ -131,16 +131,26 @@ def _listdir(d: str) -> list[str]:
 
 
 def read_versions(paths: list[str], python: str | None = None, timeout: float = 30.0) -> dict[str, dict]:
-    """getInferLibVersion() & co. of each library, through one child process."""
+    """getInferLibVersion() & co. of each library, through one child process — only for the
+    libraries whose answer is not kept from an earlier run (probes/answer_cache.py: keyed by the
+    file's path, size, mtime and inode, so an upgraded library is asked again)."""
     if not paths:
         return {}
+    from . import answer_cache
+
+    kept = answer_cache.get("libnvinfer-version", paths) if python is None else {}
+    ask = [p for p in paths if p not in kept]
+    if not ask:
+        return kept
     from .. import proc
 
-    data, res = proc.run_python_json(VERSION_CODE, python=python, timeout=timeout, args=[json.dumps(paths)])
+    data, res = proc.run_python_json(VERSION_CODE, python=python, timeout=timeout, args=[json.dumps(ask)])
     if data is None:
         why = "timed out" if res.timed_out else (res.error or (res.stderr.strip().splitlines() or [f"exit {res.returncode}"])[-1])
-        return {p: {"error": f"version probe failed: {why}"} for p in paths}
-    return data
+        return {**kept, **{p: {"error": f"version probe failed: {why}"} for p in ask}}
+    if python is None:
+        answer_cache.put("libnvinfer-version", {p: v for p, v in data.items() if isinstance(v, dict) and "error" not in v})
+    return {**kept, **data}
 
 
 def format_version(v: dict) -> str | None:

@@ -1,22 +1,37 @@
-"""Renderers: a report in, text out.  They format; they decide nothing.
+"""The terminal renderer: a report in, text out.  Renderers format; they decide nothing.
 
 - :func:`terminal`: the doctor view — findings grouped by area, ✓ ! ✗ marks, evidence indented,
   the fix under it, then a one-line summary.  The evidence of passing checks, of the checks'
   information findings and structured (dict) evidence only with -v.  Colour only when asked (a TTY without --no-color /
   NO_COLOR).
-- :func:`markdown`: the same, ready to paste into a bug report.
-- :func:`json_text`: the versioned JSON schema (``trtdiag.report/1``, documented in docs/json-schema.md).
+The same report as markdown is :mod:`trtdiag.render.markdown`, as JSON :mod:`trtdiag.render.json`.
 """
 
 from __future__ import annotations
 
-import json
+import re
+import textwrap
 from typing import Any
 
 from ..core.finding import Finding, Report, Severity
 
 MARK = {Severity.OK: "✓", Severity.INFO: "·", Severity.WARNING: "!", Severity.ERROR: "✗"}
 COLOR = {Severity.OK: "32", Severity.INFO: "36", Severity.WARNING: "33", Severity.ERROR: "31"}
+
+
+_NBSP = "\u00a0"
+
+
+def wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
+    """``text`` wrapped to ``width`` columns with a hanging indent; words are never broken, nor is
+    a `code span` (a command), an id or a path: a token longer than the line stays whole on its
+    own line.  No width (not a terminal): one line."""
+    if not width:
+        return [first + text]
+    protected = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", _NBSP), text)
+    w = textwrap.TextWrapper(width=max(width, len(rest) + 20), initial_indent=first, subsequent_indent=rest,
+                             break_long_words=False, break_on_hyphens=False)
+    return [ln.replace(_NBSP, " ") for ln in w.wrap(protected)] or [first]
 
 
 def _c(text: str, code: str, color: bool) -> str:
@@ -60,21 +75,6 @@ def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str,
     return out
 
 
-# commands whose information findings are a check's side notes (evidence with -v)
-QUIET_INFO = ("check", "exec", "report", "fix")
-
-# what an empty report says, by command: an empty `check` ran no check that applies here, an
-# empty `exec` had nothing to check before the launch, an empty `explain` found nothing known
-EMPTY = {
-    "check": "No checks applied here.",
-    "fix": "No checks applied here.",
-    "report": "No checks applied here.",
-    "exec": "No pre-launch check applies to this command.",
-    "explain": "No known failure in the log.",
-    "plan": "Nothing to plan.",
-}
-
-
 def _group(findings: list[Finding]) -> dict[str, list[Finding]]:
     from ..core.catalogue import AREAS
 
@@ -90,72 +90,50 @@ def summary_line(report: Report) -> str:
     parts = [f"{c['error']} error{'s' if c['error'] != 1 else ''}", f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}", f"{c['ok']} ok"]
     if c["info"]:
         parts.append(f"{c['info']} info")
-    return ", ".join(parts) + f" ({report.duration_s:.2f}s)"
+    text = ", ".join(parts) + (f" ({report.duration_s:.2f}s)" if report.duration_s >= 0.005 else "")
+    if report.idle_hint:
+        text += f"; {report.idle_hint}"
+    return text
 
 
-def terminal(report: Report, color: bool = False, verbose: bool = False) -> str:
+def terminal(report: Report, color: bool = False, verbose: bool = False, width: int | None = None) -> str:
+    """The doctor view; prose wrapped to ``width`` columns (None: not wrapped), preformatted text
+    (tables, diffs, multi-line evidence) never."""
     lines: list[str] = []
     for area, fs in _group(report.findings).items():
         worst = max((f.severity for f in fs), key=lambda s: s.rank)
+        if worst == Severity.INFO:  # notes only: nothing is wrong in this area
+            worst = Severity.OK
         lines.append(_c(f"[{MARK[worst]}] {area}", COLOR[worst], color))
         for f in sorted(fs, key=lambda f: -f.severity.rank):
             head = f"    {MARK[f.severity]} {f.title}"
-            lines.append(_c(head, COLOR[f.severity], color) + _c(f"  [{f.check}]", "2", color))
+            if width and len(head) + len(f.check) + 4 > width:
+                lines.extend(_c(ln, COLOR[f.severity], color) for ln in wrap(f"{MARK[f.severity]} {f.title}  [{f.check}]", width, "    ", "      "))
+            else:
+                lines.append(_c(head, COLOR[f.severity], color) + _c(f"  [{f.check}]", "2", color))
             if f.severity == Severity.OK and not verbose:
                 continue
             if f.message:
                 for ln in f.message.splitlines():
-                    lines.append(f"        {ln}")
+                    lines.extend(wrap(ln, width, "        ", "        "))
             # a check's information: the message says it; its evidence (like a passing check's)
             # with -v.  plan's and explain's information findings are their content: shown whole
-            quiet = report.command in QUIET_INFO and not verbose and f.severity.rank < Severity.WARNING.rank
-            shown = {} if quiet else f.evidence
+            quiet = report.quiet_info and not verbose and f.severity.rank < Severity.WARNING.rank
+            shown = {} if quiet else (f.evidence if f.display is None else f.display)
             for k, v in _evidence_lines(shown, verbose):
-                lines.append((f"        {k}: {v}" if v else f"        {k}:") if k else f"          {v}")
+                if k:  # a key's value wraps under itself; continuation lines are preformatted
+                    lines.extend(wrap(f"{k}: {v}", width, "        ", "          ") if v else [f"        {k}:"])
+                else:
+                    lines.append(f"          {v}")
             if f.fix:
-                lines.append(_c(f"        fix ({f.fix.id}{'' if f.fix.safe else ', review first'}): {f.fix.summary}", "1", color))
+                lines.extend(_c(ln, "1", color) for ln in wrap(f"fix ({f.fix.id}{'' if f.fix.safe else ', review first'}): {f.fix.summary}", width, "        ", "          "))
                 if f.fix.preview and verbose:
                     lines.extend("          " + ln for ln in f.fix.preview.splitlines())
             if f.kb and f.severity.rank >= Severity.WARNING.rank:
                 lines.append(_c(f"        more: trtdiag explain --kb {f.kb}", "2", color))
     if not report.findings:
-        lines.append(EMPTY.get(report.command, "Nothing to report."))
+        lines.append(report.empty)
     lines.append("")
     worst = report.worst()
     lines.append(_c(("✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ ") + summary_line(report), COLOR[worst], color))
     return "\n".join(lines) + "\n"
-
-
-def markdown(report: Report) -> str:
-    lines = [f"## trtdiag {report.command}", "", f"**{summary_line(report)}**", ""]
-    if report.context:
-        lines += ["<details><summary>Environment</summary>", "", "| | |", "|---|---|"]
-        for k, v in report.context.items():
-            lines.append(f"| {k} | {_md(_fmt_value(v))} |")
-        lines += ["", "</details>", ""]
-    for area, fs in _group(report.findings).items():
-        lines.append(f"### {area}")
-        lines.append("")
-        for f in sorted(fs, key=lambda f: -f.severity.rank):
-            lines.append(f"- {MARK[f.severity]} **{f.severity.value}** `{f.check}` {_md(f.title)}")
-            if f.message and f.severity != Severity.OK:
-                lines.append(f"  - {_md(f.message)}")
-            for k, v in _evidence_lines(f.evidence):
-                if k:
-                    lines.append(f"  - {k}: `{v}`" if v else f"  - {k}:")
-                else:
-                    lines.append(f"    `{v}`")
-            if f.fix:
-                lines.append(f"  - fix: {_md(f.fix.summary)}")
-                if f.fix.preview:
-                    lines += ["", "    ```", *("    " + ln for ln in f.fix.preview.splitlines()), "    ```"]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _md(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
-def json_text(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, default=str) + "\n"

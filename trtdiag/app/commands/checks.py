@@ -1,31 +1,49 @@
-"""trtdiag checks: list every check with its id, area and knowledge-base entry; or show one."""
+"""trtdiag checks: list every id trtdiag can report (rules and the ids commands make), or document one."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+EXAMPLES = """\
+examples:
+  trtdiag checks                 every rule id, its area and knowledge-base entry
+  trtdiag checks ENG001          what ENG001 checks, why, and the fix
+  trtdiag checks PLAN001         ids that commands make are documented too
+  trtdiag checks EXP:shm-too-small
+"""
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("checks", help="list the checks (ids for --only/--skip) or document one", description=__doc__)
+    p = sub.add_parser("checks", help="list the checks (ids for --only/--skip) or document one", description=__doc__,
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("id", nargs="?", help="a check id, to show its documentation")
     return p
 
 
 def run(args) -> int:
-    from ...core import catalogue as registry, kb
+    from ...core import catalogue, kb
     from ...core.errors import UsageError
+    from ...render import catalogue as render
 
-    specs = registry.load_all()
+    specs = catalogue.load_all()
     if args.id:
-        spec = specs.get(args.id.upper())
+        spec = catalogue.lookup(args.id)
         if spec is None:
-            raise UsageError(f"no check {args.id!r} (see `trtdiag checks`)")
-        print(f"{spec.id}  {spec.title}  (area: {spec.area})\n")
-        print(spec.doc or "(no documentation)")
-        entry = kb.get(spec.kb) if spec.kb else None
-        if entry:
-            print(f"\nknowledge base: {entry['id']} — {entry['title']}")
+            import difflib
+
+            near = difflib.get_close_matches(args.id.upper(), list(specs), n=3)
+            raise UsageError(f"no check {args.id!r}" + (f" (did you mean: {', '.join(near)}?)" if near else " (see `trtdiag checks`)"))
+        entry = None
+        if spec.family and ":" in args.id:
+            entry = kb.get(args.id.split(":", 1)[1])
+            if entry is None:
+                raise UsageError(f"no knowledge-base entry {args.id.split(':', 1)[1]!r} (see: trtdiag explain --list)")
+        elif spec.kb:
+            entry = kb.get(spec.kb)
+        sys.stdout.write(render.document(spec, entry))
         return 0
-    for spec in registry.select(command="check") + [s for s in specs.values() if "check" not in s.commands]:
-        print(f"{spec.id:8} {spec.area:12} {spec.title}" + (f"  [{spec.kb}]" if spec.kb else ""))
+    rules = catalogue.select(command="check")
+    others = [s for s in specs.values() if s not in rules]
+    sys.stdout.write(render.listing(rules + others))
     return 0

@@ -192,7 +192,7 @@ class _Worker(threading.Thread):
                 self.current = spec
                 self.done.append((spec, run_one(spec, facts, getattr(self.args, "debug", False), plan=False)))
             self.current = None
-            self.report, _ = run_checks(self.args, "exec", facts=facts)  # the facts are gathered: fast
+            self.report, _ = run_checks(self.args, "exec", facts=facts, progress=False)  # the facts are gathered: fast
         except BaseException as exc:  # InputError and the like: re-raised in the main thread
             self.exc = exc
 
@@ -220,7 +220,8 @@ class _Worker(threading.Thread):
                                     "with --timeout (or TRTDIAG_EXEC_TIMEOUT), or skip a slow check with --skip ID.",
                                     evidence={"budget_s": budget, "not_checked": [s.id for s in left],
                                               "still_running": self.current.id if self.current else None}))
-        return Report("exec", findings, {"timed_out": True, "budget_s": budget, "still_running": self.current.id if self.current else None}, [], duration)
+        return Report("exec", findings, {"timed_out": True, "budget_s": budget, "still_running": self.current.id if self.current else None}, [], duration,
+                      empty="No pre-launch check applies to this command.")
 
 
 def _apply_launch_options(args) -> dict:
@@ -244,7 +245,7 @@ def _quiet_view(report, args):
     from ...core.finding import Report, Severity
 
     bad = [f for f in report.findings if f.severity in (Severity.WARNING, Severity.ERROR)]
-    return Report(report.command, bad, report.context, report.not_applicable, report.duration_s)
+    return Report(report.command, bad, report.context, report.not_applicable, report.duration_s, empty=report.empty)
 
 
 def run(args) -> int:
@@ -276,7 +277,7 @@ def run(args) -> int:
 def _write_json_report(path: str, report) -> None:
     """Keep the report (atomically: a reader sees the old file or the new one; through a link,
     the file it points to); a failure to write it is a warning, never a reason not to launch."""
-    from ...render import terminal as render
+    from ...render import json as render
     from ...core.errors import InputError
     from ...fsutil import write_output
 
@@ -293,6 +294,10 @@ def describe(parsed: dict, args) -> str:
         bits.append(f"model repository {args.model_repo}")
     if getattr(args, "engine_dir", None):
         bits.append(f"engine {args.engine_dir}")
+    elif parsed.get("kind") == "trtllm-serve" and parsed.get("model"):
+        bits.append(f"model {parsed['model']}")
+    if parsed.get("llmapi_yaml"):
+        bits.append(f"LLM-API options {parsed['llmapi_yaml']}")
     ports = [f"{k.split('_')[0]} {getattr(args, k)}" for k in ("http_port", "grpc_port", "metrics_port") if getattr(args, k, None)]
     if ports:
         bits.append("ports " + ", ".join(ports))
@@ -303,8 +308,43 @@ def describe(parsed: dict, args) -> str:
     return f"checking the launch of {what}" + (f" ({'; '.join(bits)})" if bits else "")
 
 
+#: the areas whose rules matter for each kind of launch the launch reader knows; a command it does
+#: not know (a shell, a script of the user's) is checked only for what the options name
+SCOPE = {
+    "tritonserver": None,  # everything: the model repository, its engine, ports, MPI, GPUs …
+    "launch_triton_server": None,
+    "trtllm-serve": ("tensorrt", "engine", "gpu", "memory", "llmapi", "mpi", "container", "ports", "tokenizer"),
+}
+TARGETS = ("model_repo", "engine_dir", "tokenizer_dir", "checkpoint_dir")
+
+
+def scope(parsed: dict, args) -> list[str] | None:
+    """The --only areas for this launch (None: every rule; []: nothing to check)."""
+    kind = parsed.get("kind")
+    if kind in SCOPE:
+        return None if SCOPE[kind] is None else list(SCOPE[kind])
+    named = [k for k in TARGETS if getattr(args, k, None)]
+    if not named:
+        return []
+    areas = {"model_repo": ("triton", "tokenizer", "engine", "memory"), "engine_dir": ("tensorrt", "engine", "memory"),
+             "tokenizer_dir": ("tokenizer",), "checkpoint_dir": ("build",)}
+    return sorted({a for k in named for a in areas[k]})
+
+
 def _check_then_launch(args, path: str, argv: list[str]) -> int:
     parsed = _apply_launch_options(args)
+    if not getattr(args, "only", None):
+        areas = scope(parsed, args)
+        if areas == []:
+            if not args.quiet and not getattr(args, "json", False):
+                _say(f"{os.path.basename(argv[0])} is no server launch trtdiag knows and no --model-repo/--engine-dir "
+                     f"was named: launching it without checks")
+            return launch(path, argv)
+        if areas is not None:
+            from ...core import catalogue
+
+            present = {s.area for s in catalogue.select(command="exec")}
+            args.only = [",".join(a for a in areas if a in present)]
     if not args.quiet and not getattr(args, "json", False):
         _say(describe(parsed, args))
     t0 = time.perf_counter()

@@ -16,7 +16,7 @@ examples:
   trtdiag explain --kb trt-engine-version-mismatch one knowledge-base entry in full
   trtdiag explain --list                           every known failure
 
-exit codes: 0 no known failure found, 1 a known failure found, 2 unreadable input
+exit codes: 0 no known failure found, 1 a known failure found, 2 unreadable input, 3 a bug in trtdiag
 """
 
 
@@ -114,7 +114,7 @@ def explain_logs(paths: list[str]):
         r = roots.get(h.first[0])
         findings.append(finding_for(entries[h.entry_id], h, r if r is not h else None))
     dt = time.perf_counter() - t0
-    report = Report(command="explain", findings=findings, duration_s=dt)
+    report = Report(command="explain", findings=findings, duration_s=dt, empty="No known failure in the log.", quiet_info=False)
     report.context = {
         "logs": ["<stdin>" if p == "-" else p for p in paths],
         "bytes": matcher.bytes_scanned,
@@ -206,6 +206,11 @@ def finding_for(entry: dict, hit, root=None):
         if k.endswith("_bytes") and str(v).isdigit() and int(v) >= 1 << 20:
             v = f"{v} ({_human_bytes(int(v))})"  # 1180463648 bytes reads as 1.10 GiB
         evidence[k if k not in ("count", "first", "last", "lines") else f"field_{k}"] = v
+    if entry["id"] == "trt-engine-version-mismatch" and hit.lines:
+        # serialization versions name releases: say which (trtdiag/data/trt_serialization_versions.json)
+        from ...derive.plan_verdict import releases_named
+
+        evidence.update(releases_named(hit.lines[0][2]))
     evidence["lines"] = "\n".join(f"{s}:{n}: {t}" for s, n, t in hit.lines)
     return Finding(
         check=f"EXP:{entry['id']}",
@@ -231,39 +236,14 @@ def show_entry(entry_id: str, args) -> int:
         near = difflib.get_close_matches(entry_id, ids, n=3)
         hint = f" (did you mean: {', '.join(near)}?)" if near else " (see: trtdiag explain --list)"
         raise UsageError(f"no knowledge-base entry {entry_id!r}{hint}")
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(entry, indent=2) + "\n")
-        return 0
-    md = getattr(args, "markdown", False)
-    out = []
-    out.append(f"## {entry['title']}" if md else f"{entry['id']}  —  {entry['title']}")
-    if md:
-        out.append(f"\n`{entry['id']}` · severity **{entry.get('severity', 'error')}**")
-    else:
-        out.append(f"severity: {entry.get('severity', 'error')}    area: {entry.get('area', '-')}")
-    if entry.get("checks"):
-        out.append(f"checks before launch: trtdiag check --only {','.join(entry['checks'])}")
-    out.append("")
-    out.append("### Cause" if md else "cause:")
-    out.append(_indent(entry.get("cause", "").strip(), "" if md else "  "))
-    out.append("")
-    out.append("### Fix" if md else "fix:")
-    for n, s in enumerate(kb.fix_text(entry), 1):
-        out.append(f"{n}. {s}" if md else f"  {n}. {s}")
-    if entry.get("autofix"):
-        out.append(f"\n{'**trtdiag can apply:**' if md else 'trtdiag can apply:'} {entry['autofix']} (trtdiag fix)")
-    out.append("")
-    out.append("### Recognised by" if md else "recognised in logs by:")
-    for sig in entry.get("signatures") or []:
-        tag = "" if sig.get("fatal", True) else " (not fatal)"
-        out.append(f"- `{sig['regex']}`{tag}" if md else f"  /{sig['regex']}/{tag}")
-    if entry.get("references"):
-        out.append("")
-        out.append("### References" if md else "references:")
-        for r in entry["references"]:
-            out.append(f"- {r}" if md else f"  {r}")
-    sys.stdout.write("\n".join(out) + "\n")
+    from ...render import kb as kb_render
+
+    sys.stdout.write(kb_render.entry(entry, _fmt(args)))
     return 0
+
+
+def _fmt(args) -> str:
+    return "json" if getattr(args, "json", False) else "markdown" if getattr(args, "markdown", False) else "text"
 
 
 def list_entries(args) -> int:
@@ -271,22 +251,7 @@ def list_entries(args) -> int:
 
     from ...core import kb
 
-    entries = kb.all_entries()
-    if getattr(args, "json", False):
-        rows = [{k: e.get(k) for k in ("id", "title", "severity", "area", "checks")} for e in entries]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return 0
-    if getattr(args, "markdown", False):
-        lines = ["| id | severity | area | title |", "|---|---|---|---|"]
-        lines += [f"| `{e['id']}` | {e.get('severity', 'error')} | {e.get('area', '')} | {e['title']} |" for e in entries]
-        sys.stdout.write("\n".join(lines) + "\n")
-        return 0
-    width = max((len(e["id"]) for e in entries), default=10)
-    for e in entries:
-        sys.stdout.write(f"{e['id']:{width}}  {e.get('severity', 'error'):7}  {e['title']}\n")
-    sys.stdout.write(f"\n{len(entries)} known failures; details: trtdiag explain --kb ID\n")
+    from ...render import kb as kb_render
+
+    sys.stdout.write(kb_render.listing(kb.all_entries(), _fmt(args)))
     return 0
-
-
-def _indent(text: str, pre: str) -> str:
-    return "\n".join(pre + ln for ln in text.splitlines())

@@ -67,18 +67,16 @@ def run(args) -> int:
     if args.undo:
         return _undo(args)
     args.set = parse_set(args.set)
-    if args.output_dir:
-        args.set["__output_dir"] = args.output_dir
     report, facts = run_checks(args, "fix")
     fixes = []
     for f in report.findings:
         if f.fix is None or not _selected(args, f):
             continue
         fixes.append((f, f.fix))
-    if args.json:
-        import json
+    from ...render import fixes as fix_render
 
-        print(json.dumps({"schema": "trtdiag.fixes/1", "fixes": [dict(fx.to_dict(), finding=f.check) for f, fx in fixes]}, indent=2))
+    if args.json:
+        sys.stdout.write(fix_render.json_text(fixes))
         if not args.apply:
             return 0
     color = use_color(args)
@@ -91,12 +89,7 @@ def run(args) -> int:
             print("Problems found, but none that trtdiag can fix itself: see `" + shlex.join(["trtdiag", "check", *_target_argv(args, for_check=True)]) + "`.")
         return report.exit_code()
     if not args.json:
-        for f, fx in fixes:
-            head = f"{fx.id} ({f.check}): {fx.summary}" + ("" if fx.safe else "  [review first]") + (f"  [needs {fx.requires}]" if fx.requires else "")
-            print(("\x1b[1m" + head + "\x1b[0m") if color else head)
-            for line in fx.preview.splitlines():
-                print("    " + line)
-            print()
+        sys.stdout.write(fix_render.terminal(fixes, color=color))
     if not args.apply:
         import shlex
 

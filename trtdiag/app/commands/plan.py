@@ -123,6 +123,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     s = p.add_argument_group("serving (config.pbtxt of the tensorrt_llm model)")
     s.add_argument("--kv-cache-free-gpu-mem-fraction", type=_fraction, metavar="F", help="share of the memory free after load for the KV cache (default 0.9)")
     s.add_argument("--max-tokens-in-paged-kv-cache", type=_positive, metavar="N", help="cap on the KV cache in tokens")
+    t = p.add_argument_group("PyTorch backend (trtllm-serve, Triton's llmapi model)")
+    t.add_argument("--llm-api-options", "--config", dest="llm_api_options", metavar="YAML",
+                   help="the LLM-API YAML of trtllm-serve --config / --extra_llm_api_options (implies --backend pytorch)")
+    t.add_argument("--backend", choices=["tensorrt", "pytorch"], help="tensorrt: an engine's memory (default); pytorch: the profiling-pass KV cache")
     add_output_options(p, strict=False)  # --json carries the per-rank breakdown
     return p
 
@@ -136,9 +140,14 @@ def _from_engine(path: str):
     from ...fsutil import read_json
     from ...parsers.engine_config import normalize
 
-    d = Path(path)
+    from ...parsers import plan_header
+
+    d = Path(path).absolute()
     if d.is_file():
         d = d.parent
+        if not (d / "config.json").is_file():
+            raise InputError(f"{path}: a single plan file; trtdiag plan needs the TensorRT-LLM engine directory "
+                             f"(config.json beside the rank*.engine files), and {d / 'config.json'} does not exist")
     if not d.is_dir():
         raise InputError(f"{path}: no such engine directory")
     n = normalize(read_json(d / "config.json"))
@@ -147,14 +156,23 @@ def _from_engine(path: str):
     model = mm.model_from_engine(n)
     if model is None:
         raise InputError(f"{d / 'config.json'}: the config does not give num_layers, num_heads, hidden_size and vocab_size")
-    sizes = []
+    sizes, not_plans = [], []
     for p in sorted(d.iterdir()):
         if p.suffix in (".engine", ".plan"):
             try:
-                sizes.append(os.stat(p).st_size)
-            except OSError:
-                pass
+                h = plan_header.read(str(p))
+            except InputError as exc:
+                not_plans.append(f"{p.name} ({exc})")
+                continue
+            if h.get("kind") in ("plan", "ptrt"):
+                sizes.append(h["size"])
+            else:
+                what = {"lfs-pointer": "a Git LFS pointer, not the engine: run `git lfs pull` in the repository it came from",
+                        "empty": "empty (0 bytes)"}.get(h.get("kind"), "not a TensorRT plan")
+                not_plans.append(f"{p.name} is {what}")
     if not sizes:
+        if not_plans:
+            raise InputError(f"{d}: no engine to plan from: " + "; ".join(not_plans))
         raise InputError(f"{d}: no *.engine file next to config.json")
     return n, model, mm.build_from_engine(n), max(sizes)
 
@@ -202,6 +220,12 @@ def run(args) -> int:
     t0 = time.perf_counter()
     if bool(args.model_config) == bool(args.engine_dir):
         raise UsageError("give --model-config config.json or --engine-dir DIR (one of them)")
+    if getattr(args, "llm_api_options", None) or getattr(args, "backend", None) == "pytorch":
+        if args.engine_dir:
+            raise UsageError("the PyTorch backend loads a Hugging Face checkpoint: give --model-config config.json, not --engine-dir")
+        from .plan_torch import run as run_torch
+
+        return run_torch(args, _target)
     weights = None
     if args.engine_dir:
         n, model, build, engine_weights = _from_engine(args.engine_dir)
@@ -247,21 +271,23 @@ def run(args) -> int:
                           f"Weights {e['weights'] / mm.GiB:.2f} GiB + activations {e['activations'] / mm.GiB:.2f} GiB + CUDA context "
                           f"{e['overhead'] / mm.GiB:.2f} GiB" + (f" + contiguous KV cache {e['kv_bytes'] / mm.GiB:.2f} GiB" if e["rule"] == "contiguous" else "")
                           + f" against {e['free_before_load'] / mm.GiB:.2f} GiB free.")
-    else:
-        verdict = Finding("PLAN001", Severity.ERROR, f"Does not fit: {what}: the KV cache holds {e['kv_sequences']} of {build.max_batch_size} sequences",
+    else:  # loads; the paged KV cache holds fewer full sequences than max_batch_size: MEM002's warning
+        verdict = Finding("PLAN001", Severity.WARNING, f"Loads, but the KV cache holds {e['kv_sequences']} of {build.max_batch_size} full-length sequences: {what}",
                           f"After load {e['free_after_load'] / mm.GiB:.2f} GiB are free; the KV cache gets {e['kv_tokens']:,} tokens at "
-                          f"{e['kv_bytes_per_token']:,} B per token, {e['kv_sequences']} sequences of {e['kv_tokens_per_sequence']} tokens.")
+                          f"{e['kv_bytes_per_token']:,} B per token, {e['kv_sequences']} sequences of {e['kv_tokens_per_sequence']} tokens. "
+                          f"With the default guaranteed_no_evict scheduler at most {e['kv_sequences']} full-length requests run at once; "
+                          "the others wait (shorter requests share the cache). The table below says what holds them all.")
     verdict.evidence = {"arithmetic": ev["arithmetic"]}
     verdict.area = "memory"
     table = Finding("PLAN002", Severity.INFO, "What fits on this GPU", "Per rank; the built/asked precision first.",
                     evidence={"what fits": mm.table(ans, build, "built" if built is not None and weights is not None else "asked"), **{k: v for k, v in ev.items() if k != "arithmetic"}}, area="memory")
     report = Report(command="plan", findings=[verdict, table], context={k: v for k, v in source.items() if isinstance(v, str)},
+                    empty="Nothing to plan.", quiet_info=False,
                     duration_s=time.perf_counter() - t0)
-    if not args.json:
-        # the terminal and markdown show the table and the verdict; the structured evidence is for --json
-        table.evidence = {"what fits": table.evidence["what fits"], "model": _model_line(model), "target": _target_line(target)}
+    # the terminal and markdown show the table and the verdict; the structured evidence is for --json
+    table.display = {"what fits": table.evidence["what fits"], "model": _model_line(model), "target": _target_line(target)}
     print_report(report, args)
-    return 0 if e["fits"] else 1
+    return 0 if e["fits_load"] else 1
 
 
 def _model_line(model) -> str:

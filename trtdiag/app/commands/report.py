@@ -151,11 +151,11 @@ def build(args) -> dict[str, Any]:
 
 
 def run(args) -> int:
-    from ...render import terminal as render
+    from ...render import markdown as render
     from ...core.finding import Finding, Report
 
     data = build(args)
-    rep = Report(command="report", findings=[Finding.from_dict(f) for f in data["findings"]], context=data["context"],
+    rep = Report(command="report", findings=[Finding.from_dict(f) for f in data["findings"]], context=data["context"], empty="No checks applied here.",
                  not_applicable=data["not_applicable"], duration_s=data["duration_s"])
     if args.json:
         import json

@@ -3,22 +3,50 @@
 from __future__ import annotations
 
 from ...core.catalogue import rule
+from ...derive import engine_verdicts
 from .common import _clean, _engine, no_plan, _trt_differs, error, info, ok, plan_versions, rebuild_fix, release_tuple, runtime_wording, warning
+
+_MAKE = {"error": error, "warning": warning, "info": info}
 
 
 @rule("ENG001", area="engine", title="Engine built by the TensorRT that will load it", kb="trt-engine-version-mismatch")
 def engine_trt_version(facts):
-    """The TensorRT version that built the engine (plan header, or config.json's
-    builder_config.tensorrt in the legacy layout) against the libnvinfer that will load it (TRT001).
+    """The TensorRT release and serialization version that built each plan (trtdiag.parsers.plan:
+    bytes 24..27 and the engine section of ftrt plans, the archive of ptrt plans) against the
+    libnvinfer that will load it (TRT001): what that runtime will do, and the exact message it
+    prints (trtdiag.derive.plan_verdict; recorded from the 11.4.0.106 runtime on every real plan
+    in tests/data/engines/plans).
 
-    Why: a plan loads only in the TensorRT release that built it.  Older runtimes say "The engine
-    plan file is not compatible with this version of TensorRT, expecting library version X got Y,
-    please rebuild."; newer ones "Failed due to an old deserialization call on a newer plan file" or
-    "Version tag does not match … Serialized Engine Version: N"; a pre-8.6 ('ptrt') plan gets
-    "Trying to load an engine created with incompatible serialization version".
+    Why: a plan loads only in the TensorRT release that built it, unless built version-compatible.
+    TensorRT 11 says "Failed due to an old deserialization call on a newer plan file" of 8.6 and
+    10.3 plans, "Version tag does not match. Note: Current Version: 245, Serialized Engine Version:
+    239" of 10.6 plans; older runtimes "expecting library version A got B"; a pre-8.6 ('ptrt')
+    plan gets "Trying to load an engine created with incompatible serialization version".
     Fix: rebuild the engine with the installed versions (`trtdiag fix --engine-dir DIR` shows the
     trtllm-build command reconstructed from the engine's own build_config; --apply runs it).
     """
+    e = _engine(facts)
+    if not e:
+        return
+    runtime_info = facts.get("trt.installed") or {}
+    specs = engine_verdicts.eng001(e, runtime_info)
+    if not specs:
+        yield from _from_headers_only(facts)
+        return
+    for s in specs:
+        ev = _clean(dict(s["evidence"], engine=e["path"]))
+        if s["severity"] == "ok":
+            yield ok(s["title"], **ev)
+            continue
+        fix, msg = None, s["message"]
+        if s["rebuild_reason"]:
+            fix, cmd = rebuild_fix(facts, s["rebuild_reason"])
+            msg += f" Rebuild with the installed versions: {cmd}"
+        yield _MAKE[s["severity"]](s["title"], msg, evidence=ev, fix=fix)
+
+
+def _from_headers_only(facts):
+    """The former reading, for snapshots taken before the plan reader (no ``header["plan"]``)."""
     e = _engine(facts)
     if not e:
         return

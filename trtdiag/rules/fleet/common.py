@@ -161,13 +161,7 @@ def _header_of(r: Rank):
     return None
 
 def _gpu_of(r: Rank) -> dict | None:
-    inv = r.facts.get("gpu.inventory")
-    if not isinstance(inv, dict) or not isinstance(inv.get("gpus"), list) or not inv["gpus"]:
-        return None
-    if len(inv["gpus"]) == 1:  # CUDA_VISIBLE_DEVICES left this rank one GPU: that is the one it uses
-        return inv["gpus"][0] if isinstance(inv["gpus"][0], dict) else None
-    gi = r.gpu_index if r.gpu_index is not None else 0
-    for g in inv["gpus"]:
-        if isinstance(g, dict) and g.get("index") == gi:
-            return g
-    return inv["gpus"][gi] if 0 <= gi < len(inv["gpus"]) and isinstance(inv["gpus"][gi], dict) else None
+    """The GPU rank ``r`` uses (its local rank's, or the only one visible): derive/ranks.py."""
+    from ...derive.ranks import rank_gpu
+
+    return rank_gpu(r.facts.get("gpu.inventory"), r.gpu_index if r.gpu_index is not None else 0)

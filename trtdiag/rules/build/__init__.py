@@ -1,0 +1,1 @@
+"""Rules of the build area: one rule a file, helpers in common.py."""
