@@ -67,7 +67,7 @@ def run(args) -> int:
     if args.undo:
         return _undo(args)
     args.set = parse_set(args.set)
-    report, facts = run_checks(args, "fix")
+    report, facts = run_checks(args, "fix", facts=_checked_facts(args))
     fixes = []
     for f in report.findings:
         if f.fix is None or not _selected(args, f):
@@ -121,7 +121,7 @@ def run(args) -> int:
             journals.append(result.journal)
         if not result.deferred or failed:
             break
-        report, facts = run_checks(args, "fix", facts=_fresh_facts(args))
+        report, facts = run_checks(args, "fix", facts=_checked_facts(args))
         batch = [f.fix for f in report.findings if f.fix and f.fix.id not in done and _selected(args, f)]
         if not batch:
             break
@@ -182,6 +182,23 @@ def _undo(args) -> int:
     for p in restored:
         print(f"restored {p}")
     return 0
+
+
+def _checked_facts(args):
+    """The facts, with the --set values validated and quoted for the fields they fill (an unknown
+    key or a value that does not fit is exit 2 here, before any fix is planned or written)."""
+    from ...derive.set_values import checked_values
+    from ..main import make_facts
+
+    facts = make_facts(args)
+    values = facts.options.get("set") or {}
+    if any(not k.startswith("__") for k in values):
+        try:
+            repo = facts["triton.repo"] if facts.options.get("model_repo") or facts.from_snapshot else None
+        except Exception:  # TrtdiagError: the repository cannot be read; the checks say why
+            repo = None
+        facts.options["set"] = checked_values(values, repo)
+    return facts
 
 
 def _selected(args, f) -> bool:
