@@ -176,6 +176,7 @@ class _Worker(threading.Thread):
         self.current = None
         self.specs: list = []
         self.done: list = []  # (spec, findings) of the rules that finished
+        self.abandoned = False  # set when the budget ran out: start nothing more
 
     def run(self) -> None:
         from ...core import catalogue as registry
@@ -189,9 +190,16 @@ class _Worker(threading.Thread):
             facts = make_facts(self.args)
             self.specs = registry.select(only, skip, "exec")
             for spec in self.specs:
+                if self.abandoned:
+                    return
                 self.current = spec
-                self.done.append((spec, run_one(spec, facts, getattr(self.args, "debug", False), plan=False)))
+                out = run_one(spec, facts, getattr(self.args, "debug", False), plan=False)
+                if self.abandoned:
+                    return
+                self.done.append((spec, out))
             self.current = None
+            if self.abandoned:
+                return
             self.report, _ = run_checks(self.args, "exec", facts=facts, progress=False)  # the facts are gathered: fast
         except BaseException as exc:  # InputError and the like: re-raised in the main thread
             self.exc = exc
@@ -363,18 +371,20 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
         worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
     if worker.is_alive():
         spec = worker.current
+        worker.abandoned = True
+        report = worker.partial_report(budget, time.perf_counter() - t0)  # what finished in time, before the probes are stopped
         killed = _kill_own_children()
         _say(f"warning: the checks did not finish within {budget:g}s"
              + (f" (still running {spec.id}: {spec.title})" if spec else "")
              + (f"; stopped {len(killed)} probe process(es)" if killed else "")
              + "; deciding on the checks that finished (the others are not checked). Raise the budget with --timeout"
              + (f", or skip that check with --skip {spec.id}." if spec else "."))
-        report = worker.partial_report(budget, time.perf_counter() - t0)
     else:
         report = None
     if report is None and worker.exc is not None:
         raise worker.exc  # TrtdiagError: exit 2; anything else: launched unchecked by run()
-    report = report or worker.report
+    if report is None:
+        report = worker.report
     report.context["launch"] = argv
     if args.json_report:
         _write_json_report(args.json_report, report)
