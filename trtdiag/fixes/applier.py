@@ -448,7 +448,11 @@ class Applier:
 
     def _run_change(self, fix: Fix, ch: Change, result: ApplyResult) -> None:
         if ch.kind == "rebuild":
-            self._check_output(ch)
+            try:
+                self._check_output(ch)
+            except ApplyRefused as exc:  # the edits of this apply stand; this one is reported, not run
+                result.failed.append(f"{fix.id}: {exc}")
+                return
             rc = run_rebuild(ch, self.echo, self.dir, self.session)
             result.commands.append((list(ch.argv or []), rc))
             (result.changed if rc == 0 else result.failed).append(ch.target or fix.id)

@@ -19,7 +19,8 @@ examples:
   trtdiag fix --model-repo /models                       preview every fix as a diff
   trtdiag fix --model-repo /models --apply --set tokenizer_dir=/hf/llama,engine_dir=/engines/llama
   trtdiag fix --engine-dir /engines/llama --apply        rebuild with the installed TensorRT-LLM
-  trtdiag fix --undo                                     restore the files of the last apply
+  trtdiag fix --undo --model-repo /models                restore the files of the last apply to /models
+  trtdiag fix --undo                                     ... of the last apply anywhere (says which first)
 """
 
 
@@ -30,7 +31,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_select_options(p)
     g = p.add_argument_group("fixing")
     g.add_argument("--apply", action="store_true", help="apply the fixes (default: only show them)")
-    g.add_argument("--undo", action="store_true", help="restore the files changed by the last --apply")
+    g.add_argument("--undo", action="store_true", help="restore the files changed by the last --apply to the folders named (--model-repo …; none: the last apply), if none was edited since")
     g.add_argument("--fix", dest="fix_ids", action="append", metavar="ID", help="only these fixes (fix ids or check ids)")
     g.add_argument("--set", dest="set", action="append", metavar="KEY=VALUE[,KEY=VALUE]", help="values for template placeholders, e.g. tokenizer_dir=/hf/llama")
     g.add_argument("--output-dir", metavar="DIR", help="where a rebuild writes the new engine before it is swapped in")
