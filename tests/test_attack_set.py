@@ -34,7 +34,7 @@ def apply(repo, env, *sets):
     return cli(*args, env=env)
 
 
-@pytest.mark.parametrize("value,why", [("${tokenizer_type}", "'$'"), ("/a\nb", "newline"), ("/a\x1b[2Jb", "control character")])
+@pytest.mark.parametrize("value,why", [("${tokenizer_type}", "'$' before a name"), ("/a\nb", "newline"), ("/a\x1b[2Jb", "control character")])
 def test_values_that_would_break_out_or_refill_are_refused(repo, value, why):
     root, env = repo
     before = digest(root)

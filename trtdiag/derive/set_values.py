@@ -5,7 +5,7 @@ whether they sit inside a string and which protobuf field they are the value of)
 
 - Inside a string (``string_value: "${tokenizer_dir}"``): the value is written escaped for
   Triton's text format (``\\`` and quotes escaped; Triton reads backslashes as escapes), so that
-  it can never end the string.  A newline, a control character or a ``$`` (the next fill would
+  it can never end the string.  A newline, a control character or a ``$`` before a name, ``{`` or ``$`` (the next fill would
   read it as a placeholder, so a second identical apply would change the file again) is refused.
 - Outside a string (``max_batch_size: ${triton_max_batch_size}``): the value must be a literal of
   the field's type in Triton's ModelConfig schema: an integer (in the field's range), a float,
@@ -130,8 +130,10 @@ def checked_values(values: dict[str, str], repo: dict[str, Any] | None) -> dict[
                              + (f" (did you mean {near[0]}?)" if near else "") + "; nothing was changed")
         if any(ord(c) < 32 or ord(c) == 127 for c in value):
             raise UsageError(f"--set {key}: the value holds a newline or a control character; nothing was changed")
-        if "$" in value:
-            raise UsageError(f"--set {key}: the value holds '$', which the next fill would read as a placeholder; nothing was changed")
+        if re.search(r"\$(?:[A-Za-z_{]|\$)", value):
+            # string.Template (fill_template.py's and trtdiag's fill) reads $name, ${name} and $$:
+            # the next fill would change the value, so a second identical apply would change the file
+            raise UsageError(f"--set {key}: the value holds '$' before a name, '{{' or '$', which the next fill would read as a placeholder; nothing was changed")
         ctx = places.get(key, [])
         in_string = [w for p, w in ctx if p.get("in_string")]
         bare = [(p, w) for p, w in ctx if not p.get("in_string")]
