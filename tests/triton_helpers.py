@@ -6,11 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import DATA, FIXTURES, REPO
 
-_CANDIDATES = [FIXTURES, REPO.parent.parent / "shared" / "fixtures"]
-TEMPLATES = next((c / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm" for c in _CANDIDATES
-                  if (c / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm").is_dir()), None)
+_CANDIDATES = [FIXTURES / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm",
+               REPO.parent.parent / "shared" / "fixtures" / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm",
+               DATA / "triton" / "templates_v0.9.0"]  # the copy kept with the tests (tests/data/triton/README.md)
+TEMPLATES = next((c for c in _CANDIDATES if c.is_dir()), None)
 
 
 def copy_templates(dst: Path, versions: bool = True) -> Path:
