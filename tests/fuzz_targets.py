@@ -569,8 +569,11 @@ def run_cli_case(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
             else:
                 os.environ[k] = v
     text = out.getvalue() + err.getvalue()
+    # trtdiag's own errors go to stderr; stdout may quote a log that holds a traceback (explain)
+    e = err.getvalue()
     return {"argv": argv, "rc": rc, "seconds": time.perf_counter() - t0,
-            "traceback": "Traceback (most recent call last)" in text or "internal error" in text, "tail": text[-600:]}
+            "traceback": "Traceback (most recent call last)" in e or "trtdiag: internal error" in e or "trtdiag: error: internal" in e,
+            "tail": text[-600:]}
 
 
 def fuzz_cli(n: int, seed: int, repo_root: str) -> dict[str, Any]:
