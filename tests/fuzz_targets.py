@@ -353,3 +353,252 @@ LITERAL_SEEDS: dict[str, list[bytes]] = {
         b"trtllm-serve\0/engines/llama\0--port\08000",
     ],
 }
+
+
+# ============================================================================ the whole CLI
+# Mutated real inputs through `main()` of every command, in this process (fast enough for CI):
+# each case writes its inputs into a fresh folder, runs one command line, and records the exit
+# code, the time, whether a traceback or "internal error" was printed.  A case must end in
+# 0, 1 or 2 (or the launched command's code for exec), within CASE_LIMIT_S.
+#
+# Used by tests/test_attack_fuzz.py (the CI budget: FUZZ_BUDGET cases, 2,000 by default) and
+# `python tools/fuzz.py --cli N` (longer runs by hand).
+
+CASE_LIMIT_S = 30.0
+ODD = [None, -1, 0, 10**12, 2**31, 2**64, 1e308, "x", "", "${triton_max_batch_size}", "; touch /tmp/x", [], {}, True,
+       [1, 2], {"a": 1}, "\x1b]52;c;aGk=\x07", "/" * 300, "hf_" + "A1b2" * 10]
+
+
+def _mutate_bytes(rng, data: bytes) -> bytes:
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 6)):
+        op = rng.choice(("flip", "cut", "insert", "dup", "digits"))
+        if op == "flip" and b:
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        elif op == "cut" and b:
+            b = b[: rng.randrange(len(b) + 1)]
+        elif op == "insert":
+            i = rng.randrange(len(b) + 1)
+            b[i:i] = rng.choice([b"${x}", b"\0", b"{", b"[" * 50, b'"', b"\\", b"\n", b"9" * rng.choice((5, 40, 4400)), b"1e400", b"-1"])
+        elif op == "dup" and b:
+            i = rng.randrange(len(b))
+            b[i:i] = b[i : i + rng.randint(1, 64)]
+        elif op == "digits" and b:
+            i = rng.randrange(len(b))
+            b[i:i] = str(rng.choice((10**12, 2**31, -5, 0))).encode()
+    return bytes(b)
+
+
+def _json_paths_of(o, pre=()):
+    yield pre
+    if isinstance(o, dict):
+        for k, v in list(o.items())[:40]:
+            yield from _json_paths_of(v, (*pre, k))
+    elif isinstance(o, list):
+        for i, v in enumerate(o[:4]):
+            yield from _json_paths_of(v, (*pre, i))
+
+
+def _mutate_json(rng, data: bytes) -> bytes:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return _mutate_bytes(rng, data)
+    for _ in range(rng.randint(1, 3)):
+        paths = [p for p in _json_paths_of(doc) if p]
+        if not paths:
+            break
+        path = rng.choice(paths)
+        cur = doc
+        for k in path[:-1]:
+            cur = cur[k]
+        cur[path[-1]] = rng.choice(ODD)
+    return json.dumps(doc).encode()
+
+
+def mutate(rng, data: bytes, is_json: bool) -> bytes:
+    if is_json and rng.random() < 0.6:
+        return _mutate_json(rng, data)
+    return _mutate_bytes(rng, data)
+
+
+def _real(repo_root: str, rel: str) -> bytes:
+    with open(os.path.join(repo_root, rel), "rb") as fh:
+        return fh.read()
+
+
+def _templates(repo_root: str) -> str | None:
+    for base in (os.path.join(os.path.dirname(repo_root), "shared", "fixtures"), os.path.join(os.path.dirname(os.path.dirname(repo_root)), "shared", "fixtures"),
+                 os.path.join(repo_root, "tests", "data", "triton")):
+        for name in ("configs/tensorrtllm_backend_v0.9.0_inflight_batcher_llm", "templates_v0.9.0"):
+            p = os.path.join(base, name)
+            if os.path.isdir(p):
+                return p
+    return None
+
+
+def _engine_dir(d: str, cfg: bytes) -> str:
+    e = os.path.join(d, "engine")
+    os.makedirs(e, exist_ok=True)
+    with open(os.path.join(e, "config.json"), "wb") as fh:
+        fh.write(cfg)
+    for r in range(2):
+        with open(os.path.join(e, f"rank{r}.engine"), "wb") as fh:
+            fh.write(b"\0" * 64)
+    return e
+
+
+def _model_repo(d: str, repo_root: str, rng, mutated: bool) -> str:
+    import shutil
+
+    src = _templates(repo_root)
+    dst = os.path.join(d, "repo")
+    if src is None:
+        os.makedirs(os.path.join(dst, "m", "1"))
+        with open(os.path.join(dst, "m", "config.pbtxt"), "w") as fh:
+            fh.write('name: "m"\nbackend: "python"\nmax_batch_size: ${triton_max_batch_size}\n')
+        return dst
+    shutil.copytree(src, dst)
+    names = sorted(n for n in os.listdir(dst) if os.path.isfile(os.path.join(dst, n, "config.pbtxt")))
+    for n in names:
+        os.makedirs(os.path.join(dst, n, "1"), exist_ok=True)
+    if mutated and names:
+        p = os.path.join(dst, rng.choice(names), "config.pbtxt")
+        with open(p, "rb") as fh:
+            data = fh.read()
+        with open(p, "wb") as fh:
+            fh.write(mutate(rng, data, False))
+    return dst
+
+
+def cli_case(rng, repo_root: str, d: str) -> tuple[list[str], dict[str, str]]:
+    """One command line over freshly mutated real inputs written under ``d``: (argv, env)."""
+    import glob
+
+    engines = sorted(glob.glob(os.path.join(repo_root, "tests/data/engines/*/config.json")))
+    toks = sorted(glob.glob(os.path.join(repo_root, "tests/data/tokenizers/**/*.json"), recursive=True))
+    logs = sorted(glob.glob(os.path.join(repo_root, "tests/data/logs/*.log")))
+    snaps = sorted(glob.glob(os.path.join(repo_root, "tests/data/**/*snapshot*.json"), recursive=True))
+    gpus = sorted(glob.glob(os.path.join(repo_root, "tests/data/gpu/*.json")))
+    env = {"TRTDIAG_STATE_DIR": os.path.join(d, "state")}
+    if gpus:
+        env["TRTDIAG_GPU_INVENTORY"] = rng.choice(gpus)
+    kind = rng.choice(("engine", "engine", "repo", "repo", "tokenizer", "snapshot", "explain", "plan", "gpu", "fix", "fix_apply", "exec", "collect", "set"))
+
+    def write(name: str, data: bytes) -> str:
+        p = os.path.join(d, name)
+        with open(p, "wb") as fh:
+            fh.write(data)
+        return p
+
+    if kind == "engine":
+        e = _engine_dir(d, mutate(rng, _real(repo_root, os.path.relpath(rng.choice(engines), repo_root)), True))
+        cmd = rng.choice((["check", "--engine-dir", e], ["report", "--engine-dir", e, "--json"], ["fix", "--engine-dir", e]))
+        return cmd, env
+    if kind in ("repo", "fix", "fix_apply", "set", "exec"):
+        repo = _model_repo(d, repo_root, rng, mutated=kind != "set")
+        if rng.random() < 0.5 and engines:
+            e = _engine_dir(d, mutate(rng, _real(repo_root, os.path.relpath(rng.choice(engines), repo_root)), True))
+            extra = ["--engine-dir", e]
+        else:
+            extra = []
+        if kind == "repo":
+            return ["check", "--model-repo", repo, *extra], env
+        if kind == "fix":
+            return ["fix", "--model-repo", repo, *extra, "--set", "tokenizer_dir=/hf/x"], env
+        if kind == "fix_apply":
+            # file edits only: a fuzzed --apply must never run the command fixes (pip, apt) on this machine
+            return ["fix", "--apply", "--yes", "--only", "triton", "--model-repo", repo, *extra, "--set", "tokenizer_dir=/hf/x"], env
+        if kind == "set":
+            key = rng.choice(("tokenizer_dir", "triton_max_batch_size", "decoupled_mode", "nope", "max_beam_width", "x-y"))
+            val = rng.choice(("/a b", '/a"b', "a\\b", "8", "8 } x: 1", "true", "yes", "${x}", "1e400", "9" * 30, "\n", "é"))
+            return ["fix", "--apply", "--yes", "--only", "TRI001", "--model-repo", repo, "--set", f"{key}={val}"], env
+        bindir = os.path.join(d, "bin")
+        os.makedirs(bindir)
+        server = write("bin/tritonserver", b"#!/bin/sh\nexit 0\n")
+        os.chmod(server, 0o755)
+        env["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+        return ["exec", "--timeout", "20", "--", "tritonserver", f"--model-repository={repo}"], env
+    if kind == "tokenizer":
+        t = os.path.join(d, "tok")
+        os.makedirs(t)
+        for src in rng.sample(toks, min(3, len(toks))):
+            data = _real(repo_root, os.path.relpath(src, repo_root))
+            with open(os.path.join(t, os.path.basename(src)), "wb") as fh:
+                fh.write(mutate(rng, data, True) if rng.random() < 0.7 else data)
+        return ["check", "--tokenizer-dir", t], env
+    if kind == "snapshot" and snaps:
+        s = write("snap.json", mutate(rng, _real(repo_root, os.path.relpath(rng.choice(snaps), repo_root)), True))
+        return rng.choice((["check", "--from", s], ["report", "--from", s, "--redact"], ["fix", "--from", s], ["report", "--from", s, "--json"])), env
+    if kind == "explain" and logs:
+        data = _real(repo_root, os.path.relpath(rng.choice(logs), repo_root))[: 256 * 1024]
+        return ["explain", write("x.log", mutate(rng, data, False))], env
+    if kind == "plan" and engines:
+        c = write("config.json", mutate(rng, _real(repo_root, os.path.relpath(rng.choice(engines), repo_root)), True))
+        return ["plan", "--model-config", c, "--gpu-memory", rng.choice(("24GiB", "80GB", "1e400", "0", "-1", "7.5"))], env
+    if kind == "gpu" and gpus:
+        env["TRTDIAG_GPU_INVENTORY"] = write("gpu.json", mutate(rng, _real(repo_root, os.path.relpath(rng.choice(gpus), repo_root)), True))
+        return ["check", "--only", "gpu,memory"], env
+    if kind == "collect":
+        return ["collect", "--redact", "-o", os.path.join(d, "out.json")], env
+    return ["checks"], env
+
+
+def run_cli_case(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """main(argv) in this process with ``env`` set; (exit code, seconds, traceback seen)."""
+    import contextlib
+    import io
+    import time
+
+    from trtdiag.app import main as app_main
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    out, err = io.StringIO(), io.StringIO()
+    t0 = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                rc = app_main.main(list(argv))
+            except SystemExit as exc:  # argparse
+                rc = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    text = out.getvalue() + err.getvalue()
+    # trtdiag's own errors go to stderr; stdout may quote a log that holds a traceback (explain)
+    e = err.getvalue()
+    return {"argv": argv, "rc": rc, "seconds": time.perf_counter() - t0,
+            "traceback": "Traceback (most recent call last)" in e or "trtdiag: internal error" in e or "trtdiag: error: internal" in e,
+            "tail": text[-600:]}
+
+
+def fuzz_cli(n: int, seed: int, repo_root: str) -> dict[str, Any]:
+    """``n`` cases from ``seed``; a summary with the failing cases (the ones to turn into tests)."""
+    import random
+    import resource
+    import shutil
+
+    from trtdiag.app.commands import exec as exec_cmd
+
+    exec_cmd.launch = lambda path, argv: 0  # test double for execv only: the fuzzer must not become tritonserver
+    rng = random.Random(seed)
+    bad: list[dict[str, Any]] = []
+    slowest = 0.0
+    rcs: dict[int, int] = {}
+    for i in range(n):
+        d = tempfile.mkdtemp(prefix="trtdiag-fuzz-cli-")
+        try:
+            argv, env = cli_case(rng, repo_root, d)
+            res = run_cli_case(argv, env)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        rcs[res["rc"]] = rcs.get(res["rc"], 0) + 1
+        slowest = max(slowest, res["seconds"])
+        if res["rc"] not in (0, 1, 2) or res["traceback"] or res["seconds"] > CASE_LIMIT_S:
+            bad.append(dict(res, case=i, seed=seed))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"cases": n, "seed": seed, "bad": bad, "slowest_s": slowest, "peak_rss": peak, "exit_codes": rcs}

@@ -369,7 +369,7 @@ def test_parameter_fix_changes_only_the_value_and_applies_and_undoes(tmp_path):
     assert len(after) == len(before) and [a for a, b in zip(after.splitlines(), before.splitlines()) if a != b] == ['    string_value: "0.9"']
     assert kvfix.get_parameter(after, "kv_cache_free_gpu_mem_fraction") == "0.9"
     assert kvfix.get_parameter(after, "max_tokens_in_paged_kv_cache") == "${max_tokens_in_paged_kv_cache}"
-    ap = Applier(echo=lambda s: None)
+    ap = Applier(roots=[tmp_path], echo=lambda s: None)
     ap.apply([fix])
     assert open(cfg).read() == after
     ap.apply([fix])  # idempotent
@@ -449,7 +449,7 @@ def test_rebuild_fix_runs_through_the_applier_with_a_trtllm_build_stub(tmp_path,
     engine.mkdir()
     (engine / "rank0.engine").write_text("old")
     fix = kvfix.rebuild_fix(QWEN_ENGINE, max_batch_size=2, checkpoint_dir=str(tmp_path / "ckpt"), engine_dir=str(engine))
-    res = Applier(echo=lambda s: None).apply([fix])
+    res = Applier(roots=[engine], echo=lambda s: None).apply([fix])
     assert not res.failed, res.failed
     assert (engine / "rank0.engine").read_text() == "new"
     assert "--max_batch_size 2" in (tmp_path / "argv.txt").read_text()

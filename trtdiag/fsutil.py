@@ -95,14 +95,49 @@ def read_text(path: str | os.PathLike, limit: int = MAX_TEXT) -> str:
         raise InputError(f"{os.fsdecode(path)}: not UTF-8 text (byte {exc.start})") from None
 
 
-def read_json(path: str | os.PathLike, limit: int = MAX_TEXT) -> Any:
-    text = read_text(path, limit)
+MAX_JSON_DEPTH = 100  # config, tokenizer and snapshot files nest a few levels; a file nested deeper is not one of them
+
+
+def _finite(text: str) -> float:
+    v = float(text)
+    if v in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:24]} is out of range")
+    return v
+
+
+def _depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return False
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return True
+
+
+def loads_json(text: str, where: str) -> Any:
+    """JSON from an untrusted file, or one clear :class:`InputError`: malformed, nested deeper
+    than MAX_JSON_DEPTH, an integer longer than Python converts (4,300 digits) or a number no
+    float holds (1e400)."""
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        if isinstance(exc, RecursionError):
-            raise InputError(f"{os.fsdecode(path)}: JSON nested too deeply") from None
-        raise InputError(f"{os.fsdecode(path)}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+        value = json.loads(text, parse_float=_finite)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:  # int digit limit, 1e400
+        why = str(exc).split(";")[0].split(":")[0] if "digits" in str(exc) else str(exc)
+        raise InputError(f"{where}: not usable JSON ({why})") from None
+    if not _depth_ok(value):
+        raise InputError(f"{where}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def read_json(path: str | os.PathLike, limit: int = MAX_TEXT) -> Any:
+    return loads_json(read_text(path, limit), os.fsdecode(path))
 
 
 def fsync_dir(path: str | os.PathLike) -> None:

@@ -13,6 +13,16 @@ person or a machine, with stable placeholders:
 - MAC addresses → ``<mac>``; GPU UUIDs (``GPU-…``, ``MIG-…``) → ``<gpu-uuid>``; values under a
   ``serial`` key → ``<serial>``
 
+- secrets by their shape, wherever they are (a command line, an environment value, a path
+  component): access tokens (``hf_…``, ``ghp_…``/``github_pat_…``, ``sk-…``, ``nvapi-…``, ``xox?-…``,
+  AWS ``AKIA…``, JWTs), credentials in URLs (``https://user:pass@host`` → ``https://<user>:<secret>@host``),
+  the value after a command-line flag named like a secret (``--hf-token X``, ``--api-key=X``,
+  ``--password X``), values under keys named like secrets (``*_TOKEN``, ``*_KEY``, ``*PASSWORD*``),
+  and long mixed-case letter-and-digit strings (32+ characters) → ``<secret>``.  Hex strings (hashes,
+  commits) are kept: they name a build, not a person.
+- other machines' names where the key says it holds one (``MASTER_ADDR``, ``*_HOST``, ``*_HOSTS``,
+  ``SLURM_NODELIST``, ``*_NODENAME``) → ``<host-N>``
+
 A bare dotted quad elsewhere is kept: ``TensorRT 10.0.1.6`` is a version, not an address.
 """
 
@@ -39,6 +49,55 @@ _IPV6 = re.compile(
 _MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-])")
 _GPU_UUID = re.compile(r"\b(?:GPU|MIG)-[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b")
 _OTHER_HOME = re.compile(r"(?<![\w.-])/(?:home|Users)/(?!<user>)[^/\s'\"`:;,)\]}]+")
+SECRET = "<secret>"
+_TOKEN_SHAPES = re.compile(
+    r"(?<![A-Za-z0-9])(?:hf_[A-Za-z0-9]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"
+    r"|nvapi-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{20,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"
+)
+# a long run of letters and digits with upper case, lower case and digits: a key, not a word, a path or a hash
+_LONG_RANDOM = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/_-])")
+_URL_CRED = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^\s/@:'\"]+)(?::(?P<pw>[^\s/@'\"]*))?@")
+_SECRET_WORD = r"(?:token|api[-_]?key|access[-_]?key|secret|passw(?:or)?d|pwd|credentials?|auth)"
+_SECRET_FLAG = re.compile(rf"^--?(?:[\w-]*[-_])?{_SECRET_WORD}(?![a-z])[\w-]*$|^--?key$", re.IGNORECASE)
+_SECRET_FLAG_INLINE = re.compile(rf"(?P<flag>(?<![\w-])--?(?:[\w-]*[-_])?{_SECRET_WORD}(?![a-z])[\w-]*)(?P<sep>=|\s+)(?P<val>'[^']*'|\"[^\"]*\"|[^\s'\"]+)",
+                                re.IGNORECASE)
+# keys whose values are secrets: environment-style names with a secret word as one of their parts
+# (HF_TOKEN, AWS_SECRET_ACCESS_KEY, NGC_API_KEY, MY_PASSWORD), and a few lower-case names
+_SECRET_ENV_KEY = re.compile(r"(?:^|_)(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIALS?|AUTH|APIKEY)(?:$|_)")
+_SECRET_NAMES = {"password", "passwd", "secret", "api_key", "apikey", "access_token", "auth_token", "token", "hf_token",
+                 "private_key", "secret_key", "access_key", "credentials", "authorization"}
+
+
+def _secret_key(key: str) -> bool:
+    return bool(key) and (key.lower() in _SECRET_NAMES or (key.isupper() and bool(_SECRET_ENV_KEY.search(key)) and key not in ("PWD", "OLDPWD")))
+_HOST_KEY = re.compile(r"(?:^|_)(?:addr|host|hosts|hostname|nodelist|node_list|nodename|master|server|head_node)$", re.IGNORECASE)
+_HOSTNAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*(?:\[[0-9,\-]+\])?$")
+
+
+def _random_like(m: re.Match) -> str:
+    t = m.group(0)
+    if re.fullmatch(r"[0-9a-fA-F]+", t) or "/" in t.strip("/") and not re.search(r"[A-Z]", t):
+        return t
+    parts = re.split(r"[-_/]", t)
+    if max(len(p) for p in parts) < 20:  # words joined by - or _ (a model or package name)
+        return t
+    if re.search(r"[a-z]", t) and re.search(r"[A-Z]", t) and re.search(r"\d", t):
+        return SECRET
+    return t
+
+
+def secrets_text(s: str) -> str:
+    """``s`` with secrets replaced by their shape (no knowledge of this machine needed)."""
+    if not s:
+        return s
+    s = _URL_CRED.sub(lambda m: m.group("scheme") + (USER + ":" + SECRET if m.group("pw") is not None else SECRET) + "@", s)
+    s = _SECRET_FLAG_INLINE.sub(lambda m: m.group("flag") + m.group("sep") + SECRET, s)
+    s = _TOKEN_SHAPES.sub(SECRET, s)
+    s = _LONG_RANDOM.sub(_random_like, s)
+    return s
+
+
 SYSTEM_USERS = ("root", "nobody", "daemon", "ubuntu", "admin")
 _ADDR_KEYS = ("addr", "address", "ip", "hostname", "host", "fqdn")
 
@@ -93,10 +152,27 @@ class Redactor:
             edge = r"[\w-]" if u in SYSTEM_USERS else r"\w"
             self._exact.append((re.compile(rf"(?<!{edge}){re.escape(u)}(?!{edge})"), USER))
 
+    def _other_host(self, h: str) -> str:
+        if h in self.host_map:
+            return self.host_map[h]
+        short = h.split(".")[0]
+        if short in self.host_map:
+            return self.host_map[short]
+        n = 1 + len({v for v in self.host_map.values() if v.startswith("<host-")})
+        self.host_map[h] = self.host_map[short] = f"<host-{n}>"
+        return self.host_map[h]
+
     def text(self, s: str, key: str = "") -> str:
         k = key.lower()
         if "serial" in k and s:
             return SERIAL
+        if s and _secret_key(key):
+            return SECRET
+        if s and _HOST_KEY.search(k):
+            parts = re.split(r"([,\s]+)", s)
+            if all(_HOSTNAME.match(p) or not p.strip(", ") for p in parts) and any(p.strip(", ") for p in parts):
+                s = "".join(p if not p.strip(", ") or p in ("localhost",) or _IPV4_WHOLE.match(p) else self._other_host(p) for p in parts)
+        s = secrets_text(s)
         for rx, rep in self._exact:
             s = rx.sub(rep, s)
         s = _GPU_UUID.sub(GPU_UUID, s)
@@ -116,7 +192,16 @@ class Redactor:
         if isinstance(data, dict):
             return {self.text(str(k)) if isinstance(k, str) else k: self(v, str(k)) for k, v in data.items()}
         if isinstance(data, (list, tuple)):
-            return [self(v, key) for v in data]
+            out = []
+            hide_next = False
+            for v in data:  # an argv: the value after --hf-token / --password … is a secret
+                if hide_next and isinstance(v, str):
+                    out.append(SECRET)
+                    hide_next = False
+                    continue
+                hide_next = isinstance(v, str) and bool(_SECRET_FLAG.match(v))
+                out.append(self(v, key))
+            return out
         return data
 
 

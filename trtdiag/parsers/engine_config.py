@@ -55,7 +55,39 @@ NORMALIZED_KEYS = (
     "quant_algo",  # "W4A16", "W8A16", "FP8", … or None
     "kv_cache_dtype",  # "float16", "bfloat16", "int8", "fp8"
     "use_paged_context_fmha", "max_draft_len", "gather_context_logits",
+    "out_of_range",  # {key: {"value", "allowed"}} for numbers no build writes (see BOUNDED); None when all fit
 )
+
+
+# TensorRT-LLM's runtime holds every rank, size and length as a 32-bit signed integer
+# (tensorrt_llm::runtime::SizeType32, earlier SizeType = std::int32_t: cpp/include/tensorrt_llm/
+# runtime/common.h and executor/types.h); tp, pp and world_size count ranks, at least 1.  A value
+# outside these bounds cannot come from trtllm-build: :func:`normalize` drops it (None) and lists
+# it under ``out_of_range`` (ENG008's finding), so that no consumer loops or allocates on it.
+SIZE_MAX = 2**31 - 1
+BOUNDED = {
+    "tp": (1, SIZE_MAX), "pp": (1, SIZE_MAX), "world_size": (1, SIZE_MAX),
+    "num_layers": (0, SIZE_MAX), "num_heads": (0, SIZE_MAX), "num_kv_heads": (0, SIZE_MAX), "head_size": (0, SIZE_MAX),
+    "hidden_size": (0, SIZE_MAX), "vocab_size": (0, SIZE_MAX), "max_batch_size": (0, SIZE_MAX), "max_input_len": (0, SIZE_MAX),
+    "max_output_len": (0, SIZE_MAX), "max_seq_len": (0, SIZE_MAX), "max_num_tokens": (0, SIZE_MAX), "max_beam_width": (0, SIZE_MAX),
+    "max_draft_len": (0, SIZE_MAX), "tokens_per_block": (0, SIZE_MAX),
+}
+
+
+def _shown(v: Any) -> str:
+    t = str(v)
+    return t if len(t) <= 40 else f"{t[:20]}…({len(t)} digits)"
+
+
+def _bounded(out: dict[str, Any], raw: dict[str, Any]) -> None:
+    bad = {}
+    for k, (lo, hi) in BOUNDED.items():
+        v = raw.get(k)
+        if isinstance(v, int) and not (lo <= v <= hi):
+            bad[k] = {"value": _shown(v), "allowed": f"{lo}..{hi}"}
+            out[k] = None
+    if bad:
+        out["out_of_range"] = bad
 
 
 def _d(v: Any) -> dict:
@@ -71,13 +103,15 @@ def _first(d: dict, *keys: str) -> Any:
 
 
 def _int(v: Any) -> int | None:
+    if isinstance(v, float) and v != v or v in (float("inf"), float("-inf")):
+        return None
     if isinstance(v, bool):
         return int(v)
     if isinstance(v, int):
         return v
     if isinstance(v, float) and v.is_integer():
         return int(v)
-    if isinstance(v, str) and v.strip().isdigit():
+    if isinstance(v, str) and v.strip().isascii() and v.strip().isdigit() and len(v.strip()) <= 40:
         return int(v.strip())
     return None
 
@@ -177,6 +211,10 @@ def normalize(cfg: dict) -> dict[str, Any]:
         out["kv_cache_dtype"] = "int8" if "INT8_KV_CACHE" in flags or bc.get("int8_kv_cache") else "fp8" if "FP8_KV_CACHE" in flags else out["dtype"]
     else:
         return out
+    raw = dict(out)
+    _bounded(out, raw)
+    if out.get("out_of_range") and any(k in out["out_of_range"] for k in ("tp", "pp", "world_size")):
+        out["tp"] = out["pp"] = out["world_size"] = None  # the mapping as a whole cannot be trusted
     if out["head_size"] is None and out["hidden_size"] and out["num_heads"]:
         out["head_size"] = out["hidden_size"] // out["num_heads"]
     if out["max_seq_len"] is None and out["max_input_len"] is not None and out["max_output_len"] is not None:

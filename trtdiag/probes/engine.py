@@ -186,9 +186,16 @@ def engine_directory(d: str, checkpoint: str | None) -> dict[str, Any]:
     expected = norm.get("world_size") if cfg is not None else None
     if expected:
         have = {x["rank"] for x in ranks}
-        for r in range(expected):
+        # never a loop over the claimed rank count: at most MISSING_LISTED missing ranks are
+        # named; the count is arithmetic (the config's numbers are bounded by parsers/engine_config.py)
+        n_missing = expected - len({r for r in have if 0 <= r < expected})
+        r = 0
+        listed = 0
+        while listed < min(n_missing, MISSING_LISTED):
             if r not in have:
-                problems.append({"kind": "missing-rank", "rank": r, "expected_file": expected_name(norm, names, r, d)})
+                problems.append({"kind": "missing-rank", "rank": r, "expected_file": expected_name(norm, names, r, d), "missing_count": n_missing})
+                listed += 1
+            r += 1
         extra = sorted(x for x in have if x >= expected)
         if extra:
             problems.append({"kind": "extra-ranks", "ranks": extra, "world_size": expected})
@@ -203,6 +210,9 @@ def engine_directory(d: str, checkpoint: str | None) -> dict[str, Any]:
         "normalized": norm, "ranks": ranks, "expected_ranks": expected, "problems": problems,
         "checkpoint_dir": ckpt, "lfs_pointers": lfs,
     }
+
+
+MISSING_LISTED = 64
 
 
 def expected_name(norm: dict, names: list[str], rank: int, d: str) -> str:

@@ -302,12 +302,9 @@ def load_recorded(path: str) -> dict[str, Any]:
     if text.lstrip().startswith("<"):
         inv = inventory_from_nvidia_smi_xml(text, path)
     else:
-        import json
+        from ..fsutil import loads_json
 
-        try:
-            inv = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+        inv = loads_json(text, str(path))
         if not isinstance(inv, dict) or not isinstance(inv.get("gpus"), list):
             raise InputError(f"{path}: not a recorded GPU inventory (expected a JSON object with a \"gpus\" list, see docs/memory.md)")
     _validate(inv, path)

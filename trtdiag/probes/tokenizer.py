@@ -56,8 +56,9 @@ TOKENIZER_JSON_HEAD = 2 * 1024 * 1024  # added_tokens sit near the start of toke
 
 # --------------------------------------------------------------------------- the directory
 def _token_text(v):
+    """A special token's text: a string, or an AddedToken dict's string "content"; else None."""
     if isinstance(v, dict):
-        return v.get("content")
+        v = v.get("content")
     return v if isinstance(v, str) else None
 
 
@@ -210,7 +211,7 @@ def analyze_dir(path: str) -> dict:
     if "tokenizer.json" in names:
         added = _added_tokens(os.path.join(path, "tokenizer.json"), problems)
         if added is not None:
-            d["added_tokens"] = [t for t in added if t.get("special")][:64]
+            d["added_tokens"] = [t for t in added if isinstance(t, dict) and t.get("special") and isinstance(t.get("content"), str)][:64]
     if gen is not None:
         d["generation_config"] = {k: gen.get(k) for k in ("eos_token_id", "pad_token_id", "bos_token_id", "chat_format") if k in gen}
     return d

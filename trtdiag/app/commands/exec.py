@@ -46,7 +46,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
                    help="do not launch when a finding is this severe or worse (default: error; never: always launch)")
     g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help=f"time budget for the checks; past it the launch goes ahead with a warning (default {DEFAULT_TIMEOUT:g}; also TRTDIAG_EXEC_TIMEOUT)")
+                   help=f"time budget for the checks; past it --fail-on decides on the checks that finished (the rest: not checked) (default {DEFAULT_TIMEOUT:g}; also TRTDIAG_EXEC_TIMEOUT)")
     g.add_argument("--json-report", metavar="PATH", help="also write the report as JSON to PATH (atomically)")
     g.add_argument("-q", "--quiet", action="store_true", help="one line when all is well; the report only when something is wrong")
     o = p.add_argument_group("output")
@@ -165,21 +165,71 @@ def _kill_own_children() -> list[int]:
 
 
 class _Worker(threading.Thread):
+    """Runs the checks one rule at a time, keeping each rule's findings as it finishes (what a
+    run past the time budget still decides on), then makes the report from the gathered facts."""
+
     def __init__(self, args):
         super().__init__(name="trtdiag-checks", daemon=True)
         self.args = args
         self.report = None
         self.exc: BaseException | None = None
         self.current = None
+        self.specs: list = []
+        self.done: list = []  # (spec, findings) of the rules that finished
+        self.abandoned = False  # set when the budget ran out: start nothing more
 
     def run(self) -> None:
-        def tracking(spec):
-            self.current = spec
+        from ...core import catalogue as registry
+        from ...engine.run import run_one
+        from ..main import make_facts, split_csv, unknown_checks
 
         try:
-            self.report, _ = run_checks(self.args, "exec", on_rule=tracking)
+            only, skip = split_csv(getattr(self.args, "only", None)), split_csv(getattr(self.args, "skip", None))
+            unknown_checks(only, "--only")
+            unknown_checks(skip, "--skip")
+            facts = make_facts(self.args)
+            self.specs = registry.select(only, skip, "exec")
+            for spec in self.specs:
+                if self.abandoned:
+                    return
+                self.current = spec
+                out = run_one(spec, facts, getattr(self.args, "debug", False), plan=False)
+                if self.abandoned:
+                    return
+                self.done.append((spec, out))
+            self.current = None
+            if self.abandoned:
+                return
+            self.report, _ = run_checks(self.args, "exec", facts=facts, progress=False)  # the facts are gathered: fast
         except BaseException as exc:  # InputError and the like: re-raised in the main thread
             self.exc = exc
+
+    def partial_report(self, budget: float, duration: float):
+        """The report of the rules that finished within the budget, with one warning naming the
+        ones that did not: they are not checked, and --fail-on decides on what was."""
+        from ...core.finding import Finding, Report, Severity
+        from ...engine.run import _covered
+
+        done = list(self.done)
+        ran = {spec.id for spec, _ in done}
+        findings = [f for _, out in done for f in out]
+        covers: dict = {}
+        for spec, out in done:
+            if out:
+                for c in spec.covers:
+                    rid, _, topic = c.partition(":")
+                    covers.setdefault(rid, []).append(topic or None)
+        findings = [f for f in findings if not _covered(f, covers)]
+        left = [spec for spec in self.specs if spec.id not in ran]
+        names = ", ".join(f"{s.id} ({s.title})" for s in left[:12]) + (f" and {len(left) - 12} more" if len(left) > 12 else "")
+        if left or not self.specs:
+            findings.append(Finding("EXEC", Severity.WARNING, f"Not checked: {names or 'the checks did not start'}",
+                                    f"The checks ran past their {budget:g}s budget; these were not checked. Raise the budget "
+                                    "with --timeout (or TRTDIAG_EXEC_TIMEOUT), or skip a slow check with --skip ID.",
+                                    evidence={"budget_s": budget, "not_checked": [s.id for s in left],
+                                              "still_running": self.current.id if self.current else None}))
+        return Report("exec", findings, {"timed_out": True, "budget_s": budget, "still_running": self.current.id if self.current else None}, [], duration,
+                      empty="No pre-launch check applies to this command.")
 
 
 def _apply_launch_options(args) -> dict:
@@ -323,25 +373,24 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
         spec = worker.current
         if not args.quiet:
             _say(f"still checking after {SLOW_NOTICE:g}s" + (f" ({spec.id}: {spec.title})" if spec else "")
-                 + (f"; launching unchecked at {budget:g}s" if deadline else ""))
+                 + (f"; deciding at {budget:g}s on what has finished" if deadline else ""))
         worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
     if worker.is_alive():
         spec = worker.current
+        worker.abandoned = True
+        report = worker.partial_report(budget, time.perf_counter() - t0)  # what finished in time, before the probes are stopped
         killed = _kill_own_children()
         _say(f"warning: the checks did not finish within {budget:g}s"
              + (f" (still running {spec.id}: {spec.title})" if spec else "")
              + (f"; stopped {len(killed)} probe process(es)" if killed else "")
-             + f"; launching {argv[0]} unchecked. Raise the budget with --timeout"
+             + "; deciding on the checks that finished (the others are not checked). Raise the budget with --timeout"
              + (f", or skip that check with --skip {spec.id}." if spec else "."))
-        if args.json_report:
-            from ...core.finding import Report
-
-            ctx = {"launch": argv, "timed_out": True, "budget_s": budget, "still_running": spec.id if spec else None}
-            _write_json_report(args.json_report, Report("exec", [], ctx, duration_s=time.perf_counter() - t0, empty="No pre-launch check applies to this command."))
-        return launch(path, argv)
-    if worker.exc is not None:
+    else:
+        report = None
+    if report is None and worker.exc is not None:
         raise worker.exc  # TrtdiagError: exit 2; anything else: launched unchecked by run()
-    report = worker.report
+    if report is None:
+        report = worker.report
     report.context["launch"] = argv
     if args.json_report:
         _write_json_report(args.json_report, report)

@@ -19,7 +19,8 @@ examples:
   trtdiag fix --model-repo /models                       preview every fix as a diff
   trtdiag fix --model-repo /models --apply --set tokenizer_dir=/hf/llama,engine_dir=/engines/llama
   trtdiag fix --engine-dir /engines/llama --apply        rebuild with the installed TensorRT-LLM
-  trtdiag fix --undo                                     restore the files of the last apply
+  trtdiag fix --undo --model-repo /models                restore the files of the last apply to /models
+  trtdiag fix --undo                                     ... of the last apply anywhere (says which first)
 """
 
 
@@ -30,7 +31,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_select_options(p)
     g = p.add_argument_group("fixing")
     g.add_argument("--apply", action="store_true", help="apply the fixes (default: only show them)")
-    g.add_argument("--undo", action="store_true", help="restore the files changed by the last --apply")
+    g.add_argument("--undo", action="store_true", help="restore the files changed by the last --apply to the folders named (--model-repo …; none: the last apply), if none was edited since")
     g.add_argument("--fix", dest="fix_ids", action="append", metavar="ID", help="only these fixes (fix ids or check ids)")
     g.add_argument("--set", dest="set", action="append", metavar="KEY=VALUE[,KEY=VALUE]", help="values for template placeholders, e.g. tokenizer_dir=/hf/llama")
     g.add_argument("--output-dir", metavar="DIR", help="where a rebuild writes the new engine before it is swapped in")
@@ -65,14 +66,9 @@ def run(args) -> int:
     from ...fixes.applier import Applier
 
     if args.undo:
-        restored = Applier().undo()
-        if not restored:
-            print("nothing to undo")
-        for p in restored:
-            print(f"restored {p}")
-        return 0
+        return _undo(args)
     args.set = parse_set(args.set)
-    report, facts = run_checks(args, "fix")
+    report, facts = run_checks(args, "fix", facts=_checked_facts(args))
     fixes = []
     for f in report.findings:
         if f.fix is None or not _selected(args, f):
@@ -108,10 +104,8 @@ def run(args) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing was changed.")
             return 1
-    roots = [os.getcwd()] + [facts.options[k] for k in ("model_repo", "engine_dir", "tokenizer_dir", "checkpoint_dir") if facts.options.get(k)]
-    if facts.options.get("engine_dir"):
-        roots.append(os.path.dirname(os.path.abspath(facts.options["engine_dir"])))
-    applier = Applier(roots=roots, allow_kill=args.kill, allow_system=args.allow_system_changes)
+    applier = Applier(roots=write_roots(args), files=_cwd_files(fixes), output_roots=[args.output_dir] if args.output_dir else None,
+                      allow_kill=args.kill, allow_system=args.allow_system_changes)
     # Fixes are planned against the files as they are; a fix whose file another fix of the same
     # round edits is re-planned in the next round, on the new content (at most 5 rounds).
     done: set[str] = set()
@@ -128,7 +122,7 @@ def run(args) -> int:
             journals.append(result.journal)
         if not result.deferred or failed:
             break
-        report, facts = run_checks(args, "fix", facts=_fresh_facts(args))
+        report, facts = run_checks(args, "fix", facts=_checked_facts(args))
         batch = [f.fix for f in report.findings if f.fix and f.fix.id not in done and _selected(args, f)]
         if not batch:
             break
@@ -141,8 +135,71 @@ def run(args) -> int:
     for s in failed:
         print(f"failed {s}")
     if journals:
-        print(f"backup kept in {journals[-1]}; undo with: trtdiag fix --undo")
+        import shlex
+
+        print(f"backup kept in {journals[-1]}; undo with: " + shlex.join(["trtdiag", "fix", "--undo", *_root_argv(args)]))
     return 1 if failed else 0
+
+
+ROOT_OPTIONS = ("model_repo", "engine_dir", "tokenizer_dir", "checkpoint_dir")
+
+
+def write_roots(args) -> list[str]:
+    """The folders a fix may write in: those named on this command line, never the current
+    directory and never a folder a snapshot recorded (the applier resolves them once)."""
+    return [getattr(args, k) for k in ROOT_OPTIONS if getattr(args, k, None)]
+
+
+def _root_argv(args) -> list[str]:
+    out: list[str] = []
+    for k in ROOT_OPTIONS:
+        if getattr(args, k, None):
+            out += [f"--{k.replace('_', '-')}", os.path.abspath(getattr(args, k))]
+    return out
+
+
+def _cwd_files(fixes) -> list[str]:
+    """Single files a fix creates or edits directly in the current directory under a name trtdiag
+    owns (the Open MPI env file, ./trtdiag.env): allowed as files, the directory is no root."""
+    from ...probes.mpi import ENV_FILE
+
+    own = os.path.join(os.getcwd(), ENV_FILE)
+    return [own for _, fx in fixes for ch in fx.changes if ch.kind == "edit" and ch.path and os.path.abspath(ch.path) == own]
+
+
+def _undo(args) -> int:
+    """`fix --undo [--model-repo R …]`: R's last apply (or, with no folder named, the last one),
+    checked first: nothing is restored unless every file can be."""
+    from ...fixes.applier import Applier
+
+    ap = Applier()
+    target = write_roots(args)
+    plan = ap.last_apply(target)
+    if plan.empty:
+        print("nothing to undo" + (f" for {', '.join(os.path.abspath(t) for t in target)}" if target else ""))
+        return 0
+    print(f"undoing {plan.describe()}", flush=True)
+    restored = ap.undo(target, plan=plan)
+    for p in restored:
+        print(f"restored {p}")
+    return 0
+
+
+def _checked_facts(args):
+    """The facts, with the --set values validated and quoted for the fields they fill (an unknown
+    key or a value that does not fit is exit 2 here, before any fix is planned or written)."""
+    from ...derive.set_values import checked_values
+    from ..main import make_facts
+
+    facts = make_facts(args)
+    values = facts.options.get("set") or {}
+    if any(not k.startswith("__") for k in values):
+        try:
+            repo = facts["triton.repo"] if facts.options.get("model_repo") or facts.from_snapshot else None
+        except Exception:  # TrtdiagError: the repository cannot be read; the checks say why
+            repo = None
+        facts.options["set"] = checked_values(values, repo)
+    return facts
 
 
 def _selected(args, f) -> bool:

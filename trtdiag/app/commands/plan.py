@@ -48,7 +48,10 @@ def parse_size(text: str) -> int:
     unit = (m.group(2).lower() if m else None)
     if not m or unit not in _UNITS:
         raise argparse.ArgumentTypeError(f"{text!r} is not a memory size (examples: 24GiB, 80GB, 81559MiB)")
-    value = int(float(m.group(1)) * _UNITS[unit])
+    f = float(m.group(1)) * _UNITS[unit]
+    if not f < 1 << 60:  # 1 EiB: no GPU has that (and 1e400 is no number at all)
+        raise argparse.ArgumentTypeError(f"{text!r}: larger than any GPU's memory")
+    value = int(f)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: the size must be positive")
     return value
@@ -59,6 +62,8 @@ def parse_params(text: str) -> float:
     if not m:
         raise argparse.ArgumentTypeError(f"{text!r} is not a parameter count (examples: 7.7e9, 7.7B, 13B)")
     value = float(m.group(1)) * {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}[m.group(2).lower()]
+    if not value < 1e15:  # a thousand times the largest published model (and 1e400 is no number)
+        raise argparse.ArgumentTypeError(f"{text!r}: not a parameter count a model has")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: must be positive")
     return value

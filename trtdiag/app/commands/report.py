@@ -140,7 +140,15 @@ def environment(facts) -> dict[str, Any]:
 def build(args) -> dict[str, Any]:
     """The report as a JSON-able dict (redacted when asked)."""
     report, facts = run_checks(args, "report")
-    report.context = environment(facts)
+    try:
+        report.context = environment(facts)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        if not facts.from_snapshot:
+            raise  # live facts of the wrong shape are a bug in a probe
+        from ...core.errors import InputError
+
+        raise InputError(f"{(getattr(args, 'snapshots', None) or ['the snapshot'])[0]}: a recorded fact does not have the shape "
+                         f"this trtdiag writes ({type(exc).__name__}: {exc}); collect it again with this version") from None
     data = report.to_dict()
     if getattr(args, "redact", False):
         from ...redact import redact

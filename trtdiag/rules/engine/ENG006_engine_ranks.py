@@ -23,7 +23,7 @@ def engine_ranks(facts):
     ev = {"tp": n.get("tp"), "pp": n.get("pp"), "world_size": e["expected_ranks"],
           "found": [os.path.basename(r["path"]) for r in e.get("ranks", [])]}
     if miss:
-        yield error(f"{len(miss)} of {e['expected_ranks']} rank engine file(s) missing",
+        yield error(f"{miss[0].get('missing_count', len(miss))} of {e['expected_ranks']} rank engine file(s) missing",
                     f"config.json says tp={n.get('tp')} × pp={n.get('pp')} = {e['expected_ranks']} ranks, but "
                     f"{miss[0]['expected_file']} is missing. Copy the missing files from where the engine was built, or rebuild.",
                     evidence=dict(ev, missing=[p["expected_file"] for p in miss]))

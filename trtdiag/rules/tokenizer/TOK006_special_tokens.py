@@ -52,11 +52,11 @@ def special_tokens(facts):
                 yield _with_fix(facts, t, f) if ok_fix else f
             continue
         missing_added = []
-        added = {a.get("content") for a in d.get("added_tokens") or []}
+        added = {a.get("content") for a in d.get("added_tokens") or [] if isinstance(a, dict) and isinstance(a.get("content"), str)}
         if d.get("added_tokens") is not None:
             for k in ("eos_token", "pad_token"):
                 v = (toks.get(k) or {}).get("value")
-                if v and v not in added and "tokenizer_config" in toks[k]["source"]:
+                if isinstance(v, str) and v and v not in added and "tokenizer_config" in toks[k]["source"]:
                     missing_added.append(f"{k} {v!r}")
         if missing_added:
             yield warning(f"{_name(t)}: {', '.join(missing_added)} not among tokenizer.json's added tokens",
@@ -67,8 +67,8 @@ def special_tokens(facts):
                           "encode(pad_token) gets None: ValueError at server start. Set pad_token in tokenizer_config.json.", evidence=ev)
             continue
         if gen and isinstance(gen.get("eos_token_id"), int) and "eos_token" in toks and d.get("added_tokens"):
-            ids = {a.get("content"): a.get("id") for a in d["added_tokens"]}
-            eid = ids.get(toks["eos_token"]["value"])
+            ids = {a.get("content"): a.get("id") for a in d["added_tokens"] if isinstance(a, dict) and isinstance(a.get("content"), str)}
+            eid = ids.get(toks["eos_token"]["value"]) if isinstance(toks["eos_token"].get("value"), str) else None
             if eid is not None and eid != gen["eos_token_id"]:
                 yield warning(f"{_name(t)}: eos token {toks['eos_token']['value']!r} is id {eid}, generation_config.json says {gen['eos_token_id']}",
                               "model.py takes the tokenizer's id as END_ID; the model was trained to stop on generation_config's.",
