@@ -26,7 +26,7 @@ from trtdiag.core.facts import Facts
 from trtdiag.core.finding import Severity
 from trtdiag.probes import elf
 
-from tests.conftest import FIXTURES, REPO, run_cli, run_json
+from tests.conftest import H100_NVML, REPO, run_cli, run_json
 
 LIBDIR = Path("/usr/lib/x86_64-linux-gnu") if os.uname().machine == "x86_64" else Path("/usr/lib/aarch64-linux-gnu")
 HAVE_OMPI = (LIBDIR / "libmpi.so.40").exists() and shutil.which("ompi_info") is not None
@@ -368,15 +368,11 @@ def _ws_facts(tp=None, pp=None, ews=None, world_size=None, argv=None, inventory=
 
 @pytest.fixture
 def h100_reading() -> dict:
-    """conftest's h100_inventory, also found from a git worktree (/work/wt/NAME -> /work/shared)."""
-    name = "gpu/h100-80gb_nvml_torch-holding-10GiB.json"
-    for base in (FIXTURES, REPO.parent.parent / "shared" / "fixtures"):
-        if (base / name).is_file():
-            rec = json.loads((base / name).read_text())
-            # the recording, in the gpu.inventory shape of docs/ARCHITECTURE.md: one GPU
-            return {"nvml_error": None, "driver": rec["driver"], "cuda_driver": rec["cuda_driver"],
-                    "gpus": [{"index": 0, "name": rec["name"], "cc": rec["cc"], "procs": []}]}
-    pytest.skip("recorded H100 reading not found")
+    """conftest's h100_inventory: the recorded H100 reading (tests/data/gpu)."""
+    rec = json.loads(H100_NVML.read_text())
+    # the recording, in the gpu.inventory shape of docs/ARCHITECTURE.md: one GPU
+    return {"nvml_error": None, "driver": rec["driver"], "cuda_driver": rec["cuda_driver"],
+            "gpus": [{"index": 0, "name": rec["name"], "cc": rec["cc"], "procs": []}]}
 
 
 def test_world_size_checks(h100_reading):

@@ -6,15 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import CONFIGS
 
-_CANDIDATES = [FIXTURES, REPO.parent.parent / "shared" / "fixtures"]
-TEMPLATES = next((c / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm" for c in _CANDIDATES
-                  if (c / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm").is_dir()), None)
+TEMPLATES = CONFIGS / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm"  # see tests/data/configs/MANIFEST.md
 
 
 def copy_templates(dst: Path, versions: bool = True) -> Path:
-    assert TEMPLATES is not None, "../shared/fixtures/configs not found"
     shutil.copytree(TEMPLATES, dst)
     for p in dst.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)

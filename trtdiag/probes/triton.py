@@ -135,8 +135,10 @@ def triton_repo(facts) -> dict[str, Any] | None:
         trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}))
     pre = "preprocessing" if "preprocessing" in models else first(lambda m: "tokenizer_dir" in (m.get("parameters") or {}) and "preprocess" in m["path"])
     post = "postprocessing" if "postprocessing" in models else None
+    # named: the user gave it (--model-repo); else it was found at a conventional place, and
+    # `fix` proposes no edit to it (the checks still report it)
     return {"root": os.path.abspath(root), "models": models, "trtllm_model": trtllm, "preprocessing": pre, "postprocessing": post,
-            "folders_without_config": no_config}
+            "folders_without_config": no_config, "named": bool(facts.opt("model_repo"))}
 
 
 def _engine_from_dir(path: str, source: str) -> dict[str, Any]:

@@ -85,6 +85,14 @@ def run(args) -> int:
         if not args.apply:
             return 0
     color = use_color(args)
+    from ...fixes.planner import unnamed_repo
+
+    found = unnamed_repo(facts)
+    if found and any(str(f.evidence.get("fix", "")).startswith("none proposed:") for f in report.findings) and not args.json:
+        import shlex
+
+        print(f"The model repository {found} was found, not named: no fix edits it. To fix it, name it: "
+              + shlex.join(["trtdiag", "fix", *_target_argv(args), "--model-repo", found]))
     if not fixes:
         if report.exit_code() == 0:
             print("No fixes to make.")
