@@ -126,7 +126,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def _from_engine(path: str):
+def _from_engine(path: str, args=None):
     import os
     from pathlib import Path
 
@@ -148,6 +148,16 @@ def _from_engine(path: str):
     n = normalize(read_json(d / "config.json"))
     if n["layout"] is None:
         raise InputError(f"{d / 'config.json'}: not a TensorRT-LLM engine config (no pretrained_config/build_config or builder_config)")
+    # a size the file gives as something else ("max_batch_size": "eight") is never planned as a
+    # default: the option that gives it is asked for (ENG008 says the same in `check`)
+    for key, raw in (n.get("unreadable") or {}).items():
+        name = key.rsplit(".", 1)[-1]
+        opt = {"max_batch_size": "max_batch_size", "max_input_len": "max_input_len", "max_output_len": "max_output_len",
+               "max_num_tokens": "max_num_tokens", "max_beam_width": "max_beam_width"}.get(name)
+        if opt and getattr(args, opt, None):
+            continue
+        given = f"; give --{opt.replace('_', '-')} N to plan for N" if opt else ""
+        raise InputError(f"{d / 'config.json'}: {key} is {raw!r}, not a whole number{given}")
     model = mm.model_from_engine(n)
     if model is None:
         raise InputError(f"{d / 'config.json'}: the config does not give num_layers, num_heads, hidden_size and vocab_size")
@@ -223,7 +233,7 @@ def run(args) -> int:
         return run_torch(args, _target)
     weights = None
     if args.engine_dir:
-        n, model, build, engine_weights = _from_engine(args.engine_dir)
+        n, model, build, engine_weights = _from_engine(args.engine_dir, args)
         built = build
         model = replace(model, params=args.params or mm.params_from_weights(model, build, engine_weights))
         source = {"engine_dir": args.engine_dir, "engine weights per rank": engine_weights}
