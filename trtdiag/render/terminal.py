@@ -59,6 +59,10 @@ def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str,
     Structured values are left out unless ``verbose``; then they get one line per item."""
     out = []
     for k, v in ev.items():
+        if v is None:  # an unknown is left out, never printed as "None"
+            continue
+        if isinstance(v, dict):
+            v = {kk: x for kk, x in v.items() if x is not None}
         if isinstance(v, str) and "\n" in v:
             out.append((k, ""))
             out.extend(("", line) for line in v.splitlines())

@@ -284,7 +284,7 @@ def run(args) -> int:
                           "the others wait (shorter requests share the cache). The table below says what holds them all.")
     verdict.evidence = {"arithmetic": ev["arithmetic"]}
     verdict.area = "memory"
-    table = Finding("PLAN002", Severity.INFO, "What fits on this GPU", "Per rank; the built/asked precision first.",
+    table = Finding("PLAN002", Severity.INFO, _table_title(target), "Per rank; the built/asked precision first.",
                     evidence={"what fits": mm.table(ans, build, "built" if built is not None and weights is not None else "asked"), **{k: v for k, v in ev.items() if k != "arithmetic"}}, area="memory")
     report = Report(command="plan", findings=[verdict, table], context={k: v for k, v in source.items() if isinstance(v, str)},
                     empty="Nothing to plan.", quiet_info=False,
@@ -298,6 +298,22 @@ def run(args) -> int:
 def _model_line(model) -> str:
     return (f"{model.param_count() / 1e9:.2f} B parameters, {model.num_layers} layers, {model.num_heads} heads "
             f"({model.num_kv_heads} KV) × {model.head_size}, hidden {model.hidden_size}, vocab {model.vocab_size}")
+
+
+def _table_title(t: dict) -> str:
+    """"What fits on an A10G (24 GiB)" for a card given by name, "What fits in 24.00 GiB" for a
+    size, "What fits on this GPU" only for the GPU that is here."""
+    from ...derive import memory as mm
+
+    total = t.get("total")
+    size = f"{total / mm.GiB:.1f}".removesuffix(".0") + " GiB" if isinstance(total, (int, float)) and total > 0 else None
+    if t.get("assumed") and str(t.get("gpu", "")).endswith(" card"):
+        return f"What fits in {size} of GPU memory"
+    if t.get("assumed"):
+        name = str(t.get("gpu"))
+        article = "an" if name[:1].upper() in "AEFHILMNORSX" else "a"  # as the letter is spoken: an A10G, an H100, a B200
+        return f"What fits on {article} {name}" + (f" ({size})" if size else "")
+    return "What fits on this GPU" + (f" ({str(t.get('gpu')).split(': ', 1)[-1]})" if t.get("gpu") else "")
 
 
 def _target_line(t: dict) -> str:

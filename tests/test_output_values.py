@@ -1,0 +1,45 @@
+"""No value printed as None, 0.0 of an unknown, or a word that misnames what it shows.
+
+Each test reproduces a line a user saw (issue: the first five minutes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from trtdiag.core.finding import Finding, Report, Severity
+from trtdiag.render.terminal import terminal
+
+from tests.conftest import run_cli
+from tests.test_engine_config_numbers import _engine
+
+
+def test_an_unknown_evidence_value_is_left_out_not_printed_as_none():
+    """What a user saw: `commit: None` under TensorRT-LLM's finding."""
+    f = Finding("TRT004", Severity.WARNING, "TensorRT-LLM 0.9.0", "a message", evidence={"path": "/x", "commit": None,
+                                                                                      "more": {"a": 1, "b": None}})
+    out = terminal(Report(command="check", findings=[f]), verbose=True, width=160)
+    assert "None" not in out and "path: /x" in out and "a: 1" in out
+
+
+def test_exec_names_a_command_it_does_not_know_as_written():
+    """What a user saw: `checking the launch of exit` for `sh -c 'exit 7'`."""
+    from trtdiag.app.commands.exec import describe
+
+    args = argparse.Namespace(engine_dir="/engines/x", model_repo=None)
+    line = describe({"kind": "other", "program": "exit"}, args, ["sh", "-c", "exit 7"])
+    assert line == "checking the launch of `sh -c 'exit 7'` (engine /engines/x)"
+    long = describe({"kind": "other"}, args, ["/usr/local/bin/run-it", *["--flag"] * 30])
+    assert long.startswith("checking the launch of `run-it --flag") and long.endswith("…` (engine /engines/x)")
+
+
+def test_plan_names_the_card_it_was_given(tmp_path):
+    """What a user saw: "What fits on this GPU" for `--gpu A10G` (no GPU was looked at)."""
+    eng = _engine(tmp_path, 8)
+    titles = {}
+    for opt in (["--gpu", "A10G"], ["--gpu", "H100"], ["--gpu-memory", "24GiB"]):
+        p = run_cli("plan", "--engine-dir", str(eng), *opt, "--json")
+        rep = json.loads(p.stdout)
+        titles[opt[1]] = next(f["title"] for f in rep["findings"] if f["id"] == "PLAN002")
+    assert titles == {"A10G": "What fits on an A10G (22.5 GiB)", "H100": "What fits on an H100-80GB (79.6 GiB)",
+                      "24GiB": "What fits in 24 GiB of GPU memory"}
