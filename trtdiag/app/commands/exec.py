@@ -310,6 +310,11 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
             if not args.quiet and not getattr(args, "json", False):
                 _say(f"{os.path.basename(argv[0])} is no server launch trtdiag knows and no --model-repo/--engine-dir "
                      f"was named: launching it without checks")
+            if getattr(args, "json_report", None):  # the report says so (a reader waits for it)
+                from ...core.finding import Report
+
+                _write_json_report(args.json_report, Report("exec", [], {"launch": argv, "checked": False},
+                                                            empty="No pre-launch check applies to this command."))
             return launch(path, argv)
         if areas is not None:
             from ...core import catalogue
