@@ -28,10 +28,24 @@ def wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
     own line.  No width (not a terminal): one line."""
     if not width:
         return [first + text]
-    protected = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", _NBSP), text)
+    protected = re.sub(r"``[^`]+``|`[^`]*`", lambda m: m.group(0).replace(" ", _NBSP), text)
     w = textwrap.TextWrapper(width=max(width, len(rest) + 20), initial_indent=first, subsequent_indent=rest,
                              break_long_words=False, break_on_hyphens=False)
     return [ln.replace(_NBSP, " ") for ln in w.wrap(protected)] or [first]
+
+
+def prose(text: str, width: int | None, indent: str = "  ") -> str:
+    """A paragraph of a command's own output (not a finding), wrapped like the findings: lines
+    after the first indented by ``indent``; `code spans` whole.  No trailing newline."""
+    return "\n".join(wrap(text, width, "", indent))
+
+
+def with_command(text: str, argv_text: str, width: int | None, indent: str = "    ") -> str:
+    """``text`` followed by a command line: on the same line when it fits, else the command on a
+    line of its own (indented), never broken."""
+    if not width or len(text) + 1 + len(argv_text) <= width:
+        return f"{text} {argv_text}"
+    return prose(text, width, "  ") + "\n" + indent + argv_text
 
 
 def _c(text: str, code: str, color: bool) -> str:
@@ -139,5 +153,6 @@ def terminal(report: Report, color: bool = False, verbose: bool = False, width: 
         lines.append(report.empty)
     lines.append("")
     worst = report.worst()
-    lines.append(_c(("✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ ") + summary_line(report), COLOR[worst], color))
+    mark = "✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ "
+    lines.extend(_c(ln, COLOR[worst], color) for ln in wrap(summary_line(report), width, mark, "  "))
     return "\n".join(lines) + "\n"

@@ -57,7 +57,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def _say(msg: str) -> None:
-    sys.stderr.write(f"trtdiag: {msg}\n")
+    from ...render.terminal import wrap
+    from ..main import output_width
+
+    sys.stderr.write("\n".join(wrap(msg, output_width(sys.stderr), "trtdiag: ", "  ")) + "\n")
     sys.stderr.flush()
 
 
