@@ -165,10 +165,8 @@ def unnamed_repo(facts) -> str | None:
     repo = facts.known("triton.repo")
     if not isinstance(repo, dict) or not repo.get("root"):
         return None
-    named = repo.get("named")
-    if named is None:  # a snapshot recorded before the key: the options say it
-        named = bool(facts.opt("model_repo"))
-    return None if named else repo["root"]
+    # a fact without the key (a snapshot recorded before it) is taken as named, as it was then
+    return None if repo.get("named", True) else repo["root"]
 
 
 def _edits_under(fix: Fix, root: str) -> bool:
