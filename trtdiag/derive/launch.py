@@ -14,6 +14,7 @@ MPIRUN_NAMES = ("mpirun", "mpiexec", "orterun")
 
 
 def _fact(facts, name: str):
+    """A fact of another area, or None when its probe failed or is not part of this build."""
     try:
         return facts[name]
     except (ProbeError, ImportError, KeyError):

@@ -20,20 +20,7 @@ from ...core.errors import ProbeError
 from ...core.finding import error, info, ok, warning
 from ...core.finding import hint
 
-MPIRUN_NAMES = ("mpirun", "mpiexec", "orterun")
-
-def _fact(facts, name: str):
-    """A fact of another area, or None when its probe failed or is not part of this build."""
-    try:
-        return facts[name]
-    except (ProbeError, ModuleNotFoundError, KeyError):
-        return None
-
-def _int(v) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
+from ...derive.launch import MPIRUN_NAMES, _fact, _int  # noqa: F401  (one definition: the launch reading's)
 
 def launch_plan(facts) -> dict:
     """What is known about the launch (mpirun, ranks, root allowed): :mod:`trtdiag.derive.launch`."""
