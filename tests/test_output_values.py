@@ -43,3 +43,10 @@ def test_plan_names_the_card_it_was_given(tmp_path):
         titles[opt[1]] = next(f["title"] for f in rep["findings"] if f["id"] == "PLAN002")
     assert titles == {"A10G": "What fits on an A10G (22.5 GiB)", "H100": "What fits on an H100-80GB (79.6 GiB)",
                       "24GiB": "What fits in 24 GiB of GPU memory"}
+
+
+def test_an_unfilled_placeholder_is_not_shown_as_a_value():
+    """What a user saw: `tokenizer_dir: ${tokenizer_dir}` as the evidence of a passing check."""
+    f = Finding("TOK003", Severity.OK, "preprocessing: model.py loads the tokenizer", evidence={"tokenizer_dir": "${tokenizer_dir}"})
+    out = terminal(Report(command="check", findings=[f]), verbose=True, width=160)
+    assert "tokenizer_dir: not set (the template's ${tokenizer_dir} is unfilled)" in out

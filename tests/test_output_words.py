@@ -123,3 +123,12 @@ def test_counts_agree_with_their_lists(outputs, name):
             if len(items) > 1 and n != len(items) and not items[-1].endswith(("…", "...")):
                 bad.append(f"{n} vs {len(items)}: {line.strip()}")
     assert not bad, f"{name}:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_unfilled_placeholder_shown_as_a_value(outputs, name):
+    """`tokenizer_dir: ${tokenizer_dir}` is no value: an evidence line says it is not set."""
+    for cols in WIDTHS:
+        bad = [ln for ln in outputs[name, cols].splitlines() if re.fullmatch(r"\s*(?:- )?[\w .]+: `?\$\{\w+\}`?\s*", ln)
+               and not (name.startswith("fix") and re.match(r"    [-+@ ]", ln))]  # a diff shows the file's own lines
+        assert not bad, f"{name} at {cols} columns:\n" + "\n".join(bad)

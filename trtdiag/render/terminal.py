@@ -77,6 +77,8 @@ def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str,
             continue
         if isinstance(v, dict):
             v = {kk: x for kk, x in v.items() if x is not None}
+        if isinstance(v, str) and re.fullmatch(r"\$\{\w+\}", v.strip()):  # a template placeholder is no value
+            v = f"not set (the template's {v.strip()} is unfilled)"
         if isinstance(v, str) and "\n" in v:
             out.append((k, ""))
             out.extend(("", line) for line in v.splitlines())
