@@ -199,7 +199,7 @@ def _target(args, world: int):
                                            "assumed": "total − the 480 MiB the driver keeps, measured on an H100"}, list(cc)
     if args.gpu_memory:
         total = args.gpu_memory
-        return total - mm.DRIVER_RESERVE, {"gpu": f"{total / mm.GiB:.2f} GiB card", "total": total, "free_before_load": total - mm.DRIVER_RESERVE,
+        return total - mm.DRIVER_RESERVE, {"gpu": "a " + f"{total / mm.GiB:.2f}".rstrip("0").rstrip(".") + " GiB card", "total": total, "free_before_load": total - mm.DRIVER_RESERVE,
                                            "assumed": "total − the 480 MiB the driver keeps, measured on an H100"}, None
     from ...core.facts import Facts
 
@@ -307,7 +307,7 @@ def _table_title(t: dict) -> str:
 
     total = t.get("total")
     size = f"{total / mm.GiB:.1f}".removesuffix(".0") + " GiB" if isinstance(total, (int, float)) and total > 0 else None
-    if t.get("assumed") and str(t.get("gpu", "")).endswith(" card"):
+    if t.get("assumed") and str(t.get("gpu", "")).startswith("a ") and str(t.get("gpu", "")).endswith(" GiB card"):
         return f"What fits in {size} of GPU memory"
     if t.get("assumed"):
         name = str(t.get("gpu"))
