@@ -39,6 +39,7 @@ def test_fix_with_engine_dir_leaves_a_repository_found_by_looking_around_alone(t
     assert f"+++ {repo}" not in p.stdout, p.stdout
     assert f"{repo} was found, not named: no fix edits it" in p.stdout, p.stdout
     assert f"--model-repo {repo}" in p.stdout
+    assert "none that trtdiag can fix itself" not in p.stdout  # it can, once the repository is named
 
 
 def test_the_same_repository_named_gets_its_fixes(tmp_path):

@@ -50,3 +50,11 @@ def test_an_unfilled_placeholder_is_not_shown_as_a_value():
     f = Finding("TOK003", Severity.OK, "preprocessing: model.py loads the tokenizer", evidence={"tokenizer_dir": "${tokenizer_dir}"})
     out = terminal(Report(command="check", findings=[f]), verbose=True, width=160)
     assert "tokenizer_dir: not set (the template's ${tokenizer_dir} is unfilled)" in out
+
+
+def test_checks_documentation_wraps_to_the_terminal_and_keeps_its_paragraphs():
+    """`trtdiag checks ID` at 80 columns: wrapped, "Why:" and "Fix:" still start their own lines."""
+    p = run_cli("checks", "TRT001", env={"COLUMNS": "80"})
+    lines = p.stdout.splitlines()
+    assert all(len(ln) <= 80 for ln in lines), [ln for ln in lines if len(ln) > 80]
+    assert any(ln.startswith("Why: ") for ln in lines) and any(ln.startswith("Fix: ") for ln in lines)

@@ -35,6 +35,9 @@ def _reflow(doc: str, width: int | None) -> str:
         if not line.strip():
             flush()
             out.append("")
+        elif re.match(r"[A-Z][\w-]*(?: [\w-]+){0,3}:\s", line):  # "Why:", "Fix:", "No knowledge-base entry:" start a paragraph
+            flush()
+            para.append(line)
         elif re.match(r"\s*([-*•]|\d+[.)])\s", line) or line.startswith("    "):
             flush()
             ind = re.match(r"\s*", line).group(0)

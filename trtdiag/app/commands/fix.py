@@ -93,14 +93,15 @@ def run(args) -> int:
 
     width = output_width(sys.stdout)
     found = unnamed_repo(facts)
-    if found and any(str(f.evidence.get("fix", "")).startswith("none proposed:") for f in report.findings) and not args.json:
+    held_back = bool(found and any(str(f.evidence.get("fix", "")).startswith("none proposed:") for f in report.findings))
+    if held_back and not args.json:
         print(with_command(f"The model repository {found} was found, not named: no fix edits it. To fix it, name it:",
                            shlex.join(["trtdiag", "fix", *_target_argv(args), "--model-repo", found]), width))
     if not fixes:
         if report.exit_code() == 0:
             print("No fixes to make.")
         else:
-            print(prose("Problems found, but none that trtdiag can fix itself: see `" + shlex.join(["trtdiag", "check", *_target_argv(args, for_check=True)]) + "`.", width))
+            print(prose(("No other fix to make" if held_back else "Problems found, but none that trtdiag can fix itself") + ": see `" + shlex.join(["trtdiag", "check", *_target_argv(args, for_check=True)]) + "`.", width))
         return report.exit_code()
     if not args.json:
         sys.stdout.write(fix_render.terminal(fixes, color=color, width=width))
