@@ -51,6 +51,7 @@ def commands(inp: dict[str, Path]) -> dict[str, list[str]]:
         "check-repo": ["check", "--model-repo", str(inp["repo"]), "--engine-dir", str(inp["engine"])],
         "check-engine": ["check", "--engine-dir", str(inp["engine"]), "-v"],
         "check-lfs": ["check", "--engine-dir", str(inp["lfs"])],
+        "check-plan": ["check", "--engine-dir", str(PLANS / "trt8.6.1.6_hackathon2023_model.plan")],  # a single real plan, no config.json
         "check-from": ["check", "--from", snap],
         "plan-a10g": ["plan", "--engine-dir", str(inp["engine"]), "--gpu", "A10G"],
         "plan-h100": ["plan", "--engine-dir", str(inp["engine"]), "--gpu", "H100"],
