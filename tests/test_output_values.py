@@ -58,3 +58,12 @@ def test_checks_documentation_wraps_to_the_terminal_and_keeps_its_paragraphs():
     lines = p.stdout.splitlines()
     assert all(len(ln) <= 80 for ln in lines), [ln for ln in lines if len(ln) > 80]
     assert any(ln.startswith("Why: ") for ln in lines) and any(ln.startswith("Fix: ") for ln in lines)
+
+
+def test_a_number_stays_with_its_unit_when_wrapped():
+    """What a user saw at 80 columns: `at 524,288` / `B per token`, `(CUDA` / `13)`."""
+    from trtdiag.render.terminal import wrap
+
+    lines = wrap("the KV cache gets 10,176 tokens at 524,288 B per token; install it for CUDA 13 here", 40, "", "")
+    assert not any(ln.endswith(("524,288", "CUDA")) for ln in lines), lines
+    assert any("524,288 B" in ln for ln in lines) and any("CUDA 13" in ln for ln in lines)

@@ -29,6 +29,8 @@ def wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
     if not width:
         return [first + text]
     protected = re.sub(r"``[^`]+``|`[^`]*`", lambda m: m.group(0).replace(" ", _NBSP), text)
+    # a number stays with its unit, and a name with its version ("524,288 B", "CUDA 13")
+    protected = re.sub(r"(?<=\d) (?=(?:B|KiB|MiB|GiB|TiB|GB|MB|%)(?![\w]))|(?:(?<=CUDA)|(?<=TensorRT)|(?<=\bsm)) (?=\d)", _NBSP, protected)
     w = textwrap.TextWrapper(width=max(width, len(rest) + 20), initial_indent=first, subsequent_indent=rest,
                              break_long_words=False, break_on_hyphens=False)
     return [ln.replace(_NBSP, " ") for ln in w.wrap(protected)] or [first]
