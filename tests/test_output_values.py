@@ -67,3 +67,17 @@ def test_a_number_stays_with_its_unit_when_wrapped():
     lines = wrap("the KV cache gets 10,176 tokens at 524,288 B per token; install it for CUDA 13 here", 40, "", "")
     assert not any(ln.endswith(("524,288", "CUDA")) for ln in lines), lines
     assert any("524,288 B" in ln for ln in lines) and any("CUDA 13" in ln for ln in lines)
+
+
+def test_explain_at_80_columns_reflows_the_cause_and_keeps_the_command_whole():
+    """What a user saw at 80 columns: the knowledge base's hard line breaks left ragged lines
+    (`gpt_model_path parameter` / `(${engine_dir}).  The path …`), and the confirm command broke
+    (`--model-repo` / `MODEL_REPO`)."""
+    from tests.conftest import DATA
+
+    p = run_cli("explain", str(DATA / "logs" / "backend-207_engine-dir.log"), env={"COLUMNS": "80", "NO_COLOR": "1"})
+    lines = p.stdout.splitlines()
+    assert "        trtdiag check --only TRI003 --model-repo MODEL_REPO" in lines
+    assert "        gpt_model_path parameter" not in lines
+    step = next(i for i, ln in enumerate(lines) if ln.startswith("          1. "))
+    assert lines[step + 1].startswith("             ") and not lines[step + 1].startswith("              ")

@@ -29,6 +29,10 @@ def wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
     if not width:
         return [first + text]
     protected = re.sub(r"``[^`]+``|`[^`]*`", lambda m: m.group(0).replace(" ", _NBSP), text)
+    # a trtdiag command that ends the line ("confirm on this machine: trtdiag check --only …") is
+    # a command too: kept whole
+    protected = re.sub(r"(?<=: )trtdiag (?:check|fix|plan|explain|exec|collect|report|checks)\b[^`]*$",
+                       lambda m: m.group(0).replace(" ", _NBSP), protected)
     # a number stays with its unit, and a name with its version ("524,288 B", "CUDA 13")
     protected = re.sub(r"(?<=\d) (?=(?:B|KiB|MiB|GiB|TiB|GB|MB|%)(?![\w]))|(?:(?<=CUDA)|(?<=TensorRT)|(?<=\bsm)) (?=\d)", _NBSP, protected)
     w = textwrap.TextWrapper(width=max(width, len(rest) + 20), initial_indent=first, subsequent_indent=rest,
@@ -137,7 +141,8 @@ def terminal(report: Report, color: bool = False, verbose: bool = False, width: 
                 continue
             if f.message:
                 for ln in f.message.splitlines():
-                    lines.extend(wrap(ln, width, "        ", "        "))
+                    item = re.match(r"(\s*(?:\d+[.)]|[-*•])\s+)", ln)  # a list item hangs under its text
+                    lines.extend(wrap(ln, width, "        ", "        " + " " * (len(item.group(1)) if item else 0)))
             # a check's information: the message says it; its evidence (like a passing check's)
             # with -v.  plan's and explain's information findings are their content: shown whole
             quiet = report.quiet_info and not verbose and f.severity.rank < Severity.WARNING.rank
@@ -145,6 +150,8 @@ def terminal(report: Report, color: bool = False, verbose: bool = False, width: 
             for k, v in _evidence_lines(shown, verbose):
                 if k:  # a key's value wraps under itself; continuation lines are preformatted
                     lines.extend(wrap(f"{k}: {v}", width, "        ", "          ") if v else [f"        {k}:"])
+                elif width and len(v) + 10 > width:  # a quoted log line: wrapped at spaces, not by the terminal mid-word
+                    lines.extend(wrap(v, width, "          ", "              "))
                 else:
                     lines.append(f"          {v}")
             if f.fix:
