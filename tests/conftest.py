@@ -19,7 +19,7 @@ DATA = Path(__file__).resolve().parent / "data"
 # Real files the tests read, all kept in the repository (each folder's README names the source).
 GPU_DATA = DATA / "gpu"  # recorded NVML / nvidia-smi readings of a real H100
 PLANS = DATA / "engines" / "plans"  # real TensorRT plan files from public repositories
-CONFIGS = DATA / "configs"  # real tensorrtllm_backend config.pbtxt templates
+TEMPLATES_V090 = DATA / "triton" / "templates_v0.9.0"  # the real tensorrtllm_backend v0.9.0 config.pbtxt templates
 TRT_RUNTIME = DATA / "trt_runtime"  # what the real TensorRT runtime said
 H100_NVML = GPU_DATA / "h100-80gb_nvml_torch-holding-10GiB.json"
 

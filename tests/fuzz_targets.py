@@ -301,7 +301,7 @@ SEEDS: dict[str, list[str]] = {
     "snapshot": ["tests/data/**/*snapshot*.json"],
     "check_from": ["tests/data/**/*snapshot*.json"],
     "plan_header": ["tests/data/engines/plans/*.plan", "tests/data/engines/plans/*.trt"],
-    "pbtxt": ["tests/data/configs/**/config.pbtxt"],
+    "pbtxt": ["tests/data/triton/templates_v0.9.0/*/config.pbtxt"],
     "ldcache": ["/etc/ld.so.cache"],
     "elf": ["/usr/lib/x86_64-linux-gnu/libhwloc.so.15*", "/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3/mca_*hwloc*.so"],
     "launch": [],  # see LITERAL_SEEDS
@@ -312,7 +312,7 @@ SEEDS: dict[str, list[str]] = {
     "gpu_inventory": ["tests/data/gpu/*.json", "tests/data/gpu/*.xml"],
     "hf_config": ["tests/data/engines/**/config.json"],
     "env_file": [],  # see LITERAL_SEEDS
-    "triton_model": ["tests/data/configs/**/config.pbtxt", "tests/data/memory/*.pbtxt"],
+    "triton_model": ["tests/data/triton/templates_v0.9.0/*/config.pbtxt", "tests/data/memory/*.pbtxt"],
 }
 
 

@@ -1,6 +1,6 @@
 """Every command's terminal output over the repository's fixtures, at a given width: the inputs
 the output tests (tests/test_output_words.py) read.  Real inputs only: the v0.9.0 Triton
-templates (tests/data/configs), a sparse engine with a real TensorRT 8.6 plan header, the real
+templates (tests/data/triton/templates_v0.9.0), a sparse engine with a real TensorRT 8.6 plan header, the real
 Git LFS pointer plan (tests/data/engines/plans), the public logs (tests/data/logs), a snapshot
 `trtdiag collect` writes here, and a stand-in server script for exec (named as such)."""
 

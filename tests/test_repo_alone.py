@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.conftest import CONFIGS, GPU_DATA, H100_NVML, PLANS, REPO, TRT_RUNTIME
+from tests.conftest import GPU_DATA, H100_NVML, PLANS, REPO, TEMPLATES_V090, TRT_RUNTIME
 
 CODE = sorted(p for p in [*REPO.glob("tests/*.py"), REPO / ".ci" / "run"] if p.name != "test_repo_alone.py")
 
@@ -30,11 +30,11 @@ def test_no_test_reads_the_shared_folder_beside_the_checkout():
 
 
 def test_the_copied_fixtures_are_in_the_repository_with_their_sources():
-    for d in (CONFIGS, GPU_DATA, PLANS, TRT_RUNTIME):
+    for d in (TEMPLATES_V090.parent, GPU_DATA, PLANS, TRT_RUNTIME):
         assert d.is_dir(), d
         assert any(d.glob("README.md")) or any(d.glob("MANIFEST*")), f"{d}: no README/MANIFEST naming the source"
     assert H100_NVML.is_file()
     assert "shared/fixtures/gpu/h100-80gb_nvml_torch-holding-10GiB.json" in (GPU_DATA / "README.md").read_text()
-    assert len(list(CONFIGS.glob("*/*/config.pbtxt"))) == 5
+    assert len(list(TEMPLATES_V090.glob("*/config.pbtxt"))) == 5
     for name in ("lfs-pointer_model.plan", "ptrt_jetson2021_ppo_model.trt", "trt8.6.1.6_hackathon2023_model.plan"):
         assert (PLANS / name).is_file(), name

@@ -1,5 +1,5 @@
-"""TOK010 (--load-tokenizer): real tokenizers loaded by the real transformers in a child process,
-replaying what model.py does; and the proof that without --trust-remote-code no code from the
+"""TOK010 (--load-tokenizer): the repository's own model.py initialize() (and one execute()) run with
+real tokenizers and the real transformers in a child process (trtdiag/probes/tokenizer_replay.py); and the proof that without --trust-remote-code no code from the
 tokenizer directory runs (a tokenizer module that writes a marker file when imported).
 
 transformers' wording of each failure depends on its version (and Python's on the AttributeError),
@@ -51,9 +51,9 @@ def test_real_bpe_tokenizer_loads_and_survives_model_py(tmp_path):
     _, fact = K.model_repo(tmp_path / "repo", str(d), post=None)
     f = load(fact)["preprocessing"]
     assert f.severity == Severity.OK, f.evidence
-    steps = " ".join(f.evidence["steps"])
-    assert "PreTrainedTokenizerFast" in f.evidence["class_loaded"] or "Tokenizer" in f.evidence["class_loaded"]
-    assert "pad_token is now '</s>'" in steps and "end_id = " in steps and f.evidence["transformers"]
+    assert "Tokenizer" in f.evidence["tokenizer"]["class"] and f.evidence["transformers"]
+    # v0.7 shape: pad_token = eos_token, then pad_id from encode(pad_token)
+    assert f.evidence["tokenizer"]["pad_token"] == "</s>" and "tokenizer_end_id" in f.evidence["ids set"]
 
 
 def test_sentencepiece_llama_branch_loads(tmp_path):
@@ -61,7 +61,7 @@ def test_sentencepiece_llama_branch_loads(tmp_path):
     _, fact = K.model_repo(tmp_path / "repo", str(d), tokenizer_type="llama", post=None)
     f = load(fact)["preprocessing"]
     assert f.severity in (Severity.OK, Severity.INFO), (f.title, f.evidence)
-    assert "LlamaTokenizer.from_pretrained" in f.evidence["steps"][0]
+    assert f.evidence["tokenizer"]["class"].startswith("LlamaTokenizer"), f.evidence
 
 
 def test_chatglm_without_trust_flag_runs_no_tokenizer_code(tmp_path, cli, monkeypatch):
@@ -85,7 +85,9 @@ def test_chatglm_without_trust_flag_runs_no_tokenizer_code(tmp_path, cli, monkey
     assert f.severity == Severity.INFO and "--trust-remote-code" in f.message and not marker.exists()
     # with the flag it loads (and so runs the module, which is what the flag is for)
     f = load(fact, trust_remote_code=True)["preprocessing"]
-    assert f.severity in (Severity.OK, Severity.INFO), (f.title, f.evidence)
+    # the fix was planned for this interpreter's transformers; under 5.x / >= 4.47 the read-only
+    # pad_token assignment is accepted, which TOK010 still names for older versions
+    assert f.severity in (Severity.OK, Severity.INFO) or (f.severity == Severity.WARNING and "accepts" in f.title), (f.title, f.evidence)
     assert marker.exists()
 
 
@@ -108,7 +110,7 @@ def test_chatglm_readonly_pad_token_reproduced_on_transformers4(tmp_path):
     root, fact = trusting_repo(tmp_path / "repo", d)
     f = load(fact, trust_remote_code=True, python=py)["preprocessing"]
     assert f.severity == Severity.ERROR and f.kb == "tokenizer-pad-token-readonly"
-    assert READONLY_TEXT.search(f.evidence["steps"][1]), f.evidence
+    assert READONLY_TEXT.search(f.title), f.title
     from trtdiag.fixes.applier import Applier
 
     Applier(roots=[str(root)]).apply([f.fix])
@@ -128,7 +130,7 @@ def test_qwen_without_eos_reproduced_and_cleared(tmp_path):
     assert res.changed
     f = load(fact, trust_remote_code=True)["preprocessing"]
     assert f.severity == Severity.OK, f.evidence
-    assert any("end_id = 2, pad_id = 2" in s for s in f.evidence["steps"])
+    assert f.evidence["ids set"] == {"tokenizer_end_id": 2, "tokenizer_pad_id": 2}
 
 
 def test_hanging_tokenizer_import_is_killed(tmp_path, monkeypatch):

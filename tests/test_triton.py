@@ -278,7 +278,9 @@ def test_world_size_against_engine(filled, cli, tmp_path):
     assert not errors(findings, "TRI010")
 
 
-def test_instance_count_zero_and_huge_queue_delay(filled, cli):
+def test_instance_count_zero_is_one_as_triton_normalises_it_and_huge_queue_delay(filled, cli):
+    """Triton sets a count below 1 (absent or 0: proto3 cannot tell them apart) to 1 before it
+    validates (core src/model_config_utils.cc:940); only a kind number that names no kind is refused."""
     repo, eng, _ = filled
     cfg = repo / "postprocessing" / "config.pbtxt"
     cfg.write_text(re.sub(r"count: \d+", "count: 0", cfg.read_text()))
@@ -286,8 +288,14 @@ def test_instance_count_zero_and_huge_queue_delay(filled, cli):
     cfg.write_text(re.sub(r"max_queue_delay_microseconds: \d+", "max_queue_delay_microseconds: 5000000", cfg.read_text()))
     code, findings = check(cli, "--model-repo", str(repo), "--engine-dir", str(eng))
     tri = [f for f in findings if f["id"] == "TRI011"]
-    assert any(f["severity"] == "error" and "count 0" in f["title"] for f in tri)
+    assert not any(f["severity"] == "error" for f in tri), tri
     assert any(f["severity"] == "warning" and "5000000" in f["title"] for f in tri)
+    cfg = repo / "preprocessing" / "config.pbtxt"
+    cfg.write_text(re.sub(r"kind: KIND_CPU", "kind: 7", cfg.read_text()))
+    code, findings = check(cli, "--model-repo", str(repo), "--engine-dir", str(eng))
+    err = [f for f in findings if f["id"] == "TRI011" and f["severity"] == "error"]
+    assert len(err) == 1 and "has unexpected kind KIND_AUTO" in err[0]["message"] and "preprocessing" in err[0]["title"]
+    assert not any(f["id"] == "TRI011" and "could not" in f["title"] for f in findings)
 
 
 # ---------------------------------------------------------------- input errors, engine from the repo

@@ -146,6 +146,23 @@ def custom_dir(path: Path, kind: str, marker: str = "") -> Path:
 PBTXT = """name: "{name}"
 backend: "python"
 max_batch_size: 8
+input [
+  {{ name: "QUERY" data_type: TYPE_STRING dims: [ -1 ] }},
+  {{ name: "REQUEST_OUTPUT_LEN" data_type: TYPE_INT32 dims: [ -1 ] }},
+  {{ name: "BAD_WORDS_DICT" data_type: TYPE_STRING dims: [ -1 ] optional: true }},
+  {{ name: "STOP_WORDS_DICT" data_type: TYPE_STRING dims: [ -1 ] optional: true }},
+  {{ name: "EMBEDDING_BIAS_WORDS" data_type: TYPE_STRING dims: [ -1 ] optional: true }},
+  {{ name: "EMBEDDING_BIAS_WEIGHTS" data_type: TYPE_FP32 dims: [ -1 ] optional: true }}
+]
+output [
+  {{ name: "INPUT_ID" data_type: TYPE_INT32 dims: [ -1 ] }},
+  {{ name: "REQUEST_INPUT_LEN" data_type: TYPE_INT32 dims: [ 1 ] }},
+  {{ name: "BAD_WORDS_IDS" data_type: TYPE_INT32 dims: [ 2, -1 ] }},
+  {{ name: "STOP_WORDS_IDS" data_type: TYPE_INT32 dims: [ 2, -1 ] }},
+  {{ name: "OUT_END_ID" data_type: TYPE_INT32 dims: [ 1 ] }},
+  {{ name: "OUT_PAD_ID" data_type: TYPE_INT32 dims: [ 1 ] }},
+  {{ name: "OUTPUT" data_type: TYPE_STRING dims: [ -1 ] }}
+]
 parameters {{
   key: "tokenizer_dir"
   value: {{ string_value: "{tokenizer_dir}" }}

@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.conftest import CONFIGS
+from tests.conftest import TEMPLATES_V090
 
-TEMPLATES = CONFIGS / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm"  # see tests/data/configs/MANIFEST.md
+TEMPLATES = TEMPLATES_V090  # the five unfilled v0.9.0 templates (tests/data/triton/README.md)
 
 
 def copy_templates(dst: Path, versions: bool = True) -> Path:

@@ -51,15 +51,46 @@ def known_values(facts, repo: dict[str, Any]) -> dict[str, str]:
         vals["engine_dir"] = info["abspath"] if info["is_dir"] else os.path.dirname(info["abspath"])
     if facts.opt("tokenizer_dir"):
         vals["tokenizer_dir"] = facts.path_info(facts.opt("tokenizer_dir"))["abspath"]
-    if repo.get("trtllm_model"):
-        vals["tensorrt_llm_model_name"] = repo["trtllm_model"]
     return vals
 
 
+def _judgement(facts, repo: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        j = facts.derived("triton_judge")
+    except Exception:  # noqa: BLE001 - a fact that cannot be judged: no chosen values, plain substitution
+        j = None
+    if j is None and isinstance(repo.get("models"), dict):
+        from .triton_judge import judge_repository
+
+        j = judge_repository(repo["models"])
+    return j
+
+
+def fill_release(j: dict[str, Any] | None) -> str | None:
+    """The release whose tools/fill_template.py the fill imitates: one of the detected tags, when
+    all of them fill alike (same inserted defaults, splitting and key check); None otherwise."""
+    from . import backend_table as bt
+
+    tags = ((j or {}).get("release") or {}).get("tags") or []
+    if not tags:
+        return None
+    keys = {(tuple((d["key"], d["value"]) for d in bt.fill_template_info(t).get("inserted_defaults") or []),
+             bool(bt.fill_template_info(t).get("asserts_key_in_file"))) for t in tags}
+    return tags[-1] if len(keys) == 1 else None
+
+
 def all_values(facts, repo: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """(values, where each came from)."""
+    """(values, where each came from).  Values trtdiag chooses itself come from the repository's
+    real model names or the release table's own defaults, and say so ("chosen: …")."""
+    from .triton_semantics import choose_values
+
     vals = known_values(facts, repo)
     src = {k: "engine/options" for k in vals}
+    j = _judgement(facts, repo)
+    if j is not None:
+        for k, c in choose_values(repo.get("models") or {}, j).items():
+            if k not in vals:
+                vals[k], src[k] = c["value"], c["why"]
     for k, v in (facts.opt("set") or {}).items():
         if k.startswith("__"):
             continue
@@ -87,9 +118,9 @@ def fill_plan(facts, repo: dict[str, Any], model: str) -> dict[str, Any]:
     v = use.get("triton_max_batch_size")
     if eng_mb and v is not None and v.strip().isdigit() and int(v) > eng_mb:
         plan["conflicts"] = f"triton_max_batch_size={v} is above the engine's max_batch_size {eng_mb}"
-    from .triton_repo import blocks_loading
-
-    required = {p["name"] for p in m.get("placeholders") or [] if blocks_loading(p)}
+    j = _judgement(facts, repo)
+    jm = ((j or {}).get("models") or {}).get(model) or {}
+    required = set(jm.get("blocking") or []) if j is not None else {p["name"] for p in m.get("placeholders") or [] if not p["in_string"]}
     # a fill is offered when it unblocks the model or does what --set asked; derived values for
     # optional parameters alone (max_beam_width) ride along but do not make an edit of their own
     if not any(k in required or src[k] == "--set" for k in use):
@@ -102,14 +133,27 @@ def fill_plan(facts, repo: dict[str, Any], model: str) -> dict[str, Any]:
     if before is None:
         plan["invalid"] = f"{m['config_path']}: no such file"
         return plan
-    after = pbtxt.fill(before, vals)
+    tag = fill_release(j)
+    if tag is not None:
+        from .triton_semantics import fill_like_fill_template
+
+        # what that release's fill_template.py -i writes with these values (its own defaults included);
+        # only this file's keys are passed, as fill_template.py is run file by file
+        after, err = fill_like_fill_template(before, use, tag)
+        if err:
+            plan["invalid"] = f"{m['config_path']}: {err}"
+            return plan
+        plan["fill_template"] = f"tensorrtllm_backend {tag} tools/fill_template.py"
+    else:
+        after = pbtxt.fill(before, vals)
     if after == before:
         return plan
     res = pbtxt.parse_config(after)
     if res["parse_error"]:
         plan["invalid"] = f"{m['config_path']}:{res['parse_error']}"
         return plan
-    summary = f"fill {len(use)} placeholder(s) in {model}/config.pbtxt: " + ", ".join(f"{k}={v}" for k, v in use.items())
+    summary = f"fill {len(use)} placeholder(s) in {model}/config.pbtxt: " + ", ".join(
+        f"{k}={v}" + (" (chosen, not given)" if src[k].startswith("chosen") else "") for k, v in use.items())
     if plan.get("conflicts"):
         summary += f" [{plan['conflicts']}]"
     if plan["unresolved"]:

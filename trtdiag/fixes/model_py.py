@@ -8,6 +8,10 @@ needs:
 ``guard_pad``          replace ``self.tokenizer.pad_token = self.tokenizer.eos_token`` (and the
                        ``if not self.tokenizer.pad_token:`` around it) by a guarded assignment that
                        survives a tokenizer whose ``pad_token`` is a read-only property.
+``ids_from_token_ids`` ``encode(eos_token)[0]`` → ``convert_tokens_to_ids(eos_token)`` (and pad): for a
+                       tokenizer whose special tokens are not registered as such (ChatGLM3's
+                       read-only properties), encode splits the token text and model.py takes a
+                       wrong END_ID/PAD_ID.
 ``gen_config_ids``     keep the ``tokenizer_end_id``/``tokenizer_pad_id`` lines for tokenizers that
                        have an eos token, and otherwise take the ids from the tokenizer directory's
                        generation_config.json (chat_format 'chatml': the ``im_end`` id, as Qwen's
@@ -23,16 +27,20 @@ lets Triton run the Python files of the tokenizer directory, which the user shou
 from __future__ import annotations
 
 import ast
+import re
 
 from .plan import edit_fix
 from ..core.finding import Fix
 
 FIX_ID = "tok-model-py"
+# attributes model.py keeps its end/pad ids in (v0.5-v0.7: pad_id; v0.8+: tokenizer_end_id/tokenizer_pad_id)
+ID_TARGETS = {"tokenizer_end_id": "end", "tokenizer_pad_id": "pad", "pad_id": "pad"}
 
 SUMMARIES = {
     "trust_remote_code": "pass trust_remote_code=True to from_pretrained",
     "guard_pad": "guard the pad_token assignment (read-only property)",
     "gen_config_ids": "take eos/pad ids from generation_config.json when the tokenizer has no eos token",
+    "ids_from_token_ids": "take END_ID/PAD_ID as the tokenizer's token ids (convert_tokens_to_ids), not the first piece of encode(token text)",
 }
 
 
@@ -159,7 +167,7 @@ def patch_text(text: str, needs: set[str], tokenizer_type: str | None = None) ->
 
     if "gen_config_ids" in needs:
         stmts = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
-                 and isinstance(n.targets[0], ast.Attribute) and n.targets[0].attr in ("tokenizer_end_id", "tokenizer_pad_id")
+                 and isinstance(n.targets[0], ast.Attribute) and n.targets[0].attr in ID_TARGETS
                  and ".encode(" in ast.unparse(n.value)]
         groups: dict[int, list[ast.Assign]] = {}
         for s in stmts:
@@ -195,8 +203,9 @@ def patch_text(text: str, needs: set[str], tokenizer_type: str | None = None) ->
                    f"{ind}{u}pad_id = gen_config.get('pad_token_id')\n"
                    f"{ind}{u}if gen_config.get('chat_format') == 'chatml' and hasattr({tok}, 'im_end_id'):\n"
                    f"{ind}{u}{u}end_id = pad_id = {tok}.im_end_id\n"
-                   f"{ind}{u}self.tokenizer_end_id = end_id\n"
-                   f"{ind}{u}self.tokenizer_pad_id = end_id if pad_id is None else pad_id\n")
+                   + "".join(f"{ind}{u}{ast.unparse(s.targets[0])} = "
+                             + ("end_id" if ID_TARGETS[s.targets[0].attr] == "end" else "end_id if pad_id is None else pad_id") + "\n"
+                             for s in group))
             edits.append((a, b, new))
             imported = {a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
             missing = [m for m in ("json", "os") if m not in imported]
@@ -204,6 +213,20 @@ def patch_text(text: str, needs: set[str], tokenizer_type: str | None = None) ->
                 first_import = next((n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))), None)
                 pos = t.starts[first_import.lineno - 1] if first_import else 0
                 edits.append((pos, pos, "".join(f"import {m}\n" for m in missing)))
+
+    if "ids_from_token_ids" in needs and "gen_config_ids" not in needs:
+        for n in ast.walk(tree):
+            if not (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Attribute)
+                    and n.targets[0].attr in ID_TARGETS):
+                continue
+            v = n.value
+            src = ast.unparse(v)
+            m = re.fullmatch(r"(.+)\.encode\((\1\.(?:eos|pad)_token), add_special_tokens=False\)\[0\]", src)
+            if not m:
+                continue
+            a = t.offset(v.lineno, v.col_offset)
+            b = t.offset(v.end_lineno, v.end_col_offset)
+            edits.append((a, b, f"{m.group(1)}.convert_tokens_to_ids({m.group(2)})"))
 
     if not edits:
         return text

@@ -74,7 +74,8 @@ def _fill(facts, model: str) -> Fix | None:
     if p.get("after") is None:
         return None
     return edit_fix("fill-placeholders", p["summary"], p["path"], p["before"], p["after"], safe=True,
-                    note="same result as tensorrtllm_backend tools/fill_template.py -i")
+                    note=f"same result as {p['fill_template']} -i" if p.get("fill_template")
+                    else "string.Template substitution, as tools/fill_template.py -i (release not detected)")
 
 
 @planner("align-max-batch-size")
@@ -118,6 +119,37 @@ def _model_py(facts, path: str, needs: dict[str, str], tokenizer_type: str | Non
     from .model_py import plan
 
     return plan(facts, path, needs, tokenizer_type)
+
+
+@planner("model-py-predicted")
+def _model_py_predicted(facts, path: str, target: int, transformers: str | None = None, python: str | None = None) -> Fix | None:
+    """The tok-model-py fix whose patches are predicted (from the real releases' behaviour) to make
+    this model.py's initialize() pass with right END_ID/PAD_ID; None when no such patch set
+    exists (the tokenizer's own code fails, or the patches would not suffice)."""
+    from ..derive import tokenizer_model_py as tm
+    from .model_py import SUMMARIES
+    from .model_py import plan as edit_plan
+    from .tokenizer_plan import plan
+
+    t = (facts["tokenizer.static"].get("targets") or [])[target]
+    text = facts.file_text(path)
+    if text is None or not t.get("dir"):
+        return None
+    table = tm.failure_table()
+    versions = [(transformers, python or "3.11")] if transformers else tm.measured_versions(table)
+    needs = None
+    for tf, py in versions:
+        pl = plan(text, t["dir"], t.get("tokenizer_type"), tf, py, table)
+        if not pl["offer"]:
+            if transformers or pl["before"]["outcome"] != "ok" or pl["before"].get("wrong_ids"):
+                return None  # predicted to fail even after the patches: no fix is offered
+            continue
+        if needs is not None and pl["needs"] != needs:
+            return None  # the versions need different patches: not one fix for all
+        needs = pl["needs"]
+    if not needs:
+        return None
+    return edit_plan(facts, path, {n: SUMMARIES[n] for n in needs}, t.get("tokenizer_type"))
 
 
 @planner("use-free-ports")

@@ -242,7 +242,8 @@ def _dtype(v: int) -> str:
 
 
 def _tensor(t) -> dict[str, Any]:
-    d = {"name": t.name, "data_type": _dtype(t.data_type), "dims": list(t.dims)}
+    d = {"name": t.name, "data_type": _dtype(t.data_type), "dims": list(t.dims),
+         "reshape": list(t.reshape.shape) if t.HasField("reshape") else None}
     if hasattr(t, "optional"):
         d["optional"] = bool(t.optional)
     return d
@@ -260,7 +261,11 @@ def summarize(msg, placeholders: list[dict[str, Any]]) -> dict[str, Any]:
             if p["in_string"] and "${" + p["name"] + "}" in sv:
                 p.setdefault("param", key)
     counts = [g.count for g in msg.instance_group]
-    kinds = [msg.instance_group[0].DESCRIPTOR.fields_by_name["kind"].enum_type.values_by_number[g.kind].name for g in msg.instance_group] if len(msg.instance_group) else []
+    # an enum may be given by number (kind: 2); proto3 enums are open, so a number with no name
+    # (kind: 7) parses too and is kept as the number
+    kinds = [_enum_name(g, "kind", g.kind) for g in msg.instance_group]
+    groups = [{"name": g.name or None, "kind": _enum_name(g, "kind", g.kind), "count": int(g.count),
+               "count_given": "count" not in from_dummy and _has_count(g), "gpus": list(g.gpus)} for g in msg.instance_group]
     instance_count = None if "count" in from_dummy else (sum(counts) if counts else None)
     decoupled = None
     if msg.HasField("model_transaction_policy") and "decoupled" not in from_dummy:
@@ -298,7 +303,73 @@ def summarize(msg, placeholders: list[dict[str, Any]]) -> dict[str, Any]:
         "inputs": [_tensor(t) for t in msg.input],
         "outputs": [_tensor(t) for t in msg.output],
         "ensemble_steps": steps,
+        "instance_groups": groups,
+        "dynamic_batching_detail": _dynamic_batching(msg) if msg.HasField("dynamic_batching") else None,
+        "version_policy": _version_policy(msg),
+        "has_ensemble_scheduling": msg.HasField("ensemble_scheduling"),
+        "has_optimization": msg.HasField("optimization"),
+        "model_warmup_count": len(msg.model_warmup),
+        "sequence_batching": msg.HasField("sequence_batching"),
     }
+
+
+def _dynamic_batching(msg) -> dict[str, Any]:
+    db = msg.dynamic_batching
+
+    def pol(p) -> dict[str, Any]:
+        return {"timeout_us": int(p.default_timeout_microseconds), "action": _enum_name(p, "timeout_action", p.timeout_action)}
+
+    return {"priority_levels": int(db.priority_levels), "default_priority_level": int(db.default_priority_level),
+            "preserve_ordering": bool(db.preserve_ordering), "default_queue_policy": pol(db.default_queue_policy),
+            "priority_queue_policy": {int(k): pol(v) for k, v in db.priority_queue_policy.items()}}
+
+
+def _version_policy(msg) -> dict[str, Any]:
+    """{"latest": n} (the default: latest 1), {"all": True} or {"specific": [v, …]}."""
+    if not msg.HasField("version_policy"):
+        return {"latest": 1}
+    which = msg.version_policy.WhichOneof("policy_choice")
+    if which == "all":
+        return {"all": True}
+    if which == "specific":
+        return {"specific": [int(v) for v in msg.version_policy.specific.versions]}
+    return {"latest": int(msg.version_policy.latest.num_versions) or 1}
+
+
+def _enum_name(msg, field: str, number: int) -> str | int:
+    v = msg.DESCRIPTOR.fields_by_name[field].enum_type.values_by_number.get(number)
+    return v.name if v is not None else int(number)
+
+
+def _has_count(g) -> bool:
+    # proto3 scalars have no presence: 0 is what an absent count reads as
+    return int(g.count) != 0
+
+
+def decode_config(data: bytes) -> tuple[str, list[dict[str, Any]]]:
+    """Text of a config.pbtxt's bytes as protobuf's text parser sees them.
+
+    Triton's parser (C++ protobuf TextFormat) reads bytes; a comment may hold any bytes, and only
+    a string value must be UTF-8.  Python's text_format wants str, so bytes that are not UTF-8
+    are decoded as U+FFFD here (line and column numbers are kept: one character per byte) and each
+    is reported with its line and whether it lies in a comment (harmless) or in a string."""
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", "replace")
+    notes: list[dict[str, Any]] = []
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            raw.decode("utf-8")
+            continue
+        except UnicodeDecodeError as exc:
+            line = raw.decode("utf-8", "replace")
+            spans, comment_at = _line_layout(line)
+            col = len(raw[: exc.start].decode("utf-8", "replace")) + 1
+            where = "comment" if col - 1 >= comment_at else ("string" if any(a < col - 1 < b for a, b in spans) else "text")
+            notes.append({"line": lineno, "col": col, "in": where})
+    return text, notes
 
 
 def parse_config(text: str) -> dict[str, Any]:
@@ -316,7 +387,9 @@ def parse_config(text: str) -> dict[str, Any]:
         out["parse_error_line"] = err["line"]
         out.update({k: None for k in ("name", "backend", "platform", "max_batch_size", "decoupled", "instance_count",
                                        "max_queue_delay_microseconds", "preferred_batch_size")})
-        out.update({"parameters": {}, "inputs": [], "outputs": [], "ensemble_steps": [], "instance_kinds": [], "dynamic_batching": False})
+        out.update({"parameters": {}, "inputs": [], "outputs": [], "ensemble_steps": [], "instance_kinds": [], "dynamic_batching": False,
+                    "instance_groups": [], "version_policy": None, "dynamic_batching_detail": None, "has_ensemble_scheduling": False, "has_optimization": False, "model_warmup_count": 0,
+                    "sequence_batching": False})
         return out
     out.update(summarize(msg, placeholders))
     return out

@@ -364,7 +364,56 @@ def static(facts) -> dict:
                 dirs[key] = analyze_dir(key)
             t["dir"] = dirs[key]
         t["code"] = analyze_model_py(t["model_py"], facts) if t.get("model_py") else None
+        t["profile"] = _profile(t["model_py"], facts) if t.get("model_py") else None
+    for d in dirs.values():
+        if "tokenizer.model" in (d.get("files") or []) and "sp_model_type" not in d:
+            from ..derive.tokenizer_model_py import sentencepiece_model_type
+
+            try:
+                with open(os.path.join(d["path"], "tokenizer.model"), "rb") as fh:
+                    d["sp_model_type"] = sentencepiece_model_type(fh.read(16 << 20))
+            except OSError:
+                d["sp_model_type"] = None
+        c = d.get("custom") or {}
+        if c.get("source_exists") and "class_traits" not in d:
+            from ..derive.tokenizer_model_py import class_traits
+
+            try:
+                d["class_traits"] = class_traits(facts.file_text(c["source"]) or "", c["class"])
+            except Exception as exc:  # unreadable: the class analysis above reports it
+                d["class_traits"] = {"error": str(exc)}
     return {"targets": targets}
+
+
+def _profile(path: str, facts) -> dict | None:
+    """What model.py's initialize() does with the tokenizer, step by step
+    (trtdiag.derive.tokenizer_model_py: the analysis tested on the real model.py of every tag)."""
+    from ..derive import tokenizer_model_py as tm
+
+    try:
+        text = facts.file_text(path)
+        if text is None:
+            return None
+        prof = tm.profile(tm.statements(text))
+    except (SyntaxError, ValueError):
+        return None  # TOK003 reports the syntax error
+    except Exception:
+        return None
+    prof["not_understood"] = [{"line": s["line"], "excerpt": s["excerpt"], "reason": s["facts"].get("reason")}
+                              for s in prof.get("not_understood") or []]
+    return prof
+
+
+@probe("tokenizer.replay")
+def replay(facts) -> dict:
+    """Only with --load-tokenizer: the repository's own model.py initialize() (and one execute())
+    of each target, in a child of the target Python (trtdiag.probes.tokenizer_replay)."""
+    from .tokenizer_replay import replay_targets
+
+    st = facts["tokenizer.static"]
+    trust = bool(facts.opt("trust_remote_code"))
+    timeout = float(os.environ.get("TRTDIAG_TOKENIZER_TIMEOUT", 120))
+    return {"results": replay_targets(st["targets"], facts.opt("python"), trust, timeout), "trust_remote_code": trust}
 
 
 # --------------------------------------------------------------------------- dynamic

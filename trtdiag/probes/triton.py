@@ -29,7 +29,9 @@ CONVENTIONAL = (
 
 
 
-
+# Triton reads the whole file with protobuf's text parser, which has no size limit of its own;
+# this only keeps a mistaken multi-GiB file from being slurped
+CONFIG_LIMIT = 256 * 1024 * 1024
 
 
 def find_repo(explicit: str | None) -> str | None:
@@ -66,27 +68,43 @@ def path_info(path: str) -> dict[str, Any]:
 
 def read_model(model_dir: str, facts=None) -> dict[str, Any]:
     """One model folder.  With ``facts``, config.pbtxt is read through :meth:`Facts.file_text`, so
-    its text is recorded for the fix planner (and a snapshot plans the same edits)."""
-    from ..fsutil import read_text
+    its text is recorded for the fix planner (and a snapshot plans the same edits).  A file that is
+    not UTF-8 (bytes that protobuf skips in a comment) is read as bytes here; the planner then
+    cannot edit it and says so."""
+    import hashlib
+
+    from ..fsutil import read_bytes
     from ..parsers import pbtxt
 
     config_path = os.path.join(model_dir, "config.pbtxt")
     out: dict[str, Any] = {"path": model_dir, "config_path": config_path}
     try:
+        data = None
         if facts is not None:
-            text = facts.file_text(config_path, limit=4 * 1024 * 1024)
-            if text is None:
-                raise InputError(f"{config_path}: no such file")
+            try:
+                text = facts.file_text(config_path, limit=CONFIG_LIMIT)
+            except InputError as exc:
+                if "not UTF-8" not in str(exc):
+                    raise
+                text = None
+                data = read_bytes(config_path, limit=CONFIG_LIMIT)
+            else:
+                if text is None:
+                    raise InputError(f"{config_path}: no such file")
+                data = text.encode("utf-8")
         else:
-            text = read_text(config_path, limit=4 * 1024 * 1024)
+            data = read_bytes(config_path, limit=CONFIG_LIMIT)
     except InputError as exc:
         out.update({"read_error": str(exc), "parse_error": str(exc), "parse_error_line": None, "placeholders": [],
                     "name": None, "backend": None, "platform": None, "max_batch_size": None, "decoupled": None,
                     "instance_count": None, "max_queue_delay_microseconds": None, "preferred_batch_size": None,
                     "parameters": {}, "inputs": [], "outputs": [], "ensemble_steps": [], "instance_kinds": []})
         return out
+    text, notes = pbtxt.decode_config(data)
     out.update(pbtxt.parse_config(text))
     out["read_error"] = None
+    out["sha256"] = hashlib.sha256(data).hexdigest()
+    out["non_utf8"] = notes  # [{"line", "col", "in": "comment"|"string"|"text"}]
     out["paths"] = {k: path_info(v) for k, v in (out.get("parameters") or {}).items() if k in PATH_PARAMS and v}
     versions = []
     try:
@@ -96,6 +114,16 @@ def read_model(model_dir: str, facts=None) -> dict[str, Any]:
     out["versions"] = versions
     model_py = [os.path.join(model_dir, v, "model.py") for v in versions if os.path.isfile(os.path.join(model_dir, v, "model.py"))]
     out["model_py"] = model_py
+    out["reader_rules"], out["reader_file"] = {}, None
+    if model_py:  # what the repository's own model.py does with each parameter (the table's reader rules)
+        from ..derive.triton_semantics import match_reader_rules
+
+        try:
+            src = read_bytes(model_py[-1], limit=4 * 1024 * 1024).decode("utf-8", "replace")
+        except InputError:
+            src = None
+        if src is not None:
+            out["reader_rules"], out["reader_file"] = match_reader_rules(src), model_py[-1]
     return out
 
 
@@ -132,7 +160,10 @@ def triton_repo(facts) -> dict[str, Any] | None:
 
     trtllm = first(lambda m: m.get("backend") == "tensorrtllm")
     if trtllm is None:
-        trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}))
+        # an unfilled template (backend: "${triton_backend}"): the model that holds gpt_model_path and is not
+        # a Python model — from v0.12 preprocessing holds a gpt_model_path too (read for multimodal models only)
+        trtllm = first(lambda m: "gpt_model_path" in (m.get("parameters") or {}) and m.get("backend") != "python"
+                       and not str(m.get("path", "")).endswith(("preprocessing", "postprocessing")))
     pre = "preprocessing" if "preprocessing" in models else first(lambda m: "tokenizer_dir" in (m.get("parameters") or {}) and "preprocess" in m["path"])
     post = "postprocessing" if "postprocessing" in models else None
     # named: the user gave it (--model-repo); else it was found at a conventional place, and

@@ -310,13 +310,14 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
     if not getattr(args, "only", None):
         areas = scope(parsed, args)
         if areas == []:
+            why = (f"{os.path.basename(argv[0])} is no server launch trtdiag knows and no --model-repo/--engine-dir "
+                   "was named: launching it without checks")
             if not args.quiet and not getattr(args, "json", False):
-                _say(f"{os.path.basename(argv[0])} is no server launch trtdiag knows and no --model-repo/--engine-dir "
-                     f"was named: launching it without checks")
-            if getattr(args, "json_report", None):  # the report says so (a reader waits for it)
+                _say(why)
+            if args.json_report:
                 from ...core.finding import Report
 
-                _write_json_report(args.json_report, Report("exec", [], {"launch": argv, "checked": False},
+                _write_json_report(args.json_report, Report("exec", [], {"launch": argv, "checked": False, "why": why},
                                                             empty="No pre-launch check applies to this command."))
             return launch(path, argv)
         if areas is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ...core.catalogue import rule
-from .common import _fact, _needs_dynamic, _purge_fix, _short, error, mpi_version_text, ok, os, re, warning
+from ...derive.mpi_layout import component_findings, import_findings, is_hwloc_conflict, symbol_families
+from .common import _fact, _needs_dynamic, _purge_fix, _short, error, mpi_version_text, ok, os, re, remedy_fix, warning
 
 
 # --------------------------------------------------------------------------------- MPI001
@@ -29,6 +30,43 @@ def hwloc_symbols(facts):
     them; or put the matching installation's ``lib`` first on LD_LIBRARY_PATH.
     """
     rt = facts["mpi.runtime"]
+    pred = _fact(facts, "mpi4py_search.prediction") or {}
+    extra_ev: dict = {}
+    if (pred.get("mpi4py") or {}).get("path"):
+        # mpi4py is installed: what its own search order loads decides (the static closure of its
+        # extension's NEEDED libmpi is not what mpi4py ≥ 4.1 loads)
+        le = pred.get("loader_error") or {}
+        if is_hwloc_conflict(le):
+            conf = _fact(facts, "mpi4py_search.confirm")
+            f = import_findings(pred, conf, pred.get("consistent"), pred.get("purge"))[0]
+            yield error(f["title"], f["message"], evidence=f["evidence"], fix=remedy_fix(facts, f["remedies"]))
+            return
+        lf = pred.get("later_failure")
+        if lf and not pred.get("import_error"):
+            fams = symbol_families(lf["symbols"])
+            yield error(f"MPI will die at its first call: symbol lookup error: {os.path.basename(lf['referrer'])}: undefined symbol: "
+                        + (fams[0] + "…" if fams else lf["symbol"]),
+                        f"`from mpi4py import MPI` loads {pred.get('libmpi')}, but {lf['count']} function(s) its libraries call are "
+                        f"defined by no library loaded ({', '.join(lf['symbols'][:3])}…): they are bound at first call (mpi4py opens "
+                        f"libmpi lazily), so MPI_Init or the first MPI call kills the process with `{lf['text']}` (the symbol named "
+                        "depends on which is called first).", evidence={"libmpi": pred.get("libmpi"), "missing": lf["all"][:6]},
+                        fix=remedy_fix(facts, import_findings({**pred, "import_error": lf["text"]}, None, pred.get("consistent"), pred.get("purge"))[0]["remedies"]))
+            return
+        if (_needs_dynamic(facts, False) or rt.get("tensorrt_llm")):
+            v = _fact(facts, "mca_components.verdicts") or {}
+            for who in ("mpirun", "rank"):
+                w = v.get(who) or {}
+                if w.get("dirs") is not None:
+                    extra_ev.setdefault("components checked", f"{w.get('checked')} in {', '.join(w['dirs']) or 'no directory'} ({v.get('source')})")
+                cf = component_findings(w.get("verdicts") or [], who, v.get("source", ""))
+                if cf:
+                    f = cf[0]
+                    yield (error if f["severity"] == "error" else warning)(f["title"], f["message"], evidence={**f["evidence"], "components checked": w.get("checked")})
+                    return
+        if not pred.get("import_error") or le.get("kind") == "symbol":
+            # the prediction loads cleanly (or fails on a non-hwloc symbol: MPI002's): the static
+            # analysis below only adds the hwloc plugins
+            rt = {**rt, "hwloc": {**(rt.get("hwloc") or {}), "unresolved": []}}
     if not rt.get("installed") or "hwloc" not in rt:
         return
     hw = rt["hwloc"]
@@ -44,37 +82,17 @@ def hwloc_symbols(facts):
         "system " + ", ".join(hw["system_hwloc"]) if hw["system_hwloc"] else "none in the load closure")
     if rt.get("LD_LIBRARY_PATH") is not None:
         ev["LD_LIBRARY_PATH"] = rt["LD_LIBRARY_PATH"]
+    ev.update(extra_ev)
     bad_plugins = [(d["dir"], p) for d in hw.get("plugin_dirs", []) for p in d["plugins"] if p.get("missing_count")]
     unresolved = hw.get("unresolved", [])
     if not unresolved and not bad_plugins:
         ev["libraries read"] = len(hw.get("read", []))
         ev["plugins checked"] = sum(len(d["plugins"]) for d in hw.get("plugin_dirs", []))
-        if _needs_dynamic(facts, False) or rt.get("tensorrt_llm"):
-            # MPI_Init will run (mpirun ranks; `import tensorrt_llm` initialises MPI): the MCA
-            # components it loads must fit the loaded Open MPI too
-            comps = _fact(facts, "mpi.components")
-            if comps:
-                ev["components checked"] = f"{comps['checked']} in {', '.join(comps['dirs']) or 'no directory'} ({comps.get('source')})"
-                bad = [c for c in comps["unresolved"] if c.get("symbol")]
-                if bad:
-                    ev["components"] = _short([f"{c['component']}: {c['symbol']}" for c in bad])
-                    srcvar = comps.get("source") == "OMPI_MCA_mca_base_component_path"
-                    name = os.path.basename(bad[0]["component"])[:-3]
-                    yield warning(f"Open MPI component {name} needs {bad[0]['symbol']}, which the loaded Open MPI lacks",
-                                  f"{len({c['component'] for c in bad})} MCA component(s) in {os.path.dirname(bad[0]['component'])} were built "
-                                  f"for another Open MPI/hwloc than the one loaded ({ev['hwloc']}). At startup (mpirun, MPI_Init in each "
-                                  f"rank, `import tensorrt_llm`) Open MPI prints `mca_base_component_repository_open: unable to open {name}: "
-                                  f"{bad[0]['component']}: undefined symbol: {bad[0]['symbol']} (ignored)` and runs without them; when "
-                                  "they are components the job needs (its pml, btl, rmaps), it fails. "
-                                  + ("They come from OMPI_MCA_mca_base_component_path: unset it or point it at the loaded installation's components."
-                                     if srcvar else "Use one installation: its lib first on LD_LIBRARY_PATH and its bin first on PATH (OPAL_PREFIX if it was moved)."),
-                                  evidence=ev)
-                    return
         if _needs_dynamic(facts, False):  # a multi-rank launch: let the loader confirm
-            dyn = _fact(facts, "mpi.import")
+            dyn = _fact(facts, "mpi4py_search.confirm" if (pred.get("mpi4py") or {}).get("path") else "mpi.import")
             if dyn is not None:
                 err = str(dyn.get("error", ""))
-                ev["import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else err
+                ev["real import" if (pred.get("mpi4py") or {}).get("path") else "import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else err
                 m = re.search(r"undefined symbol: ((?:opal_)?hwloc\w+)", err)
                 if m:
                     yield error(f"Undefined hwloc symbol {m.group(1)} (found by a real import)",
@@ -85,9 +103,9 @@ def hwloc_symbols(facts):
         yield ok(f"hwloc symbols resolve ({ev['hwloc']})", **ev)
         return
     fix = _purge_fix()
-    dyn = _fact(facts, "mpi.import")
+    dyn = _fact(facts, "mpi4py_search.confirm" if (pred.get("mpi4py") or {}).get("path") else "mpi.import")
     if dyn is not None:
-        ev["import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else dyn.get("error", "failed")
+        ev["real import" if (pred.get("mpi4py") or {}).get("path") else "import in a child"] = ("ok: " + str(dyn.get("library_version", ""))) if dyn.get("ok") else dyn.get("error", "failed")
     missing = rt.get("missing_libraries") or []
     if missing:
         ev["not found"] = _short([f"{m['needs']} (needed by {m['library']})" for m in missing])

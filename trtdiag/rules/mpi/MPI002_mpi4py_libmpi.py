@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ...core.catalogue import rule
 from ...core.finding import hint
-from .common import _fact, _needs_dynamic, _short, error, launch_plan, mpi_version_text, ok, os, warning
+from ...derive.mpi_layout import import_findings, is_hwloc_conflict, launcher_findings, real_fallbacks
+from .common import _fact, _needs_dynamic, _short, error, info, launch_plan, mpi_version_text, ok, os, remedy_fix, warning
 
 
 # --------------------------------------------------------------------------------- MPI002
@@ -30,6 +31,14 @@ def mpi4py_libmpi(facts):
     rt = facts["mpi.runtime"]
     m4 = rt.get("mpi4py") or {}
     if not m4.get("found"):
+        return
+    pred = _fact(facts, "mpi4py_search.prediction") or {}
+    from ...derive.mpi import same_library
+
+    trt_other = [link for link in (rt.get("tensorrt_llm") or {}).get("mpi_links", [])
+                 if not same_library(facts, link.get("resolves_to"), pred.get("libmpi"))]
+    if pred.get("extensions") is not None and not trt_other:
+        yield from _from_prediction(facts, rt, m4, pred)
         return
     sel = m4.get("selected") or {}
     ev = {"mpi4py": f"{m4.get('version') or '?'} at {m4.get('path')}", "python": rt.get("python")}
@@ -111,10 +120,42 @@ def mpi4py_libmpi(facts):
             return
     if mr and lib_prefix and mr["prefix"] != lib_prefix and launch_plan(facts)["uses_mpirun"]:
         yield warning(f"mpirun and mpi4py's libmpi come from different MPI installations ({mr['prefix']} vs {lib_prefix})",
-                      f"mpirun on PATH is {mr['path']} but mpi4py loads {sel['resolves_to']}; Open MPI's launcher and library must "
-                      "be the same installation, or ranks fail at MPI_Init. Put one installation first on both PATH and "
+                      f"mpirun on PATH is {mr['path']} but mpi4py loads {sel['resolves_to']}; launcher and library of different Open MPI "
+                      "installations are not supported together and MPI_Init may fail (mixed pairs were observed to start 2 ranks "
+                      "here, so this is not certain). Put one installation first on both PATH and "
                       "LD_LIBRARY_PATH, or rebuild mpi4py with that installation's mpicc.",
                       evidence=ev, fix=hint("command", "MPI002-rebuild-mpi4py", f"rebuild mpi4py with {mpicc}", rebuild))
         return
     what = f"{rt.get('implementation', 'MPI')} {rt['version']}" if rt.get("version") else "libmpi"
     yield ok(f"mpi4py {m4.get('version') or ''} loads {what} from {sel['resolves_to']}".replace("  ", " "), **ev)
+
+
+def _from_prediction(facts, rt, m4, pred):
+    """MPI002 from mpi4py's own search order (trtdiag.probes.mpi4py_search) and a plain confirming
+    import — the confirmation is asked only where a launch is planned or a problem predicted."""
+    py = pred.get("python") or rt.get("python") or "python3"
+    ev = {"mpi4py": f"{(pred.get('mpi4py') or {}).get('version') or m4.get('version') or '?'} at {(pred.get('mpi4py') or {}).get('path')}",
+          "python": py, "search": pred.get("search"),
+          "extensions": [f"{os.path.basename(e['path'])} needs {e.get('needs')}" for e in pred.get("extensions") or []]}
+    problem = bool(pred.get("import_error") or real_fallbacks(pred))
+    conf = _fact(facts, "mpi4py_search.confirm") if _needs_dynamic(facts, problem) else None
+    le = pred.get("loader_error") or {}
+    if is_hwloc_conflict(le):
+        return  # MPI001 reports it, with the loader's symbol
+    fs = import_findings(pred, conf, pred.get("consistent"), pred.get("purge"))
+    for f in fs:
+        sev = {"error": error, "warning": warning, "info": info}[f["severity"]]
+        yield sev(f["title"], f["message"], evidence={**ev, **f["evidence"]}, fix=remedy_fix(facts, f["remedies"], "MPI002"))
+        return
+    ev["libmpi"] = pred.get("libmpi")
+    if conf is not None:
+        ev["real import"] = (f"ok: {conf.get('library_version')} from {conf.get('libmpi_mapped')}" if conf.get("ok") else conf.get("error"))
+    if launch_plan(facts)["uses_mpirun"]:
+        for f in launcher_findings(pred.get("launcher"), pred.get("libmpi")):
+            if f["id"] == "MPI002":
+                sev = {"warning": warning, "info": info}[f["severity"]]
+                yield sev(f["title"], f["message"], evidence={**ev, **f["evidence"]})
+                return
+    what = (conf or {}).get("library_version", "").split(",")[0] if (conf or {}).get("ok") else (
+        f"{rt.get('implementation', 'MPI')} {rt['version']}" if rt.get("version") and pred.get("prefix") and pred.get("prefix") == (rt.get("libmpi") or {}).get("prefix") else "libmpi")
+    yield ok(f"mpi4py {(pred.get('mpi4py') or {}).get('version') or ''} loads {what} from {pred.get('libmpi')}".replace("  ", " "), **ev)

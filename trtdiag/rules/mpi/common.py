@@ -59,3 +59,22 @@ def visible_gpus(facts) -> tuple[int | None, str]:
         return min(n, len(vis)), f"{min(n, len(vis))} (CUDA_VISIBLE_DEVICES={cvd}, {n} in the machine)"
     return n, str(n)
 
+
+
+def remedy_fix(facts, remedies: list[dict], rid: str = "MPI001"):
+    """The fix hint of the first remedy (removes nothing first: derive.mpi_layout.remedies): the
+    consistent installation's LD_LIBRARY_PATH written to ./trtdiag.env (source it before the
+    launch: mpirun passes it to the ranks it starts here); the purge only when nothing else is
+    known, with what it removes in its note."""
+    for r in remedies:
+        if r["kind"] == "env":
+            la = _fact(facts, "mpi.launch") or {}
+            path = la.get("env_file") or "trtdiag.env"
+            return hint("env-file", f"{rid}-ld-library-path", r["summary"] + f" (in {path}; source it before launching)", path, dict(r["env"]))
+        if r["kind"] == "purge":
+            note = "it removes " + ", ".join(r["removes"])
+            if r.get("still_fails"):
+                note += f"; afterwards the import still fails: {r['still_fails']}"
+            return hint("system-package", "MPI001-purge-system-hwloc", "remove the system hwloc packages (and what depends on them)",
+                        "purge-system-hwloc", note=note)
+    return None

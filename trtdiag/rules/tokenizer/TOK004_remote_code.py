@@ -36,10 +36,10 @@ def remote_code(facts):
         if why:
             yield _with_fix(facts, t, error(
                 f"{_name(t)}: {c['class']} is custom code, but model.py does not pass trust_remote_code=True",
-                f"{why}. At server start transformers refuses to import {c['class']}: `ValueError: Tokenizer class {c['class']} "
-                f"does not exist or is not currently imported.` (transformers ≤ 4.31; 4.32-4.x: `Loading {t['tokenizer_dir']} requires "
-                f"you to execute the configuration file in that repo …`; 5.x: `The repository {t['tokenizer_dir']} contains custom "
-                f"code which must be executed to correctly load the model.`)",
+                f"{why}. At server start transformers refuses to import {c['class']}, as measured on the real model.py: "
+                f"`ValueError: Tokenizer class {c['class']} does not exist or is not currently imported.` (transformers "
+                f"4.31.0-4.36.2); `The repository for {t['tokenizer_dir']} contains custom code which must be executed to correctly "
+                f"load the model. …` (4.37.2-4.51.3); `The repository {t['tokenizer_dir']} contains custom code …` (5.x).",
                 evidence=ev))
         elif t.get("code"):
             loads = _running_loads(t)

@@ -47,6 +47,8 @@ def special_tokens(facts):
                        + (f"generation_config.json has eos_token_id={gen.get('eos_token_id')}." if ok_fix
                           else "generation_config.json has no eos_token_id: add eos_token to tokenizer_config.json."))
                 f = error(f"{_name(t)}: the tokenizer defines no eos token", msg, evidence=ev)
+                if t.get("model_py"):
+                    f.subject = f"model-py:{t['model_py']}"
                 yield _with_fix(facts, t, f) if ok_fix else f
             continue
         missing_added = []

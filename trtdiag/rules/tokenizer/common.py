@@ -114,6 +114,8 @@ def _with_fix(facts, t: dict, f: Finding) -> Finding:
     needs = model_py_needs(t) if path else {}
     if needs:
         f.hint = hint("model-py", path, needs, t.get("tokenizer_type"))
+    if path and f.subject is None:
+        f.subject = f"model-py:{path}"  # TOK008 (the prediction measured on the real releases) covers it
     return f
 
 

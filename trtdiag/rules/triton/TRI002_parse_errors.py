@@ -37,4 +37,11 @@ def parse_errors(facts):
             )
     if not bad:
         held = any(m.get("placeholders") for m in repo["models"].values())
-        yield ok("Every config.pbtxt parses with Triton's ModelConfig schema" + (" (placeholders aside: TRI001)" if held else ""), models=sorted(repo["models"]))
+        ev = {"models": sorted(repo["models"])}
+        rel = ((facts.derived("triton_judge") or {}).get("release") or {})
+        if rel.get("tags"):  # which tensorrtllm_backend release the templates came from, and how sure
+            ev["templates from"] = rel["summary"]
+        non_utf8 = {n: m["non_utf8"] for n, m in repo["models"].items() if m.get("non_utf8")}
+        if non_utf8:  # protobuf skips them in a comment; noted, not refused
+            ev["bytes that are not UTF-8"] = non_utf8
+        yield ok("Every config.pbtxt parses with Triton's ModelConfig schema" + (" (placeholders aside: TRI001)" if held else ""), **ev)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...core.catalogue import rule
-from .common import AREA, _parsed, _repo, _tokenizer_problem, error, ok, os, warning
+from .common import AREA, _judge, _parsed, _repo, _tokenizer_problem, error, ok, os, warning
 
 
 @rule("TRI004", covers=("TOK001:tokenizer-dir",), area=AREA, title="tokenizer_dir holds a tokenizer", kb="tokenizer-dir-missing")
@@ -14,6 +14,10 @@ def tokenizer_dir(facts):
     Why: their model.py calls AutoTokenizer.from_pretrained(tokenizer_dir) when the model loads;
     a wrong path fails with "OSError: Can't load tokenizer for '…'" (or "… is not a local folder
     and is not a valid model identifier"), and the ensemble cannot load.
+
+    Models whose reader does not use tokenizer_dir in the release the repository came from are
+    left out (tensorrt_llm's C++ backend in v0.19 logs that it ignores it: per-release table,
+    trtdiag/data/backend_templates.json).
 
     An engine directory given as tokenizer_dir is left to TOK002 when it runs (it names that
     mistake); TOK001 leaves the directories of config.pbtxt files to this check.
@@ -29,6 +33,13 @@ def tokenizer_dir(facts):
         params = m.get("parameters") or {}
         if "tokenizer_dir" not in params or params["tokenizer_dir"] is None:
             continue
+        j = _judge(facts)
+        if j is not None:
+            from ...derive.triton_findings import tokenizer_dir_applies
+
+            applies, _src = tokenizer_dir_applies(repo, j, name)
+            if not applies:
+                continue  # the backend of this release does not read it: nothing it could fail on
         seen += 1
         path = params["tokenizer_dir"]
         pi = (m.get("paths") or {}).get("tokenizer_dir") or {}

@@ -68,11 +68,20 @@ def _trtllm_model(facts) -> tuple[dict[str, Any] | None, str | None, dict[str, A
     return repo, name, m
 
 # ---------------------------------------------------------------- TRI001 placeholders
-def required_placeholders(m: dict[str, Any]) -> list[dict[str, Any]]:
-    """Placeholders that keep the model from loading or serving (see probes.triton.blocks_loading)."""
-    from ...derive.triton_repo import blocks_loading
+def _judge(facts) -> dict[str, Any] | None:
+    """The repository judged as Triton and its backend release would (derive/triton_judge.py)."""
+    return facts.derived("triton_judge")
 
-    return [p for p in m.get("placeholders") or [] if blocks_loading(p)]
+
+def required_placeholders(m: dict[str, Any], facts=None, folder: str | None = None) -> list[dict[str, Any]]:
+    """Placeholders that keep the model from loading or serving in the release the repository came
+    from (the per-release table, trtdiag/data/backend_templates.json); without facts, the file's
+    shape alone (outside quotes: the file does not parse)."""
+    if facts is not None and folder is not None:
+        j = _judge(facts)
+        names = set(((j or {}).get("models", {}).get(folder) or {}).get("blocking") or [])
+        return [p for p in m.get("placeholders") or [] if p["name"] in names]
+    return [p for p in m.get("placeholders") or [] if not p["in_string"]]
 
 # ---------------------------------------------------------------- TRI004 tokenizer dir
 def _tokenizer_problem(pi: dict[str, Any]) -> str | None:
