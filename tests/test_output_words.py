@@ -97,7 +97,7 @@ def _preformatted(name: str, line: str) -> bool:
         return True  # markdown: what the user pastes, not what the terminal wraps
     if line.startswith("          "):  # evidence continuation lines: log quotes, tables, lists
         return True
-    if re.match(r"    trtdiag ", line):  # a command on its own line: never broken
+    if re.match(r"\s+trtdiag ", line):  # a command on its own line: never broken
         return True
     return bool(re.match(r"    [-+@ ]", line)) and name.startswith("fix")  # a fix's diff
 
