@@ -81,3 +81,12 @@ def test_explain_at_80_columns_reflows_the_cause_and_keeps_the_command_whole():
     assert "        gpt_model_path parameter" not in lines
     step = next(i for i, ln in enumerate(lines) if ln.startswith("          1. "))
     assert lines[step + 1].startswith("             ") and not lines[step + 1].startswith("              ")
+
+
+def test_mpi005_says_nothing_when_no_world_size_is_known():
+    """What a user saw: `✓ World size None [MPI005]` for a lone plan file (no config.json, no launch)."""
+    from tests.conftest import PLANS, run_json
+
+    code, rep = run_json("check", "--engine-dir", str(PLANS / "trt8.6.1.6_hackathon2023_model.plan"), "--only", "MPI005")
+    assert not [f for f in rep["findings"] if f["id"] == "MPI005"]
+    assert "MPI005" in rep["not_applicable"]
