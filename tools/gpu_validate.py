@@ -119,17 +119,24 @@ def step_held_memory() -> None:
 
 
 def step_plan(out: str) -> None:
-    """The live GPU through NVML as `plan`'s target: a 7B model fits an 80 GB card, a 70B in fp16 does not."""
+    """The live GPU through NVML as `plan`'s target: a 7B model fits; a 405B in fp16 (810 GB of
+    weights) loads on no single GPU (a 70B did not load on an 80 GB H100, but does on a 141 GB H200:
+    there it is the KV-cache warning, exit 0)."""
     llama7 = {"architectures": ["LlamaForCausalLM"], "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32,
               "hidden_size": 4096, "intermediate_size": 11008, "vocab_size": 32000, "torch_dtype": "float16"}
     llama70 = dict(llama7, num_hidden_layers=80, num_attention_heads=64, num_key_value_heads=8, hidden_size=8192, intermediate_size=28672)
-    for name, cfg, want in (("llama-7b", llama7, 0), ("llama-70b", llama70, 1)):
+    llama405 = dict(llama7, num_hidden_layers=126, num_attention_heads=128, num_key_value_heads=8, hidden_size=16384,
+                    intermediate_size=53248, vocab_size=128256)
+    for name, cfg, want in (("llama-7b", llama7, 0), ("llama-70b", llama70, None), ("llama-405b", llama405, 1)):
         path = os.path.join(out, f"{name}-config.json")
         with open(path, "w") as fh:
             json.dump(cfg, fh)
         p = trtdiag("plan", "--model-config", path, "--max-batch-size", "8", "--max-input-len", "2048", "--max-output-len", "2048", "--json")
         rep = json.loads(p.stdout) if p.stdout.strip().startswith("{") else {}
         RESULTS.setdefault("plan", {})[name] = rep
+        if want is None:  # depends on the card: recorded, not judged
+            RESULTS["plan"][name + " exit"] = p.returncode
+            continue
         record(f"plan {name} fp16 bs8 2048+2048 on this GPU: exit {want}", p.returncode == want, rc=p.returncode,
                stderr=p.stderr[-300:], titles=[f.get("title") for f in rep.get("findings", [])][:4])
 

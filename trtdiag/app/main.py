@@ -165,6 +165,10 @@ def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None,
     unknown_checks(only, "--only")
     unknown_checks(skip, "--skip")
     facts = facts or make_facts(args)
+    if not only and not skip:  # every area runs: start the slow probes before the rules are even imported
+        from ..engine.run import PREFETCH
+
+        facts.prefetch(n for names in PREFETCH.values() for n in names)
     specs = registry.select(only, skip, command)
     progress = Progress(sys.stderr.isatty() and not getattr(args, "json", False) if progress is None else progress)
 

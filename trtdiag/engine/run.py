@@ -77,7 +77,7 @@ PREFETCH: dict[str, tuple[str, ...]] = {
     "gpu": ("gpu.inventory",),
     "memory": ("gpu.inventory",),
     "container": ("gpu.inventory", "container.info"),
-    "mpi": ("mpi.runtime",),
+    "mpi": ("mpi.runtime", "mpi4py_search.prediction"),
     "ports": ("net.ports",),
 }
 
