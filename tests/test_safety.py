@@ -171,7 +171,9 @@ def test_port_held_by_pid_1_is_never_stopped_even_with_kill(tmp_path):
 NO_TIMEOUT_ALLOWED = {
     ("trtdiag/proc.py", "run"): "the one runner: communicate(timeout=…) bounds it and kills the process group",
     ("trtdiag/fixes/applier.py", "run_streaming"): "runs a fix's command or a rebuild the user asked for with --apply (an engine build takes hours); output streamed, process group killed on an optional timeout",
-    ("trtdiag/logscan/matcher.py", "_scan_grep"): "grep reading a regular file to its end; reaped with its process group by _reaped",
+    ("trtdiag/logscan/matcher.py", "_scan_child"): "rg/grep reading a regular file to its end, its address space limited (CHILD_MEMORY); reaped with its process group by _reaped",
+    ("trtdiag/logscan/matcher.py", "_scan_rg_split"): "ripgreps side by side over a regular file, address space limited; reaped by _reaped",
+    ("trtdiag/logscan/matcher.py", "_scan_pumped"): "rg/grep fed the log by trtdiag (pipes, long lines in pieces); ends when its input ends; reaped by _reaped",
     ("trtdiag/logscan/matcher.py", "_segment_pipe"): "head | grep over a segment of a regular file; reaped by _reaped",
 }
 KILL_ALLOWED = {

@@ -14,6 +14,8 @@ why, how to recognise it, how to fix it and whether trtdiag may fix it itself::
     autofix = "rebuild"             # the fix kind trtdiag can apply, if any ("" = none)
     references = ["https://github.com/…/issues/…"]   # public threads / docs
     no_log_signature = "why"        # instead of [[signatures]]: a failure only a check can see
+    consequence_of = ["id", …]      # cascade links: this failure follows from those ("*": from any
+                                    # other fatal one); explain ranks it after them when both are seen
 
     [[signatures]]                  # how `trtdiag explain` recognises it in a log (0 or more)
     regex = 'expecting library version (?P<expected>[\\d.]+) got (?P<found>[\\d.]+)'
@@ -28,12 +30,18 @@ Rules for signatures (tests/test_kb.py enforces them):
   groups are the values `explain` reports (``expected``, ``found``, ``port`` …).  No IGNORECASE:
   the prefilter is case-sensitive.
 - ``literal`` must be a substring of a run of characters every match contains
-  (:func:`trtdiag.explain.required_literals` computes those runs; without ``literal`` the longest is
+  (:func:`trtdiag.logscan.matcher.required_literals` computes those runs; without ``literal`` the longest is
   used).  Lines without any signature's literal never reach a regex, so a long, rare literal keeps
   `explain` fast on gigabyte logs.
 - ``examples`` quote real lines from the threads in ``references``.
 
 Both ``check`` (through a finding's ``kb`` field) and ``explain`` read these entries.
+
+The message catalogue (``knowledge_base/catalogue/<family>.toml``, written by
+tools/harvest_messages.py from the sources and binaries that print the messages) adds, for every
+message, its template, its origin (``repo@ref:path:line`` or ``library@version``) and the entry it
+belongs to (``entry``), or ``consequence_of``, ``not_failure`` or ``proposed_entry``;
+trtdiag/logscan/templates.py turns the templates into patterns for ``explain``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Re-harvest every catalogue family from local copies of the sources (offline).  Set the folders:
+#   MIRROR  git directories of the triton-inference-server repositories (tensorrtllm_backend, server,
+#           core, python_backend, tensorrt_backend), as MIRROR/triton-inference-server+NAME/repo
+#   WHEELS  unpacked wheels: tensorrt-lean-cu12-libs 10.16.1.11 and 11.4.0.106, tensorrt-dispatch-cu12-libs
+#           11.4.0.106, nvidia-cuda-runtime-cu12 12.9.79, nvidia-nccl-cu12 2.27.3, transformers 4.46.3 and
+#           5.24.0, uvicorn 0.54.0 (pip download --no-deps NAME==VERSION; unzip -d WHEELS/NAME-VERSION)
+#   SITE    a site-packages holding safetensors 0.8.0, tokenizers 0.23.3, nvidia-ml-py 13.615.71
+# System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
+# bash 5.2.15, libpython3.11 3.11.2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+P=${PYTHON:-python3}
+M=${MIRROR:?set MIRROR}
+W=${WHEELS:?set WHEELS}
+S=${SITE:?set SITE}
+H="$P tools/harvest_messages.py"
+T=triton-inference-server
+BK_TAGS=v0.5.0,v0.6.0,v0.6.1,v0.7.0,v0.7.1,v0.7.2,v0.8.0,v0.9.0,v0.10.0,v0.11.0,v0.12.0,v0.13.0,v0.14.0,v0.15.0,v0.16.0,v0.17.0,v0.18.0,v0.18.1,v0.18.2,v0.19.0
+REL=r23.10,r24.05,r24.12,r25.04
+$H --family tensorrtllm_backend --git $T/tensorrtllm_backend=$M/$T+tensorrtllm_backend/repo@$BK_TAGS
+$H --family triton --git $T/core=$M/$T+core/repo@$REL --git $T/server=$M/$T+server/repo@v2.39.0,v2.46.0,v2.53.0,v2.57.0
+$H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$REL
+$H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL
+$H --family transformers --tree huggingface/transformers@4.46.3=$W/transformers-4.46.3/transformers --tree huggingface/transformers@5.24.0=$W/transformers-5.24.0/transformers
+$H --family uvicorn --tree encode/uvicorn@0.54.0=$W/uvicorn-0.54.0/uvicorn --tree cpython@3.11.2:asyncio=/usr/lib/python3.11/asyncio
+$H --family tensorrt \
+  --binary tensorrt-lean@10.16.1.11=$W/tensorrt_lean_cu12_libs-10.16.1.11/tensorrt_lean_libs/libnvinfer_lean.so.10 \
+  --binary tensorrt-lean@11.4.0.106=$W/tensorrt_lean_cu12_libs-11.4.0.106/tensorrt_lean_libs/libnvinfer_lean.so.11 \
+  --binary tensorrt-dispatch@11.4.0.106=$W/tensorrt_dispatch_cu12_libs-11.4.0.106/tensorrt_dispatch_libs/libnvinfer_dispatch.so.11 \
+  --binary cuda-runtime@12.9.79=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12
+$H --family cuda --binary cuda-runtime@12.9.79=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12
+$H --family nccl --binary nccl@2.27.3=$W/nvidia_nccl_cu12-2.27.3/nvidia/nccl/lib/libnccl.so.2
+MPI_ARGS=()
+for f in /usr/share/openmpi/help-*.txt; do MPI_ARGS+=(--binary "openmpi@4.1.4:$(basename "$f")=$f"); done
+$H --family mpi "${MPI_ARGS[@]}" --binary openmpi@4.1.4:libmpi.so.40=/usr/lib/x86_64-linux-gnu/libmpi.so.40 --binary openmpi@4.1.4:libopen-rte.so.40=/usr/lib/x86_64-linux-gnu/libopen-rte.so.40 \
+  --binary pmix@4.2.2=/usr/lib/x86_64-linux-gnu/libpmix.so.2
+$H --family system --binary pydantic-core@2.50.5=$S/pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so \
+  --binary glibc@2.36=/lib/x86_64-linux-gnu/libc.so.6 --binary glibc@2.36:ld.so=/lib64/ld-linux-x86-64.so.2 \
+  --binary openmpi@4.1.4:libopen-pal.so.40=/usr/lib/x86_64-linux-gnu/libopen-pal.so.40 --binary bash@5.2.15=/bin/bash \
+  --binary cpython@3.11.2=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
+  --binary safetensors@0.8.0=$S/safetensors/_safetensors_rust.abi3.so \
+  --binary tokenizers@0.23.3=$S/tokenizers/tokenizers.abi3.so \
+  --binary nvidia-ml-py@13.615.71=$S/pynvml.py
+$H --family pip --tree pypa/pip@$($P -c 'import pip;print(pip.__version__)')=$S/pip/_internal
+$H --family click --tree pallets/click@8.5.1=$S/click
