@@ -90,3 +90,20 @@ def test_mpi005_says_nothing_when_no_world_size_is_known():
     code, rep = run_json("check", "--engine-dir", str(PLANS / "trt8.6.1.6_hackathon2023_model.plan"), "--only", "MPI005")
     assert not [f for f in rep["findings"] if f["id"] == "MPI005"]
     assert "MPI005" in rep["not_applicable"]
+
+
+def test_tri001_count_agrees_with_the_names_it_introduces(tmp_path):
+    """What a user saw: `holds 4 template placeholder(s); ${a}, ${b}, ${c} stop model …` (three
+    names: the fourth placeholder is optional)."""
+    from tests.conftest import run_json
+    from tests.triton_helpers import copy_templates
+
+    repo = copy_templates(tmp_path / "repo")
+    code, rep = run_json("check", "--model-repo", str(repo), "--only", "TRI001")
+    msgs = {f["subject"] if "subject" in f else f["title"]: f["message"] for f in rep["findings"] if f["id"] == "TRI001"}
+    pre = next(m for m in msgs.values() if m.startswith("preprocessing/config.pbtxt"))
+    assert pre.startswith("preprocessing/config.pbtxt still holds 4 template placeholder(s), of which "
+                          "${preprocessing_instance_count}, ${tokenizer_dir}, ${triton_max_batch_size} stop model 'preprocessing'")
+    post = next(m for m in msgs.values() if m.startswith("postprocessing/config.pbtxt"))
+    assert post.startswith("postprocessing/config.pbtxt still holds 3 template placeholder(s); ${postprocessing_instance_count}, "
+                           "${tokenizer_dir}, ${triton_max_batch_size} stop model")
