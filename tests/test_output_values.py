@@ -107,3 +107,17 @@ def test_tri001_count_agrees_with_the_names_it_introduces(tmp_path):
     post = next(m for m in msgs.values() if m.startswith("postprocessing/config.pbtxt"))
     assert post.startswith("postprocessing/config.pbtxt still holds 3 template placeholder(s); ${postprocessing_instance_count}, "
                            "${tokenizer_dir}, ${triton_max_batch_size} stop model")
+
+
+def test_a_path_parameter_with_a_nul_byte_is_read_not_a_crash(tmp_path):
+    """Found by the fuzzer once its seeds (the v0.9.0 templates) were in the repository:
+    `string_value: "\\x00{engine_dir}"` in gpt_model_path raised ValueError (embedded null byte)."""
+    from trtdiag.probes import triton
+
+    d = tmp_path / "tensorrt_llm"
+    d.mkdir()
+    (d / "config.pbtxt").write_bytes(b'name: "tensorrt_llm"\nbackend: "tensorrtllm"\nparameters: {\n  key: "gpt_model_path"\n'
+                                     b'  value: {\n    string_value: "\x00{engine_dir}"\n  }\n}\n')
+    m = triton.read_model(str(d))
+    assert "\x00" in m["parameters"]["gpt_model_path"]
+    assert m["paths"]["gpt_model_path"]["exists"] is False and "NUL" in m["paths"]["gpt_model_path"]["error"]

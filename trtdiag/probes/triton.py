@@ -56,8 +56,12 @@ PATH_PARAMS = ("gpt_model_path", "engine_dir", "tokenizer_dir", "encoder_engine_
 
 def path_info(path: str) -> dict[str, Any]:
     """What a path parameter points at, recorded as a fact (so ``check --from`` sees the same)."""
+    try:
+        real = os.path.realpath(path)
+    except ValueError:  # a NUL byte in the value: no file can have that name
+        return {"exists": False, "is_dir": False, "entries": None, "error": "not a usable path (it holds a NUL byte)", "realpath": None}
     out: dict[str, Any] = {"exists": os.path.exists(path), "is_dir": os.path.isdir(path), "entries": None, "error": None,
-                           "realpath": os.path.realpath(path)}
+                           "realpath": real}
     if out["is_dir"]:
         try:
             out["entries"] = sorted(os.listdir(path))[:500]
