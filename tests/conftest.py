@@ -1,6 +1,6 @@
 """Shared test helpers.
 
-Everything here is real: real files from ../shared/fixtures, real processes, real sockets.  Where a
+Everything here is real: real files from tests/data (each folder names its sources), real processes, real sockets.  Where a
 test double is unavoidable (the GPU behind NVML, trtllm-build), the test says so by name.
 """
 
@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-if not SHARED.is_dir() and (REPO.parent.parent / "shared").is_dir():  # a git worktree one level deeper
-    SHARED = REPO.parent.parent / "shared"
-FIXTURES = SHARED / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
+# Real files the tests read, all kept in the repository (each folder's README names the source).
+GPU_DATA = DATA / "gpu"  # recorded NVML / nvidia-smi readings of a real H100
+PLANS = DATA / "engines" / "plans"  # real TensorRT plan files from public repositories
+TEMPLATES_V090 = DATA / "triton" / "templates_v0.9.0"  # the real tensorrtllm_backend v0.9.0 config.pbtxt templates
+TRT_RUNTIME = DATA / "trt_runtime"  # what the real TensorRT runtime said
+H100_NVML = GPU_DATA / "h100-80gb_nvml_torch-holding-10GiB.json"
 
 
 def cli_env(extra: dict | None = None) -> dict:
@@ -67,7 +69,7 @@ def _isolated_state(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def h100_inventory() -> dict:
-    """A recorded NVML inventory of a real H100 (../shared/fixtures/gpu), as a stand-in for the
+    """A recorded NVML inventory of a real H100 (tests/data/gpu), as a stand-in for the
     live GPU, which CI does not have."""
-    rec = json.loads((FIXTURES / "gpu" / "h100-80gb_nvml_torch-holding-10GiB.json").read_text())
+    rec = json.loads(H100_NVML.read_text())
     return rec

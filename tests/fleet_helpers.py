@@ -9,17 +9,13 @@ from pathlib import Path
 
 from trtdiag.core.facts import SNAPSHOT_SCHEMA
 
-from tests.conftest import FIXTURES
+from tests.conftest import H100_NVML
 
 GiB = 1024**3
-H100_NVML = FIXTURES / "gpu" / "h100-80gb_nvml_torch-holding-10GiB.json"
-# The same recording, copied (with its source) for checkouts without ../shared.
-H100_NVML_COPY = Path(__file__).resolve().parent / "data" / "h100-80gb_nvml_torch-holding-10GiB.json"
 
 
 def h100_recording() -> dict:
-    path = H100_NVML if H100_NVML.is_file() else H100_NVML_COPY
-    return json.loads(path.read_text())
+    return json.loads(H100_NVML.read_text())
 
 
 def inventory(n_gpus: int = 4, busy_index: int | None = None, uuid_prefix: str = "GPU-00000000-0000-0000-0000-00000000000") -> dict:

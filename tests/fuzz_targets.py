@@ -4,7 +4,7 @@ Used by the property-based tests (tests/test_fuzz.py, hypothesis) and the covera
 (tools/fuzz.py, atheris).  A target must either return or raise trtdiag's own
 :class:`~trtdiag.errors.TrtdiagError` (a clear input error); any other exception is a bug.
 
-Seeds are real files: ../shared/fixtures and tests/data.
+Seeds are real files: tests/data.
 """
 
 from __future__ import annotations
@@ -284,13 +284,10 @@ def seeds(name: str, repo_root: str) -> list[bytes]:
     """Real files to start from (mutated by the fuzzers)."""
     import glob
 
-    shared = os.path.join(os.path.dirname(repo_root), "shared", "fixtures")
-    if not os.path.isdir(shared):  # a git worktree one level deeper (/work/wt/NAME)
-        shared = os.path.join(os.path.dirname(os.path.dirname(repo_root)), "shared", "fixtures")
     pats = SEEDS.get(name, [])
     out = []
     for pat in pats:
-        for p in sorted(glob.glob(os.path.join(shared if pat.startswith("shared:") else repo_root, pat.split(":", 1)[-1]), recursive=True)):
+        for p in sorted(glob.glob(os.path.join(repo_root, pat), recursive=True)):
             if os.path.isfile(p) and os.path.getsize(p) <= 1 << 20:
                 with open(p, "rb") as fh:
                     out.append(fh.read())
@@ -299,12 +296,12 @@ def seeds(name: str, repo_root: str) -> list[bytes]:
 
 
 SEEDS: dict[str, list[str]] = {
-    "read_json": ["shared:gpu/*.json", "shared:trt_runtime/lean-11.4.0.106_real-plans.json"],
+    "read_json": ["tests/data/gpu/*.json", "tests/data/trt_runtime/lean-11.4.0.106_real-plans.json"],
     "engine_config": ["tests/data/**/config.json"],
     "snapshot": ["tests/data/**/*snapshot*.json"],
     "check_from": ["tests/data/**/*snapshot*.json"],
-    "plan_header": ["shared:engines/*.plan", "shared:engines/*.trt"],
-    "pbtxt": ["shared:configs/**/config.pbtxt"],
+    "plan_header": ["tests/data/engines/plans/*.plan", "tests/data/engines/plans/*.trt"],
+    "pbtxt": ["tests/data/triton/templates_v0.9.0/*/config.pbtxt"],
     "ldcache": ["/etc/ld.so.cache"],
     "elf": ["/usr/lib/x86_64-linux-gnu/libhwloc.so.15*", "/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3/mca_*hwloc*.so"],
     "launch": [],  # see LITERAL_SEEDS
@@ -312,10 +309,10 @@ SEEDS: dict[str, list[str]] = {
     "explain": ["tests/data/logs/*.log"],
     "explain_cli": ["tests/data/logs/backend-2*.log", "tests/data/logs/healthy_trt-runtime.log"],
     "model_py": ["tests/data/tokenizers/*.py"],
-    "gpu_inventory": ["tests/data/gpu/*.json", "tests/data/gpu/*.xml", "shared:gpu/*.json"],
+    "gpu_inventory": ["tests/data/gpu/*.json", "tests/data/gpu/*.xml"],
     "hf_config": ["tests/data/engines/**/config.json"],
     "env_file": [],  # see LITERAL_SEEDS
-    "triton_model": ["shared:configs/**/config.pbtxt", "tests/data/memory/*.pbtxt"],
+    "triton_model": ["tests/data/triton/templates_v0.9.0/*/config.pbtxt", "tests/data/memory/*.pbtxt"],
 }
 
 

@@ -1,6 +1,6 @@
 """Real plans rebuilt from the excerpts tests/data/engines/plans/MANIFEST.json records.
 
-The plans themselves are not kept (only the three from shared/fixtures are, see SOURCES.json):
+The plans themselves are not kept (only three are kept whole, see SOURCES.json):
 the MANIFEST holds each one's first 256 bytes, its engine section's first bytes at their offset
 and its last 4 bytes, which is all trtdiag's reader looks at.  :func:`rebuild` writes a sparse
 file of the plan's real size with those bytes in their places, so the reader's real I/O path

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, FIXTURES, REPO, cli_env
+from tests.conftest import DATA, H100_NVML, REPO, cli_env
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 120, prefix: list[str] | None = None) -> subprocess.CompletedProcess:
@@ -342,7 +342,7 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_real_fixture_that_is_not_a_snapshot_is_refused():
-    p = run_cli("check", "--from", str(FIXTURES / "gpu" / "h100-80gb_nvml_torch-holding-10GiB.json"))
+    p = run_cli("check", "--from", str(H100_NVML))
     assert p.returncode == 2 and "not a trtdiag snapshot" in p.stderr
 
 

@@ -117,3 +117,21 @@ def test_real_statvfs_beside_an_engine_dir(tmp_path):
 
     d = free_space(str(tmp_path / "not" / "yet" / "there"))
     assert d["path"] == str(tmp_path) and 0 < d["free"] <= d["total"]
+
+
+def test_an_engine_of_unknown_size_gets_no_rebuild_figure():
+    """What a user saw: `✓ 74.6 GiB free beside the engine (0.0 GiB) [BLD002]` with `needed for a
+    rebuild: 0.0 GiB` for an engine whose rank files are Git LFS pointers (133 bytes, no plan)."""
+    f = Facts({"engine_dir": "/engines/llama/tp1"})
+    f.set("engine.info", {"path": "/engines/llama/tp1", "normalized": {},
+                          "ranks": [{"rank": 0, "path": "/e/rank0.engine", "size": 133, "header": {"kind": "lfs-pointer"}}]})
+    f.set("host.disk", {"engine_dir": {"path": "/engines", "free": 80 * GiB, "total": 100 * GiB}})
+    assert run_check("BLD002", f) == []
+    # a small real plan: its size in a unit that shows it, never 0.0 GiB
+    f.set("engine.info", {"path": "/engines/llama/tp1", "normalized": {},
+                          "ranks": [{"rank": 0, "path": "/e/model.plan", "size": 3228, "header": {"kind": "plan"}}]})
+    (out,) = run_check("BLD002", f)
+    import re
+
+    assert out.severity == Severity.OK and not re.search(r"(?<![\d.])0\.0 GiB", out.title + str(out.evidence))
+    assert out.title == "80.0 GiB free beside the engine; a rebuild needs 3.5 KiB"

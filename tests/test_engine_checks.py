@@ -1,4 +1,4 @@
-"""ENG checks and --engine-dir input handling, on real plans (../shared/fixtures/engines) and on
+"""ENG checks and --engine-dir input handling, on real plans (tests/data/engines/plans) and on
 small engine directories written like the real layouts (tests/data/engines/README.md cites each)."""
 
 from __future__ import annotations

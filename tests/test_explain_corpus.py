@@ -1,6 +1,6 @@
 """Recall and precision of `trtdiag explain` over real logs from public threads
 (tests/data/logs, sources in its MANIFEST.toml), and over the messages the real TensorRT 11.4 lean
-runtime printed for real and crafted plan files (../shared/fixtures/trt_runtime)."""
+runtime printed for real and crafted plan files (tests/data/trt_runtime)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import DATA, FIXTURES, REPO, run_cli
+from tests.conftest import DATA, REPO, TRT_RUNTIME, run_cli
 from trtdiag.core import kb
 from trtdiag.logscan.matcher import Matcher, rank
 
@@ -20,8 +20,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 LOGS = DATA / "logs"
-# ../shared beside the checkout (CI); a worktree one level deeper (/work/wt/NAME) finds it one up
-TRT_RUNTIME = next((d / "trt_runtime" for d in (FIXTURES, REPO.parent.parent / "shared" / "fixtures") if (d / "trt_runtime").is_dir()), None)
 MANIFEST = tomllib.loads((LOGS / "MANIFEST.toml").read_text(encoding="utf-8"))["files"]
 
 
@@ -39,7 +37,7 @@ def test_manifest_lists_every_log_with_a_public_source():
     assert files == set(MANIFEST), "every corpus log needs a MANIFEST entry and vice versa"
     ids = {e["id"] for e in kb.all_entries()}
     for name, spec in MANIFEST.items():
-        assert spec["source"].startswith(("https://", "../shared/")), name
+        assert spec["source"].startswith(("https://", "tests/data/")), name
         assert spec["expect"] == "" or spec["expect"] in ids, name
         assert set(spec.get("also", [])) <= ids, name
     assert sum(1 for s in MANIFEST.values() if s["expect"] == "") >= 3, "healthy logs must be part of the corpus"
@@ -104,23 +102,21 @@ def run_json_explain(*paths):
     return p.returncode, json.loads(p.stdout)
 
 
-# ---- what the real TensorRT runtime said (shared fixtures) -------------------------------------
+# ---- what the real TensorRT runtime said (tests/data/trt_runtime) ------------------------------
 
 RUNTIME_EXPECT = {
-    # real plan files fed to the lean 11.4.0.106 runtime
-    "shared/fixtures/engines/lfs-pointer_model.plan": "engine-lfs-pointer",
-    "shared/fixtures/engines/ptrt_jetson2021_ppo_model.trt": "engine-file-corrupt",
-    "shared/fixtures/engines/trt8.6.1.6_hackathon2023_model.plan": "trt-engine-version-mismatch",
+    # real plan files (tests/data/engines/plans) fed to the lean 11.4.0.106 runtime, by file name
+    "lfs-pointer_model.plan": "engine-lfs-pointer",
+    "ptrt_jetson2021_ppo_model.trt": "engine-file-corrupt",
+    "trt8.6.1.6_hackathon2023_model.plan": "trt-engine-version-mismatch",
 }
 
 
 def _runtime_cases():
     out = []
-    if TRT_RUNTIME is None:
-        return out
     real = json.loads((TRT_RUNTIME / "lean-11.4.0.106_real-plans.json").read_text())
     for path, rec in real["engines"].items():
-        out.append((f"real:{path.rsplit('/', 1)[-1]}", rec["log"], RUNTIME_EXPECT[path]))
+        out.append((f"real:{path.rsplit('/', 1)[-1]}", rec["log"], RUNTIME_EXPECT[path.rsplit('/', 1)[-1]]))
     for fname in ("lean-11.4.0.106_crafted-headers_pass1.json", "lean-11.4.0.106_crafted-headers_pass2.json"):
         rec = json.loads((TRT_RUNTIME / fname).read_text())
 
@@ -136,9 +132,7 @@ def _runtime_cases():
     return out
 
 
-def test_shared_runtime_fixtures_are_there():
-    if TRT_RUNTIME is None:
-        pytest.skip("../shared/fixtures/trt_runtime not found beside the checkout")
+def test_runtime_recordings_are_there():
     assert len(_runtime_cases()) >= 5
 
 

@@ -1,6 +1,6 @@
 """Property-based fuzzing of every parser of untrusted input (trtdiag/fuzz_targets.py).
 
-Random bytes and mutations of real files (../shared/fixtures, tests/data): each target must
+Random bytes and mutations of real files (tests/data): each target must
 return or raise trtdiag's own input error — anything else is a bug.  A short coverage-guided run
 with atheris (tools/fuzz.py) is part of the suite too; run it longer by hand (README).
 """

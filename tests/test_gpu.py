@@ -1,7 +1,7 @@
 """GPU inventory probe and GPU0xx checks.
 
 The GPU behind NVML cannot run on CI: tests that need a GPU read recorded inventories of a real
-H100 (tests/data/gpu/, from ../shared/fixtures/gpu; see tests/data/gpu/README.md) through
+H100 (tests/data/gpu/, see its README.md) through
 TRTDIAG_GPU_INVENTORY or by setting the ``gpu.inventory`` fact.  The no-driver path is real on
 any machine without the NVIDIA driver.
 """

@@ -26,7 +26,7 @@ from trtdiag.core.facts import Facts
 from trtdiag.core.finding import Severity
 from trtdiag.probes import elf
 
-from tests.conftest import FIXTURES, REPO, run_cli, run_json
+from tests.conftest import H100_NVML, REPO, run_cli, run_json
 
 LIBDIR = Path("/usr/lib/x86_64-linux-gnu") if os.uname().machine == "x86_64" else Path("/usr/lib/aarch64-linux-gnu")
 HAVE_OMPI = (LIBDIR / "libmpi.so.40").exists() and shutil.which("ompi_info") is not None
@@ -361,9 +361,12 @@ def test_root_check_only_when_the_launch_uses_mpirun():
     # an engine with two ranks means mpirun, too
     f = _root_facts()
     f.set("engine.info", {"path": "/e", "normalized": {"tp": 2, "pp": 1, "world_size": 2}, "ranks": []})
-    # … but which launcher is unknown: launch_triton_server.py would pass --allow-run-as-root itself
+    # … but which launcher is unknown: launch_triton_server.py would pass --allow-run-as-root itself.
+    # What a user saw: `! mpirun will refuse to run as root (unless launched by launch_triton_server.py)`
+    # for every tp>1 engine, with a fix writing ./trtdiag.env: now a note naming what to add where
     (g,) = run_check("MPI004", f)
-    assert g.severity == Severity.WARNING and "launch_triton_server.py" in g.title and g.fix.id == "MPI004-allow-root-env"
+    assert g.severity == Severity.INFO and g.fix is None and g.hint is None
+    assert "--allow-run-as-root" in g.title and "launch_triton_server.py passes --allow-run-as-root itself" in g.message
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not HAVE_OMPI or not HAVE_MPI4PY, reason="needs root and Open MPI")
@@ -405,15 +408,11 @@ def _ws_facts(tp=None, pp=None, ews=None, world_size=None, argv=None, inventory=
 
 @pytest.fixture
 def h100_reading() -> dict:
-    """conftest's h100_inventory, also found from a git worktree (/work/wt/NAME -> /work/shared)."""
-    name = "gpu/h100-80gb_nvml_torch-holding-10GiB.json"
-    for base in (FIXTURES, REPO.parent.parent / "shared" / "fixtures"):
-        if (base / name).is_file():
-            rec = json.loads((base / name).read_text())
-            # the recording, in the gpu.inventory shape of docs/ARCHITECTURE.md: one GPU
-            return {"nvml_error": None, "driver": rec["driver"], "cuda_driver": rec["cuda_driver"],
-                    "gpus": [{"index": 0, "name": rec["name"], "cc": rec["cc"], "procs": []}]}
-    pytest.skip("recorded H100 reading not found")
+    """conftest's h100_inventory: the recorded H100 reading (tests/data/gpu)."""
+    rec = json.loads(H100_NVML.read_text())
+    # the recording, in the gpu.inventory shape of docs/ARCHITECTURE.md: one GPU
+    return {"nvml_error": None, "driver": rec["driver"], "cuda_driver": rec["cuda_driver"],
+            "gpus": [{"index": 0, "name": rec["name"], "cc": rec["cc"], "procs": []}]}
 
 
 def test_world_size_checks(h100_reading):
@@ -682,3 +681,10 @@ def test_world_size_without_nvml_leaves_the_gpu_count_to_gpu001():
     f = _ws_facts(tp=2, pp=1, ews=2, inventory={"nvml_error": "libnvidia-ml.so.1 cannot be loaded", "gpus": []})
     (g,) = run_check("MPI005", f)
     assert g.severity == Severity.OK and g.evidence["GPUs visible"].startswith("unknown")
+
+
+def test_root_error_names_the_command_to_mend():
+    """A known launch (exec knows it): the error says what to add to which command."""
+    (f,) = run_check("MPI004", _root_facts(launch_argv=["mpirun", "-n", "2", "tritonserver", "--model-repository", "/models"]))
+    assert f.severity == Severity.ERROR
+    assert "Add --allow-run-as-root to the mpirun of `mpirun -n 2 tritonserver --model-repository /models`" in f.message

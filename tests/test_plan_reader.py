@@ -2,7 +2,7 @@
 
 Each plan is rebuilt from its recorded excerpt (tests/plan_excerpts.py) and read through the real
 file path; what the reader says must be what the bytes and the sources say.  The three plans
-kept whole (shared/fixtures) are also read as they are.
+kept whole (tests/data/engines/plans, see SOURCES.json) are also read as they are.
 """
 
 from __future__ import annotations

@@ -504,3 +504,12 @@ def test_a_wrong_tokenizer_dir_is_one_finding(tmp_path):
     # alone, TOK001 still reports both
     alone, _ = engine_run.run(registry.select(["TOK001"]), facts)
     assert sorted(f.title.split(":")[0] for f in alone if f.severity == Severity.ERROR) == ["postprocessing", "preprocessing"]
+
+
+def test_tok006_gives_one_verdict_a_model(tmp_path):
+    """What a user saw: TOK006 showing ! and ✓ for the same model (the eos token not an added
+    token, and then "eos token defined")."""
+    d = K.bpe_dir(tmp_path / "tok", extra_config={"eos_token": "<|eot|>"})
+    _, fact = K.model_repo(tmp_path / "repo", str(d))
+    fs = by(run_tok(fact)[0], "TOK006")
+    assert [f.severity for f in fs] == [Severity.WARNING], [(f.severity, f.title) for f in fs]

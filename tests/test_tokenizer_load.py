@@ -54,6 +54,8 @@ def test_real_bpe_tokenizer_loads_and_survives_model_py(tmp_path):
     assert "Tokenizer" in f.evidence["tokenizer"]["class"] and f.evidence["transformers"]
     # v0.7 shape: pad_token = eos_token, then pad_id from encode(pad_token)
     assert f.evidence["tokenizer"]["pad_token"] == "</s>" and "tokenizer_end_id" in f.evidence["ids set"]
+    # what a user saw: "TokenizersBackend loads" — a class name is evidence, never the title's subject
+    assert f.evidence["tokenizer"]["class"] not in f.title and "this tokenizer" in f.title
 
 
 def test_sentencepiece_llama_branch_loads(tmp_path):

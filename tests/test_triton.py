@@ -489,11 +489,9 @@ def test_fix_with_nothing_to_fix_points_at_the_same_check(tmp_path):
     import shlex
     import shutil
 
-    from tests.conftest import FIXTURES, run_cli
+    from tests.conftest import PLANS, run_cli
 
-    plan = FIXTURES / "engines" / "lfs-pointer_model.plan"
-    if not plan.is_file():
-        pytest.skip("../shared/fixtures/engines not here")
+    plan = PLANS / "lfs-pointer_model.plan"
     eng = tmp_path / "my engine"
     eng.mkdir()
     shutil.copy(plan, eng / "model.plan")

@@ -6,16 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.conftest import DATA, FIXTURES, REPO
+from tests.conftest import TEMPLATES_V090
 
-_CANDIDATES = [FIXTURES / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm",
-               REPO.parent.parent / "shared" / "fixtures" / "configs" / "tensorrtllm_backend_v0.9.0_inflight_batcher_llm",
-               DATA / "triton" / "templates_v0.9.0"]  # the copy kept with the tests (tests/data/triton/README.md)
-TEMPLATES = next((c for c in _CANDIDATES if c.is_dir()), None)
+TEMPLATES = TEMPLATES_V090  # the five unfilled v0.9.0 templates (tests/data/triton/README.md)
 
 
 def copy_templates(dst: Path, versions: bool = True) -> Path:
-    assert TEMPLATES is not None, "../shared/fixtures/configs not found"
     shutil.copytree(TEMPLATES, dst)
     for p in dst.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)

@@ -124,6 +124,10 @@ class Facts:
             t.start()
         return threads
 
+    def known(self, name: str, default: Any = None) -> Any:
+        """The fact when it was already probed (or recorded), else ``default``: never probes."""
+        return self._values.get(name, default)
+
     def get(self, name: str, default: Any = None) -> Any:
         """The fact, or ``default`` when its probe failed."""
         try:

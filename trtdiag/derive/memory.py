@@ -465,14 +465,19 @@ def answers(model: ModelShape, build: BuildShape, free: int, serving: Serving | 
 
 def table(ans: dict[str, Any], build: BuildShape, current: str = "built") -> str:
     """The answers as a small fixed-width table (finding evidence; the renderer indents it)."""
-    head = f"{'precision':<34}{'weights/rank':>13}{'KV tokens':>11}{'full seqs':>10}{'max batch':>10}  fits batch {build.max_batch_size}"
+    # narrow enough for an 80-column terminal at the renderer's indent; the legend says what the
+    # short headers mean
+    labels = [r["precision"] + (f" ({current})" if r["built"] else "") for r in ans["precisions"]]
+    w = max([len("precision"), *map(len, labels)]) + 1
+    head = f"{'precision':<{w}}{'weights':>10}{'KV tokens':>11}{'seqs':>6}{'batch':>7}  fits"
     lines = [head]
-    for r in ans["precisions"]:
-        label = r["precision"] + (f" ({current})" if r["built"] else "")
-        lines.append(f"{label:<34}{r['weights'] / GiB:>9.2f} GiB{r['kv_tokens']:>11,}{r['kv_sequences']:>10}{r['max_batch_size']:>10}  {'yes' if r['fits'] else 'no'}")
+    for label, r in zip(labels, ans["precisions"]):
+        lines.append(f"{label:<{w}}{r['weights'] / GiB:>6.2f} GiB{r['kv_tokens']:>11,}{r['kv_sequences']:>6}{r['max_batch_size']:>7}  {'yes' if r['fits'] else 'no'}")
     lt = ans["lengths_at_built_batch"]
-    lines.append(f"at max_batch_size {build.max_batch_size} (seq {build.seq_len}): "
+    lines.append(f"at max_batch_size {build.max_batch_size}: "
                  + (f"max_input_len {lt['max_input_len']} + max_output_len {lt['max_output_len']} fit" if lt else "no length fits"))
+    lines.append("(weights: per rank; seqs: full-length sequences the KV cache holds;")
+    lines.append(f" batch: the largest max_batch_size that holds them; fits: at {build.max_batch_size})")
     return "\n".join(lines)
 
 

@@ -191,14 +191,35 @@ def plan_one(facts, f: Finding) -> Fix | None:
         return None  # what the fix needs could not be read (or is not in the snapshot): no fix
 
 
+def unnamed_repo(facts) -> str | None:
+    """The root of the model repository when it was found by looking around (a conventional
+    place) and not named with --model-repo: no fix edits a repository the user never named."""
+    repo = facts.known("triton.repo")
+    if not isinstance(repo, dict) or not repo.get("root"):
+        return None
+    # a fact without the key (a snapshot recorded before it) is taken as named, as it was then
+    return None if repo.get("named", True) else repo["root"]
+
+
+def _edits_under(fix: Fix, root: str) -> bool:
+    import os
+
+    root = os.path.abspath(root).rstrip(os.sep) + os.sep
+    return any(c.path and os.path.abspath(c.path).startswith(root) for c in fix.changes)
+
+
 def plan_all(findings: list[Finding], facts) -> list[Finding]:
     """Give every finding with a hint its fix (or none), attaching each distinct fix once."""
     seen: dict[tuple, str] = {}
+    found = unnamed_repo(facts)
     for f in findings:
         if f.hint is None:
             continue
         fix = plan_one(facts, f)
         f.hint = None if fix is None else f.hint
+        if fix is not None and found and _edits_under(fix, found):
+            f.evidence.setdefault("fix", f"none proposed: {found} was found, not named; to fix it, name it: --model-repo {found}")
+            f.hint, fix = None, None
         if fix is None:
             continue
         key = (fix.id, tuple((c.kind, c.path, tuple(c.argv or ()), c.pid) for c in fix.changes) or (fix.preview,))

@@ -56,7 +56,41 @@ NORMALIZED_KEYS = (
     "kv_cache_dtype",  # "float16", "bfloat16", "int8", "fp8"
     "use_paged_context_fmha", "max_draft_len", "gather_context_logits",
     "out_of_range",  # {key: {"value", "allowed"}} for numbers no build writes (see BOUNDED); None when all fit
+    "unreadable",  # {"build_config.max_batch_size": "eight"}: numbers the file gives as something else; None when none
 )
+
+# The numeric settings whose raw value is kept when it is not a whole number (ENG009 names them).
+_CHECKED_NUMBERS = {
+    "trtllm-build": (("build_config", ("max_batch_size", "max_input_len", "max_output_len", "max_seq_len", "max_num_tokens",
+                                       "max_beam_width", "max_draft_len")),
+                     ("pretrained_config", ("num_hidden_layers", "num_attention_heads", "num_key_value_heads", "hidden_size",
+                                            "head_size", "vocab_size"))),
+    "legacy": (("builder_config", ("max_batch_size", "max_input_len", "max_output_len", "max_num_tokens", "max_beam_width",
+                                   "num_layers", "num_heads", "num_kv_heads", "hidden_size", "head_size", "vocab_size",
+                                   "tensor_parallel", "pipeline_parallel")),),
+}
+
+
+def unreadable_numbers(cfg: Any) -> dict[str, Any]:
+    """``{"build_config.max_batch_size": "eight"}``: settings present in the file whose value is not
+    a whole number (so :func:`normalize` reads them as unknown, never as a default; ENG009 names them)."""
+    out: dict[str, Any] = {}
+    layout = layout_of(cfg)
+    for section, keys in _CHECKED_NUMBERS.get(layout or "", ()):
+        sec = cfg.get(section)
+        if not isinstance(sec, dict):
+            continue
+        for k in keys:
+            v = sec.get(k)
+            if v is not None and (_int(v) is None or isinstance(v, bool) or (isinstance(v, (int, float)) and v < 0)):
+                out[f"{section}.{k}"] = v
+    if layout == "trtllm-build":
+        mapping = cfg["pretrained_config"].get("mapping") if isinstance(cfg.get("pretrained_config"), dict) else None
+        for k in ("tp_size", "pp_size", "world_size"):
+            v = mapping.get(k) if isinstance(mapping, dict) else None
+            if v is not None and (_int(v) is None or isinstance(v, bool) or _int(v) < 1):
+                out[f"pretrained_config.mapping.{k}"] = v
+    return out
 
 
 # TensorRT-LLM's runtime holds every rank, size and length as a 32-bit signed integer
@@ -226,6 +260,7 @@ def normalize(cfg: dict) -> dict[str, Any]:
     out["remove_input_padding"] = _flag(plug.get("remove_input_padding"))
     out["use_paged_context_fmha"] = _flag(plug.get("use_paged_context_fmha"))
     out["tokens_per_block"] = _int(plug.get("tokens_per_block"))
+    out["unreadable"] = unreadable_numbers(cfg) or None
     return out
 
 

@@ -56,8 +56,12 @@ PATH_PARAMS = ("gpt_model_path", "engine_dir", "tokenizer_dir", "encoder_engine_
 
 def path_info(path: str) -> dict[str, Any]:
     """What a path parameter points at, recorded as a fact (so ``check --from`` sees the same)."""
+    try:
+        real = os.path.realpath(path)
+    except ValueError:  # a NUL byte in the value: no file can have that name
+        return {"exists": False, "is_dir": False, "entries": None, "error": "not a usable path (it holds a NUL byte)", "realpath": None}
     out: dict[str, Any] = {"exists": os.path.exists(path), "is_dir": os.path.isdir(path), "entries": None, "error": None,
-                           "realpath": os.path.realpath(path)}
+                           "realpath": real}
     if out["is_dir"]:
         try:
             out["entries"] = sorted(os.listdir(path))[:500]
@@ -166,8 +170,10 @@ def triton_repo(facts) -> dict[str, Any] | None:
                        and not str(m.get("path", "")).endswith(("preprocessing", "postprocessing")))
     pre = "preprocessing" if "preprocessing" in models else first(lambda m: "tokenizer_dir" in (m.get("parameters") or {}) and "preprocess" in m["path"])
     post = "postprocessing" if "postprocessing" in models else None
+    # named: the user gave it (--model-repo); else it was found at a conventional place, and
+    # `fix` proposes no edit to it (the checks still report it)
     return {"root": os.path.abspath(root), "models": models, "trtllm_model": trtllm, "preprocessing": pre, "postprocessing": post,
-            "folders_without_config": no_config}
+            "folders_without_config": no_config, "named": bool(facts.opt("model_repo"))}
 
 
 def _engine_from_dir(path: str, source: str) -> dict[str, Any]:

@@ -12,11 +12,13 @@ def json_text(pairs) -> str:
     return json.dumps({"schema": SCHEMA, "fixes": [dict(fx.to_dict(), finding=f.check) for f, fx in pairs]}, indent=2) + "\n"
 
 
-def terminal(pairs, color: bool = False) -> str:
+def terminal(pairs, color: bool = False, width: int | None = None) -> str:
+    from .terminal import wrap
+
     out = []
     for f, fx in pairs:
         head = f"{fx.id} ({f.check}): {fx.summary}" + ("" if fx.safe else "  [review first]") + (f"  [needs {fx.requires}]" if fx.requires else "")
-        out.append(("\x1b[1m" + head + "\x1b[0m") if color else head)
+        out.extend((("\x1b[1m" + ln + "\x1b[0m") if color else ln) for ln in wrap(head, width, "", "    "))
         out.extend("    " + line for line in fx.preview.splitlines())
         out.append("")
     return "\n".join(out) + ("\n" if out else "")

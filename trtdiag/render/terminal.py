@@ -28,10 +28,30 @@ def wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
     own line.  No width (not a terminal): one line."""
     if not width:
         return [first + text]
-    protected = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", _NBSP), text)
+    protected = re.sub(r"``[^`]+``|`[^`]*`", lambda m: m.group(0).replace(" ", _NBSP), text)
+    # a trtdiag command that ends the line ("confirm on this machine: trtdiag check --only …") is
+    # a command too: kept whole
+    protected = re.sub(r"(?<=: )trtdiag (?:check|fix|plan|explain|exec|collect|report|checks)\b[^`]*$",
+                       lambda m: m.group(0).replace(" ", _NBSP), protected)
+    # a number stays with its unit, and a name with its version ("524,288 B", "CUDA 13")
+    protected = re.sub(r"(?<=\d) (?=(?:B|KiB|MiB|GiB|TiB|GB|MB|%)(?![\w]))|(?:(?<=CUDA)|(?<=TensorRT)|(?<=\bsm)) (?=\d)", _NBSP, protected)
     w = textwrap.TextWrapper(width=max(width, len(rest) + 20), initial_indent=first, subsequent_indent=rest,
                              break_long_words=False, break_on_hyphens=False)
     return [ln.replace(_NBSP, " ") for ln in w.wrap(protected)] or [first]
+
+
+def prose(text: str, width: int | None, indent: str = "  ") -> str:
+    """A paragraph of a command's own output (not a finding), wrapped like the findings: lines
+    after the first indented by ``indent``; `code spans` whole.  No trailing newline."""
+    return "\n".join(wrap(text, width, "", indent))
+
+
+def with_command(text: str, argv_text: str, width: int | None, indent: str = "    ") -> str:
+    """``text`` followed by a command line: on the same line when it fits, else the command on a
+    line of its own (indented), never broken."""
+    if not width or len(text) + 1 + len(argv_text) <= width:
+        return f"{text} {argv_text}"
+    return prose(text, width, "  ") + "\n" + indent + argv_text
 
 
 def _c(text: str, code: str, color: bool) -> str:
@@ -59,6 +79,12 @@ def _evidence_lines(ev: dict[str, Any], verbose: bool = True) -> list[tuple[str,
     Structured values are left out unless ``verbose``; then they get one line per item."""
     out = []
     for k, v in ev.items():
+        if v is None:  # an unknown is left out, never printed as "None"
+            continue
+        if isinstance(v, dict):
+            v = {kk: x for kk, x in v.items() if x is not None}
+        if isinstance(v, str) and re.fullmatch(r"\$\{\w+\}", v.strip()):  # a template placeholder is no value
+            v = f"not set (the template's {v.strip()} is unfilled)"
         if isinstance(v, str) and "\n" in v:
             out.append((k, ""))
             out.extend(("", line) for line in v.splitlines())
@@ -115,7 +141,8 @@ def terminal(report: Report, color: bool = False, verbose: bool = False, width: 
                 continue
             if f.message:
                 for ln in f.message.splitlines():
-                    lines.extend(wrap(ln, width, "        ", "        "))
+                    item = re.match(r"(\s*(?:\d+[.)]|[-*•])\s+)", ln)  # a list item hangs under its text
+                    lines.extend(wrap(ln, width, "        ", "        " + " " * (len(item.group(1)) if item else 0)))
             # a check's information: the message says it; its evidence (like a passing check's)
             # with -v.  plan's and explain's information findings are their content: shown whole
             quiet = report.quiet_info and not verbose and f.severity.rank < Severity.WARNING.rank
@@ -123,6 +150,8 @@ def terminal(report: Report, color: bool = False, verbose: bool = False, width: 
             for k, v in _evidence_lines(shown, verbose):
                 if k:  # a key's value wraps under itself; continuation lines are preformatted
                     lines.extend(wrap(f"{k}: {v}", width, "        ", "          ") if v else [f"        {k}:"])
+                elif width and len(v) + 10 > width:  # a quoted log line: wrapped at spaces, not by the terminal mid-word
+                    lines.extend(wrap(v, width, "          ", "              "))
                 else:
                     lines.append(f"          {v}")
             if f.fix:
@@ -135,5 +164,6 @@ def terminal(report: Report, color: bool = False, verbose: bool = False, width: 
         lines.append(report.empty)
     lines.append("")
     worst = report.worst()
-    lines.append(_c(("✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ ") + summary_line(report), COLOR[worst], color))
+    mark = "✗ " if worst == Severity.ERROR else "! " if worst == Severity.WARNING else "✓ "
+    lines.extend(_c(ln, COLOR[worst], color) for ln in wrap(summary_line(report), width, mark, "  "))
     return "\n".join(lines) + "\n"

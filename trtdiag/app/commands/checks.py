@@ -41,9 +41,13 @@ def run(args) -> int:
                 raise UsageError(f"no knowledge-base entry {args.id.split(':', 1)[1]!r} (see: trtdiag explain --list)")
         elif spec.kb:
             entry = kb.get(spec.kb)
-        sys.stdout.write(render.document(spec, entry))
+        from ..main import output_width
+
+        sys.stdout.write(render.document(spec, entry, output_width(sys.stdout)))
         return 0
     rules = catalogue.select(command="check")
     others = [s for s in specs.values() if s not in rules]
-    sys.stdout.write(render.listing(rules + others))
+    from ..main import output_width
+
+    sys.stdout.write(render.listing(rules + others, output_width(sys.stdout)))
     return 0

@@ -57,7 +57,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def _say(msg: str) -> None:
-    sys.stderr.write(f"trtdiag: {msg}\n")
+    from ...render.terminal import wrap
+    from ..main import output_width
+
+    sys.stderr.write("\n".join(wrap(msg, output_width(sys.stderr), "trtdiag: ", "  ")) + "\n")
     sys.stderr.flush()
 
 
@@ -295,8 +298,9 @@ def _write_json_report(path: str, report) -> None:
         _say(f"warning: could not write the JSON report: {exc}")
 
 
-def describe(parsed: dict, args) -> str:
-    """What trtdiag understood of the launch, in one line (so a wrong guess is visible)."""
+def describe(parsed: dict, args, argv: list[str] | None = None) -> str:
+    """What trtdiag understood of the launch, in one line (so a wrong guess is visible).  A command
+    it does not know is named as it was written (`sh -c 'exit 7'`, never "exit")."""
     bits = []
     if getattr(args, "model_repo", None):
         bits.append(f"model repository {args.model_repo}")
@@ -312,7 +316,19 @@ def describe(parsed: dict, args) -> str:
     if getattr(args, "world_size", None):
         bits.append(f"{args.world_size} rank(s)")
     kind = parsed.get("kind")
-    what = kind if kind not in (None, "other", "none", "python") else os.path.basename(str(parsed.get("program") or "?"))
+    if kind not in (None, "other", "none", "python"):
+        what = kind
+    elif argv:
+        import shlex
+
+        what = shlex.join(argv)
+        if len(what) > 60:
+            what = shlex.join([os.path.basename(argv[0]), *argv[1:]])
+        if len(what) > 60:
+            what = what[:57].rsplit(" ", 1)[0] + " …"
+        what = f"`{what}`"
+    else:
+        what = os.path.basename(str(parsed.get("program") or "?"))
     return f"checking the launch of {what}" + (f" ({'; '.join(bits)})" if bits else "")
 
 
@@ -360,7 +376,7 @@ def _check_then_launch(args, path: str, argv: list[str]) -> int:
             present = {s.area for s in catalogue.select(command="exec")}
             args.only = [",".join(a for a in areas if a in present)]
     if not args.quiet and not getattr(args, "json", False):
-        _say(describe(parsed, args))
+        _say(describe(parsed, args, argv))
     t0 = time.perf_counter()
     budget = _timeout(args)
     worker = _Worker(args)

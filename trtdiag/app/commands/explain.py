@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import argparse
 import os
 import sys
@@ -190,10 +192,13 @@ def finding_for(entry: dict, hit, root=None):
             kb=entry["id"],
             area="explain",
         )
-    msg = [entry.get("cause", "").strip()]
+    # the knowledge base's text is hard-wrapped in its TOML: one line a paragraph here, and the
+    # renderer wraps it to the terminal
+    cause = "\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", entry.get("cause", "").strip()))
+    msg = [cause]
     if steps:
         msg.append("fix:")
-        msg += [f"  {n}. {s}" for n, s in enumerate(steps, 1)]
+        msg += [f"  {n}. {' '.join(str(s).split())}" for n, s in enumerate(steps, 1)]
     checks = entry.get("checks") or ([entry["area"]] if entry.get("area") in _CHECK_AREAS else [])
     if checks:
         msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}{_target_hint(checks)}{_confirm_options(hit.fields)}")

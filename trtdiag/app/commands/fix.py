@@ -81,20 +81,28 @@ def run(args) -> int:
         if not args.apply:
             return 0
     color = use_color(args)
+    import shlex
+
+    from ...fixes.planner import unnamed_repo
+    from ...render.terminal import prose, with_command
+    from ..main import output_width
+
+    width = output_width(sys.stdout)
+    found = unnamed_repo(facts)
+    held_back = bool(found and any(str(f.evidence.get("fix", "")).startswith("none proposed:") for f in report.findings))
+    if held_back and not args.json:
+        print(with_command(f"The model repository {found} was found, not named: no fix edits it. To fix it, name it:",
+                           shlex.join(["trtdiag", "fix", *_target_argv(args), "--model-repo", found]), width))
     if not fixes:
         if report.exit_code() == 0:
             print("No fixes to make.")
         else:
-            import shlex
-
-            print("Problems found, but none that trtdiag can fix itself: see `" + shlex.join(["trtdiag", "check", *_target_argv(args, for_check=True)]) + "`.")
+            print(prose(("No other fix to make" if held_back else "Problems found, but none that trtdiag can fix itself") + ": see `" + shlex.join(["trtdiag", "check", *_target_argv(args, for_check=True)]) + "`.", width))
         return report.exit_code()
     if not args.json:
-        sys.stdout.write(fix_render.terminal(fixes, color=color))
+        sys.stdout.write(fix_render.terminal(fixes, color=color, width=width))
     if not args.apply:
-        import shlex
-
-        print("Nothing was changed. Apply with: " + shlex.join(["trtdiag", "fix", "--apply", *_target_argv(args)]))
+        print(with_command("Nothing was changed. Apply with:", shlex.join(["trtdiag", "fix", "--apply", *_target_argv(args)]), width))
         return 1 if any(f.severity.value == "error" for f, _ in fixes) else 0
     unsafe = [fx for _, fx in fixes if not fx.safe]
     if unsafe and not args.yes:

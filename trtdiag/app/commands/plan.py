@@ -131,7 +131,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def _from_engine(path: str):
+def _from_engine(path: str, args=None):
     import os
     from pathlib import Path
 
@@ -153,6 +153,16 @@ def _from_engine(path: str):
     n = normalize(read_json(d / "config.json"))
     if n["layout"] is None:
         raise InputError(f"{d / 'config.json'}: not a TensorRT-LLM engine config (no pretrained_config/build_config or builder_config)")
+    # a size the file gives as something else ("max_batch_size": "eight") is never planned as a
+    # default: the option that gives it is asked for (ENG009 says the same in `check`)
+    for key, raw in (n.get("unreadable") or {}).items():
+        name = key.rsplit(".", 1)[-1]
+        opt = {"max_batch_size": "max_batch_size", "max_input_len": "max_input_len", "max_output_len": "max_output_len",
+               "max_num_tokens": "max_num_tokens", "max_beam_width": "max_beam_width"}.get(name)
+        if opt and getattr(args, opt, None):
+            continue
+        given = f"; give --{opt.replace('_', '-')} N to plan for N" if opt else ""
+        raise InputError(f"{d / 'config.json'}: {key} is {raw!r}, not a whole number{given}")
     model = mm.model_from_engine(n)
     if model is None:
         raise InputError(f"{d / 'config.json'}: the config does not give num_layers, num_heads, hidden_size and vocab_size")
@@ -194,7 +204,7 @@ def _target(args, world: int):
                                            "assumed": "total − the 480 MiB the driver keeps, measured on an H100"}, list(cc)
     if args.gpu_memory:
         total = args.gpu_memory
-        return total - mm.DRIVER_RESERVE, {"gpu": f"{total / mm.GiB:.2f} GiB card", "total": total, "free_before_load": total - mm.DRIVER_RESERVE,
+        return total - mm.DRIVER_RESERVE, {"gpu": "a " + f"{total / mm.GiB:.2f}".rstrip("0").rstrip(".") + " GiB card", "total": total, "free_before_load": total - mm.DRIVER_RESERVE,
                                            "assumed": "total − the 480 MiB the driver keeps, measured on an H100"}, None
     from ...core.facts import Facts
 
@@ -228,7 +238,7 @@ def run(args) -> int:
         return run_torch(args, _target)
     weights = None
     if args.engine_dir:
-        n, model, build, engine_weights = _from_engine(args.engine_dir)
+        n, model, build, engine_weights = _from_engine(args.engine_dir, args)
         built = build
         model = replace(model, params=args.params or mm.params_from_weights(model, build, engine_weights))
         source = {"engine_dir": args.engine_dir, "engine weights per rank": engine_weights}
@@ -279,7 +289,7 @@ def run(args) -> int:
                           "the others wait (shorter requests share the cache). The table below says what holds them all.")
     verdict.evidence = {"arithmetic": ev["arithmetic"]}
     verdict.area = "memory"
-    table = Finding("PLAN002", Severity.INFO, "What fits on this GPU", "Per rank; the built/asked precision first.",
+    table = Finding("PLAN002", Severity.INFO, _table_title(target), "Per rank; the built/asked precision first.",
                     evidence={"what fits": mm.table(ans, build, "built" if built is not None and weights is not None else "asked"), **{k: v for k, v in ev.items() if k != "arithmetic"}}, area="memory")
     report = Report(command="plan", findings=[verdict, table], context={k: v for k, v in source.items() if isinstance(v, str)},
                     empty="Nothing to plan.", quiet_info=False,
@@ -293,6 +303,22 @@ def run(args) -> int:
 def _model_line(model) -> str:
     return (f"{model.param_count() / 1e9:.2f} B parameters, {model.num_layers} layers, {model.num_heads} heads "
             f"({model.num_kv_heads} KV) × {model.head_size}, hidden {model.hidden_size}, vocab {model.vocab_size}")
+
+
+def _table_title(t: dict) -> str:
+    """"What fits on an A10G (24 GiB)" for a card given by name, "What fits in 24.00 GiB" for a
+    size, "What fits on this GPU" only for the GPU that is here."""
+    from ...derive import memory as mm
+
+    total = t.get("total")
+    size = f"{total / mm.GiB:.1f}".removesuffix(".0") + " GiB" if isinstance(total, (int, float)) and total > 0 else None
+    if t.get("assumed") and str(t.get("gpu", "")).startswith("a ") and str(t.get("gpu", "")).endswith(" GiB card"):
+        return f"What fits in {size} of GPU memory"
+    if t.get("assumed"):
+        name = str(t.get("gpu"))
+        article = "an" if name[:1].upper() in "AEFHILMNORSX" else "a"  # as the letter is spoken: an A10G, an H100, a B200
+        return f"What fits on {article} {name}" + (f" ({size})" if size else "")
+    return "What fits on this GPU" + (f" ({str(t.get('gpu')).split(': ', 1)[-1]})" if t.get("gpu") else "")
 
 
 def _target_line(t: dict) -> str:

@@ -26,8 +26,13 @@ def disk_space(facts):
         from ..mpi.common import _fact
 
         eng = _fact(facts, "engine.info")
-    if eng and disk.get("engine_dir"):
-        size = sum(int(r.get("size") or 0) for r in eng.get("ranks", []))
+    ranks = (eng or {}).get("ranks") or []
+    # the size a rebuild writes is known only when every rank file is a plan (not an LFS pointer,
+    # not empty): else there is nothing to measure against (ENG004/ENG005 say why)
+    plans = [r for r in ranks if (r.get("header") or {}).get("kind", "plan") in ("plan", "ptrt")
+             and isinstance(r.get("size"), int) and r["size"] > 0]
+    if eng and disk.get("engine_dir") and ranks and len(plans) == len(ranks):
+        size = sum(r["size"] for r in plans)
         d = disk["engine_dir"]
         need = int(size * 1.1)
         ev = {"engine": eng.get("path"), "engine size": _fmt(size), "free": f"{_fmt(d['free'])} on {d['path']}", "needed for a rebuild": _fmt(need)}
@@ -36,7 +41,7 @@ def disk_space(facts):
                              f"A rebuild writes the new engine ({_fmt(size)}) beside the old one before swapping; {d['path']} has "
                              f"{_fmt(d['free'])} free. Free space there or build with --output-dir on another filesystem.", evidence=ev))
         elif size:
-            out.append(ok(f"{_fmt(d['free'])} free beside the engine ({_fmt(size)})", **ev))
+            out.append(ok(f"{_fmt(d['free'])} free beside the engine; a rebuild needs {_fmt(need)}", **ev))
     if sb and disk.get("cwd"):
         d = disk["cwd"]
         ev = {"build": sb["from"], "free": f"{_fmt(d['free'])} on {d['path']}", "needed": _fmt(SOURCE_BUILD_DISK)}

@@ -22,7 +22,16 @@ GB_PER_JOB = 2.5  # planning figure per build job; see the module docstring for 
 SOURCE_BUILD_DISK = 64 * GiB  # free space trtdiag asks for before a from-source build (build tree + wheel + ccache)
 
 def _fmt(n: float | int | None) -> str:
-    return "?" if n is None else f"{n / GiB:.1f} GiB"
+    """A size in the unit that shows it: never "0.0 GiB" for a few bytes."""
+    if n is None:
+        return "?"
+    if n >= GiB // 10:
+        return f"{n / GiB:.1f} GiB"
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.1f} MiB"
+    if n >= 1 << 10:
+        return f"{n / (1 << 10):.1f} KiB"
+    return f"{int(n)} bytes"
 
 def source_build(facts) -> dict | None:
     """Is a TensorRT-LLM source build in view: :mod:`trtdiag.derive.launch`."""

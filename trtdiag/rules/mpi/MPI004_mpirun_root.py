@@ -49,13 +49,23 @@ def mpirun_root(facts):
     # alone: the launcher is unknown, and tensorrtllm_backend's launch_triton_server.py (the usual
     # one) passes --allow-run-as-root itself: a warning, not an error
     guessed = not plan["argv"] and not plan.get("opt_world_size")
-    report = warning if guessed else error
-    yield report("mpirun will refuse to run as root" + (" (unless launched by launch_triton_server.py)" if guessed else ""),
+    if guessed:
+        # the launch that will happen is not known here: say what to add to which command, and
+        # propose no file (a ./trtdiag.env nobody sources mends nothing)
+        yield info("Running as root: the mpirun that starts the ranks needs --allow-run-as-root",
+                   "The engine has more than one rank (" + "; ".join(plan["reasons"]) + "), so its ranks start under mpirun, "
+                   "as root here. tensorrtllm_backend's scripts/launch_triton_server.py passes --allow-run-as-root itself; "
+                   "a mpirun command of your own needs it added (or OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+                   "in its environment). `trtdiag exec -- LAUNCH COMMAND` judges the command that will run.", evidence=ev)
+        return
+    cmd = shlex.join(plan["argv"]) if plan["argv"] else None
+    yield error("mpirun will refuse to run as root",
                 "The launch goes through mpirun as root (" + "; ".join(plan["reasons"]) + "), without --allow-run-as-root and "
                 "without OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1: mpirun stops with "
-                "\"mpirun has detected an attempt to run as root\"."
-                + (" tensorrtllm_backend's scripts/launch_triton_server.py adds --allow-run-as-root itself; with your own mpirun "
-                   "command, add it there or apply this fix. (`trtdiag exec -- LAUNCH COMMAND` checks the actual command.)" if guessed else ""),
+                "\"mpirun has detected an attempt to run as root\". "
+                + (f"Add --allow-run-as-root to the mpirun of `{cmd}`, or apply this fix and source the file before it."
+                   if cmd else "Add --allow-run-as-root to the mpirun command that starts the ranks, or apply this fix and source the "
+                   "file before it."),
                 evidence=ev,
                 fix=hint("env-file", "MPI004-allow-root-env", f"set the Open MPI allow-root pair in {la['env_file']} (source it before mpirun)",
                                  la["env_file"], dict(ALLOW_ROOT)))

@@ -53,6 +53,8 @@ def world_size(facts):
                     "or rebuild the engine for the ranks you have.", evidence=ev)
         return
     ranks = launch_ws or need
+    if not ranks:  # neither the engine (a lone plan file: no config.json) nor a launch gives one: nothing to compare
+        return
     if ranks and ngpu is not None and ranks > ngpu:
         # CTR004 compares the ranks with the GPUs this process sees, with the better evidence
         # (device nodes, NVIDIA_/CUDA_VISIBLE_DEVICES, several hosts) and the container remedies:

@@ -62,6 +62,7 @@ def special_tokens(facts):
             yield warning(f"{_name(t)}: {', '.join(missing_added)} not among tokenizer.json's added tokens",
                           "encode() will split it into ordinary pieces, so the end/pad id model.py takes is the id of its first piece.",
                           evidence=ev)
+            continue  # one verdict a model: not also "eos token defined" below
         if "pad_token" not in toks and not code.get("pad_assign") and code.get("encodes_eos"):
             yield warning(f"{_name(t)}: no pad token and model.py does not set one",
                           "encode(pad_token) gets None: ValueError at server start. Set pad_token in tokenizer_config.json.", evidence=ev)

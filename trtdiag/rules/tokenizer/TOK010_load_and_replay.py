@@ -94,7 +94,9 @@ def _replayed_one(facts, t, r, i):
                           evidence=ev, kb="tokenizer-pad-token-readonly",
                           fix=hint("model-py-predicted", t["model_py"], i, None, None))  # the fix for the versions that raise
         else:
-            yield ok(f"{_name(t)}: model.py's initialize() runs with {tok.get('class')}; END_ID/PAD_ID are the tokenizer's", **ev)
+            # the class stays in the evidence: a name such as TokenizersBackend means nothing in a title
+            yield ok(f"{_name(t)}: model.py's initialize() runs with this tokenizer; END_ID/PAD_ID are the tokenizer's",
+                     **{"tokenizer class": tok.get("class"), **ev})
     v = r.get("execute_verdict")
     if v and v.get("fails"):
         yield warning(f"{_name(t)}: model.py's execute() fails on a short request: {v['exception']}",
@@ -116,7 +118,7 @@ def _loaded_one(facts, t, r):
                            + (f" — {s['exception']}" if s.get("exception") else "") for s in steps]
             failed = [s for s in steps if not s["ok"]]
             if not failed:
-                f = ok(f"{_name(t)}: {r.get('class')} loads and survives model.py's steps", **ev)
+                f = ok(f"{_name(t)}: the tokenizer loads and survives model.py's steps", **ev)
                 c = readonly_conflict(t)
                 if c:
                     f = warning(f"{_name(t)}: transformers {r.get('transformers')} accepts model.py's {c[0]} assignment; 4.x does not",
@@ -128,7 +130,7 @@ def _loaded_one(facts, t, r):
                     yield _with_fix(facts, t, f)
                     return
                 if r.get("round_trip_equal") is False:
-                    f = info(f"{_name(t)}: {r.get('class')} loads; the decode round trip is not exact", "Usually harmless (normalisation, spaces).", evidence=ev)
+                    f = info(f"{_name(t)}: the tokenizer loads; the decode round trip is not exact", "Usually harmless (normalisation, spaces).", evidence=ev)
                 yield f
                 return
             s = failed[0]

@@ -89,8 +89,13 @@ def unfilled_placeholders(facts):
                 v = next((v for v in verdicts.values() if v["name"] == n), {})
                 what = {"load_error": "fails the load", "request_error": "fails every request that needs it"}.get(v.get("outcome"), "stops it")
                 parts.append(f"${{{n}}} {what}: {v.get('reason') or 'the backend needs a real value there'}")
-            msg = (f"{_rel(repo, m['config_path'])} still holds {len(phs)} template placeholder(s); "
-                   f"{', '.join('${' + n + '}' for n in names)} stop{'s' if len(names) == 1 else ''} model '{name}'"
+            # the count and the names after it agree: "N placeholder(s); a, b, c stop …" only when
+            # those are all N; else "N placeholder(s), of which a, b stop …" (the rest are optional
+            # or a name occurs twice)
+            every = len(names) == len(phs)
+            msg = (f"{_rel(repo, m['config_path'])} still holds {len(phs)} template placeholder(s)"
+                   + ("; " if every else ", of which ")
+                   + f"{', '.join('${' + n + '}' for n in names)} stop{'s' if len(names) == 1 else ''} model '{name}'"
                    + (f" ({ev['release']})" if ev.get("release") else "") + ": " + "; ".join(parts)
                    + f". Fill them: {cmd}")
             yield error(f"{name}/config.pbtxt: {len(phs)} unfilled placeholder(s), first at line {phs[0]['line']}", msg, evidence=ev, fix=fix,
