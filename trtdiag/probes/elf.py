@@ -202,28 +202,37 @@ def symbols(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -> S
         raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
 
 
+def dynsym_layout(elf):
+    """Where .dynsym lies and how to read it: (offset, entry count, entry size, struct format,
+    index of the name, info and section-index fields, its string table), or None without one."""
+    sec = elf.section(SHT_DYNSYM)
+    if sec is None:
+        return None
+    _t, off, sz, link, entsize = sec
+    tab = elf.strtab(link)
+    if off + sz > len(elf.m):
+        raise ElfError(f"{elf.path}: .dynsym past the end of the file (truncated?)")
+    if elf.is64:
+        fmt, esz, iname, iinfo, ishndx = elf.e + "IBBHQQ", 24, 0, 1, 3
+    else:
+        fmt, esz, iname, iinfo, ishndx = elf.e + "IIIBBH", 16, 0, 3, 5
+    entsize = entsize or esz
+    if entsize < esz:
+        raise ElfError(f"{elf.path}: .dynsym entries of {entsize} bytes (malformed)")
+    return off, sz // entsize, entsize, fmt, iname, iinfo, ishndx, tab
+
+
 def _symbols(path: str | os.PathLike, prefixes: Iterable[str] | None) -> Symbols:
     keep = _prefix_filter(prefixes)
     elf = _open(path)
     try:
         out = Symbols(set(), set(), 0)
-        sec = elf.section(SHT_DYNSYM)
-        if sec is None:
+        lay = dynsym_layout(elf)
+        if lay is None:
             return out
-        _t, off, sz, link, entsize = sec
-        tab = elf.strtab(link)
-        if off + sz > len(elf.m):
-            raise ElfError(f"{elf.path}: .dynsym past the end of the file (truncated?)")
-        if elf.is64:
-            fmt, esz, iname, iinfo, ishndx = elf.e + "IBBHQQ", 24, 0, 1, 3
-        else:
-            fmt, esz, iname, iinfo, ishndx = elf.e + "IIIBBH", 16, 0, 3, 5
-        entsize = entsize or esz
-        if entsize < esz:
-            raise ElfError(f"{elf.path}: .dynsym entries of {entsize} bytes (malformed)")
+        off, n, entsize, fmt, iname, iinfo, ishndx, tab = lay
         m = elf.m
         strs, strend = tab[0], tab[0] + tab[1]
-        n = sz // entsize
         out.count = n
         for i in range(1, n):  # entry 0 is the null symbol
             ent = struct.unpack_from(fmt, m, off + i * entsize)

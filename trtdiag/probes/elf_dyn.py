@@ -28,7 +28,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .elf import ElfError, _open
+from .elf import ElfError, _open, dynsym_layout
 
 SHT_RELA, SHT_REL, SHT_DYNAMIC, SHT_DYNSYM = 4, 9, 6, 11
 SHT_GNU_VERDEF, SHT_GNU_VERNEED = 0x6FFFFFFD, 0x6FFFFFFE
@@ -57,23 +57,13 @@ class LoadFacts:
 
 def _dynsym(elf) -> tuple[list[tuple[int, int, int]], tuple[int, int]]:
     """(name offset, bind, shndx) of every .dynsym entry, by index, and its string table."""
-    sec = elf.section(SHT_DYNSYM)
-    if sec is None:
+    lay = dynsym_layout(elf)
+    if lay is None:
         return [], (0, 0)
-    _t, off, sz, link, entsize = sec
-    tab = elf.strtab(link)
-    if off + sz > len(elf.m):
-        raise ElfError(f"{elf.path}: .dynsym past the end of the file (truncated?)")
-    if elf.is64:
-        fmt, esz, iname, iinfo, ishndx = elf.e + "IBBHQQ", 24, 0, 1, 3
-    else:
-        fmt, esz, iname, iinfo, ishndx = elf.e + "IIIBBH", 16, 0, 3, 5
-    entsize = entsize or esz
-    if entsize < esz:
-        raise ElfError(f"{elf.path}: .dynsym entries of {entsize} bytes (malformed)")
+    off, n, entsize, fmt, iname, iinfo, ishndx, tab = lay
     out = []
     unpack, m = struct.Struct(fmt).unpack_from, elf.m
-    for i in range(sz // entsize):
+    for i in range(n):
         ent = unpack(m, off + i * entsize)
         out.append((ent[iname], ent[iinfo] >> 4, ent[ishndx]))
     return out, tab
