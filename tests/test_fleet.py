@@ -184,7 +184,7 @@ def test_flt009_reports_a_local_finding_of_another_rank(monkeypatch):
             yield error("Tokenizer directory missing", "…", evidence={"path": "/models/tok"})
 
     registry.load_all()
-    monkeypatch.setitem(registry.CHECKS, "TST950", registry.CheckSpec("TST950", "tokenizer", "tokenizer dir", needs_tokenizer))
+    monkeypatch.setitem(registry.CHECKS, "TST950", registry.Rule("TST950", "tokenizer", "tokenizer dir", needs_tokenizer))
     snaps = [snapshot(0, host="node-a"), snapshot(1, host="node-b")]
     fs = bad(fleet_findings(snaps, "FLT009"))
     assert len(fs) == 1 and fs[0].check == "TST950" and fs[0].title == "rank 1 (node-b): Tokenizer directory missing"

@@ -8,7 +8,7 @@ from trtdiag.engine import run as engine_run
 from trtdiag.core import catalogue as registry
 from trtdiag.core.facts import Facts, probe
 from trtdiag.core.finding import Finding, Report, Severity, error, ok, warning
-from trtdiag.core.catalogue import CheckSpec
+from trtdiag.core.catalogue import Rule as CheckSpec
 
 from tests.conftest import run_cli
 

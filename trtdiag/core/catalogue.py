@@ -68,9 +68,6 @@ class Rule:
         return self.func is not None
 
 
-# kept under this name: the CLI, the tests and the fleet code say "checks"
-CheckSpec = Rule
-
 CHECKS: dict[str, Rule] = {}
 
 
@@ -135,9 +132,6 @@ def matches(spec: Rule, pattern: str) -> bool:
     if not p:
         return False
     return spec.id.upper() == p.upper() or spec.area == p.lower() or spec.id.upper().startswith(p.upper())
-
-
-_matches = matches
 
 
 def select(only: list[str] | None = None, skip: list[str] | None = None, command: str = "check") -> list[Rule]:
