@@ -425,9 +425,8 @@ def _real(repo_root: str, rel: str) -> bytes:
 
 
 def _templates(repo_root: str) -> str | None:
-    for base in (os.path.join(os.path.dirname(repo_root), "shared", "fixtures"), os.path.join(os.path.dirname(os.path.dirname(repo_root)), "shared", "fixtures"),
-                 os.path.join(repo_root, "tests", "data", "triton")):
-        for name in ("configs/tensorrtllm_backend_v0.9.0_inflight_batcher_llm", "templates_v0.9.0"):
+    for base in (os.path.join(repo_root, "tests", "data", "triton"),):  # the v0.9.0 templates kept in the repository
+        for name in ("templates_v0.9.0",):
             p = os.path.join(base, name)
             if os.path.isdir(p):
                 return p

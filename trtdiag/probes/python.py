@@ -51,16 +51,14 @@ def normalize(name: str) -> str:
 
 
 def listing_here() -> dict:
-    ns: dict = {}
-    import contextlib
-    import io
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        exec(compile(LISTING, "<python.packages>", "exec"), ns)  # the same code the child runs
+    """The same code the child runs, here; what it prints is caught by its own ``print`` (never by
+    swapping sys.stdout, which other threads — the prefetched probes, the renderer — share)."""
+    printed: list[str] = []
+    ns: dict = {"print": lambda *a, **k: printed.append(" ".join(str(x) for x in a))}
+    exec(compile(LISTING, "<python.packages>", "exec"), ns)
     import json
 
-    return json.loads(buf.getvalue())
+    return json.loads(printed[-1])
 
 
 @probe("python.packages")
