@@ -116,14 +116,14 @@ def load_facts(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -
     return out
 
 
-def version_needs(path: str | os.PathLike) -> dict[str, list[str]]:
-    """The symbol versions a library needs from each NEEDED library (``.gnu.version_r``), memoised."""
-    key = _key(path, "verneed")
+def _memoised(path: str | os.PathLike, kind: str, read):
+    """``read(elf)`` of the library at ``path``, memoised on the file's identity."""
+    key = _key(path, kind)
     if key is not None and key in _MEMO:
         return _MEMO[key]
     elf = _open(path)
     try:
-        out = _verneed(elf)
+        out = read(elf)
     except (struct.error, IndexError, ValueError, OverflowError) as exc:
         raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
     finally:
@@ -131,23 +131,16 @@ def version_needs(path: str | os.PathLike) -> dict[str, list[str]]:
     if key is not None:
         _MEMO[key] = out
     return out
+
+
+def version_needs(path: str | os.PathLike) -> dict[str, list[str]]:
+    """The symbol versions a library needs from each NEEDED library (``.gnu.version_r``), memoised."""
+    return _memoised(path, "verneed", _verneed)
 
 
 def version_defs(path: str | os.PathLike) -> list[str]:
     """The symbol versions a library defines (``.gnu.version_d``), memoised on the file."""
-    key = _key(path, "verdef")
-    if key is not None and key in _MEMO:
-        return _MEMO[key]
-    elf = _open(path)
-    try:
-        out = _verdef(elf)
-    except (struct.error, IndexError, ValueError, OverflowError) as exc:
-        raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
-    finally:
-        elf.close()
-    if key is not None:
-        _MEMO[key] = out
-    return out
+    return _memoised(path, "verdef", _verdef)
 
 
 def _load_facts(path, prefixes) -> LoadFacts:
