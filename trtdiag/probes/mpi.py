@@ -36,7 +36,7 @@ import sys
 import time
 
 from ..core.facts import probe
-from . import elf, ldcache
+from . import elf, elf_store, ldcache
 from ..derive.mpi import ALLOW_ROOT, version_from_name  # noqa: F401
 
 HPCX_DIRS = ["/opt/hpcx/ompi/lib", "/opt/hpcx/ucx/lib", "/usr/local/mpi/lib"]
@@ -218,11 +218,19 @@ def ompi_info_version(libmpi: str | None) -> dict:
     w = shutil.which("ompi_info")
     if w and (libmpi is None or install_prefix(w) == install_prefix(libmpi)):
         cands.append(w)  # only the ompi_info of the same installation speaks for this libmpi
+    from . import answer_cache
+
     for c in cands:
         if os.path.isfile(c) and os.access(c, os.X_OK):
+            # the version ompi_info prints is compiled into it: kept per file identity, so the
+            # next check asks no child (answer_cache; an upgraded ompi_info is asked again)
+            kept = answer_cache.get("ompi-info-version", [c]).get(c)
+            if isinstance(kept, dict) and kept.get("version"):
+                return {"implementation": "Open MPI", "version": kept["version"], "ompi_info": c}
             res = proc.run([c, "--version"], timeout=5)
             m = re.search(r"Open MPI v?(\d+\.\d+\.\d+\S*)", res.stdout)
             if m:
+                answer_cache.put("ompi-info-version", {c: {"version": m.group(1)}})
                 return {"implementation": "Open MPI", "version": m.group(1), "ompi_info": c}
             return {"ompi_info": c, "error": (res.error or res.stderr.strip() or f"exit {res.returncode}")[-200:]}
     return {}
@@ -264,6 +272,7 @@ def install_prefix(path: str) -> str:
 
 # ------------------------------------------------------------------------ the probe
 @probe("mpi.runtime")
+@elf_store.keeping
 def runtime(facts) -> dict:
     t0 = time.perf_counter()
     env = os.environ
@@ -379,6 +388,7 @@ def component_dirs(rt: dict, env) -> tuple[list[str], str]:
 
 
 @probe("mpi.components")
+@elf_store.keeping
 def components(facts) -> dict:
     """The MCA components Open MPI loads at MPI_Init (``mca_*.so``): which hwloc symbols each
     needs that neither the MPI load closure nor the component's own libraries define."""

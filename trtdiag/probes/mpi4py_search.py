@@ -28,7 +28,7 @@ import os
 import re
 import time
 
-from . import elf, elf_dyn, ldcache
+from . import elf, elf_dyn, elf_store, ldcache
 
 # undefined symbols of these families must come from the MPI closure; others (libc, libm, …) are
 # not second-guessed
@@ -305,17 +305,8 @@ def split_defined(objs: list[dict]) -> tuple[set[str], set[str]]:
     return defined, lib_defined
 
 
-_DEF_MEMO: dict = {}
-
-
 def _defined(path: str) -> set[str]:
-    k = elf_dyn._key(path, "defined")
-    if k is not None and k in _DEF_MEMO:
-        return _DEF_MEMO[k]
-    d = elf.symbols(path, MPI_SYMBOL_PREFIXES).defined
-    if k is not None:
-        _DEF_MEMO[k] = d
-    return d
+    return elf.symbols(path, MPI_SYMBOL_PREFIXES).defined
 
 
 def dlopen_outcome(cand: dict, env, cache, preloaded: dict[str, str] | None = None) -> dict:
@@ -622,6 +613,7 @@ from ..core.facts import probe  # noqa: E402
 
 
 @probe("mpi4py_search.prediction")
+@elf_store.keeping
 def prediction_probe(facts) -> dict:
     """The library mpi4py will load and what its import says (mpi4py's own search order), the
     consistent installation and the purge facts when there is a problem, and whether mpirun starts."""
