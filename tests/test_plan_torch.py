@@ -65,7 +65,7 @@ def test_qwen3_reranker_on_an_h100_with_the_llm_api_defaults_within_5_percent(tm
 
 def test_gpt_oss_120b_on_a_dgx_spark_is_a_recorded_miss(tmp_path):
     """openai/gpt-oss-120b on a DGX Spark (119.70 GiB unified memory), TensorRT-LLM 1.1.0rc3,
-    trtllm-serve --max_batch_size 64 with the playbook's YAML: the profiling estimate is 86,711 tokens.
+    trtllm-serve --max_batch_size 64 with the YAML of the repository's setup_and_run.sh: the profiling estimate is 86,711 tokens.
     The memory the host itself held (49.78 GiB outside torch after loading, the log's own figure) is
     given as --gpu-memory-used.  Not reproduced within 5 %: +6.5 % (weights 60.67 GiB against the
     63.52 GiB inside torch, non-torch 51.3 against 49.28): see docs/pytorch_backend.md."""

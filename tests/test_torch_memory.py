@@ -182,6 +182,8 @@ def test_unquantized_attention_and_the_vision_tower():
     assert w["bytes"] == int(pc["attention"] * 2 + pc["mlp"] * b_lin + pc["embedding"] * 2)
     llama = read_hf_config(json.loads((D / "llama-3.1-8b-fp8.config.json").read_text()))
     assert not tm.attention_unquantized(llama) and tm.vision_params(llama) == 0
+    one_proj = {"quantization": {"exclude_modules": ["model.layers.*.self_attn.q_proj", "lm_head"]}}
+    assert not tm.attention_unquantized(one_proj) and tm.attention_unquantized({"quantization": {"exclude_modules": ["re:.*self_attn.*"]}})
     vl = read_hf_config(json.loads((D / "qwen2.5-vl-7b-instruct.config.json").read_text()))
     assert tm.vision_params(vl) == 676_550_144  # 32 blocks of 1280 wide, merger 5120 → 3584, patch Conv3d
     assert tm.weights_per_rank(vl)["vision_bytes"] == 2 * 676_550_144

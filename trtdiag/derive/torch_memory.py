@@ -14,8 +14,8 @@ here: ``cal_max_tokens`` / ``KvCacheCreator._cal_max_tokens``):
 4. capped by ``kv_cache_config.max_tokens`` ("Both free_gpu_memory_fraction and max_tokens are set
    … The smaller value will be used.") and by ``kv_cache_config.max_gpu_total_bytes`` (the smaller
    of the two wins, NVIDIA/TensorRT-LLM#5933);
-5. held in blocks of ``tokens_per_block`` = 32 tokens ("Number of tokens per block: 32." in the
-   PyTorch-backend logs of tests/data/torch_memory).
+5. held in whole blocks (max_tokens rounded up) of ``tokens_per_block`` = 32 tokens ("Number of
+   tokens per block: 32." in the PyTorch-backend logs of tests/data/torch_memory).
 
 ``kv_size_per_token`` (``get_cache_size_per_token``): bytes of the KV dtype × layers of this pipeline
 stage × ``hidden_size * num_key_value_heads / num_attention_heads / tp_size`` × 2 (K and V); MLA
@@ -122,7 +122,8 @@ def attention_unquantized(hf: dict[str, Any]) -> bool:
     ``load_hf_quant_config`` turns both lists into ``QuantConfig.exclude_modules``
     (NVIDIA/TensorRT-LLM tensorrt_llm/_torch/model_config.py, the version read here)."""
     pats = ((hf.get("quantization") or {}).get("exclude_modules")) or []
-    return any(re.search(r"(^|[.*])(self_attn|attn|attention)($|[.*])", p) for p in pats)
+    # the whole attention module (``…self_attn``, ``…self_attn.*``), not one projection of it
+    return any(re.search(r"(^|[.*])(self_attn|attn|attention)(\.\*|\*)?$", p) for p in pats)
 
 
 def vision_params(hf: dict[str, Any]) -> float:
@@ -251,9 +252,9 @@ def parse_log(text: str) -> dict[str, Any]:
     """The memory figures of a PyTorch-backend log: the profiling line (peak, available KV, fraction,
     KV bytes per token, device total, temporary KV), its breakdown (weights inside and outside torch,
     activations, non-torch), the max_tokens/fraction warning, the KV allocation, tokens per block,
-    the runtime limits.  Keys are present only when the log has them; GiB as printed.  A log holds
-    two of several lines (the temporary KV cache of the profiling pass, then the real one): the
-    last is kept, every one is listed under ``allocations`` / ``both_set_all``."""
+    the runtime limits.  Keys are present only when the log has them; GiB as printed.  The allocation
+    and the max_tokens warning come twice in a 1.x log (the profiling pass's temporary KV cache, then
+    the real one): the last is kept, each one is listed under ``allocations`` / ``both_set_all``."""
     out: dict[str, Any] = {}
     allocations: list[dict[str, Any]] = []
     both: list[dict[str, Any]] = []
