@@ -7,7 +7,8 @@ before launch, through the CLI, against the real PyTorch-backend logs of tests/d
 | NVIDIA/TensorRT-LLM#6294, Llama-3.1-8B-FP8, H100, 0.20.0 | 860,308 tokens (profiling estimate) | +2.3 % |
 | NVIDIA/TensorRT-LLM#5306, Qwen2.5-VL-7B, L20, 0.21.0rc1 | 301,472 tokens | +1.9 % |
 | farbodtavakkoli/OTel, Qwen3-Reranker-0.6B, H100, 1.2.1 | 643,136 tokens | +0.0 % |
-| jeansblog/trt_llm, gpt-oss-120b, DGX Spark, 1.1.0rc3 | 86,711 tokens (profiling estimate) | +6.5 % (miss) |"""
+| jeansblog/trt_llm, gpt-oss-120b, DGX Spark, 1.1.0rc3 | 86,711 tokens (profiling estimate) | +6.5 % (miss) |
+| javiercancela.github.io, Qwen3-8B-FP8, RTX 5060 Ti 16GB, 1.2.0rc2 | 46,976 tokens | +22.4 % (miss) |"""
 
 from __future__ import annotations
 
@@ -76,6 +77,20 @@ def test_gpt_oss_120b_on_a_dgx_spark_is_a_recorded_miss(tmp_path):
                         "--gpu-memory", "119.70GiB", "--gpu-memory-used", "49.78GiB")
     err = (tokens - 86711) / 86711
     assert 0.05 < err < 0.08  # the measured miss; a change of the model that moves it is to be looked at
+
+
+def test_qwen3_8b_fp8_on_an_rtx_5060_ti_is_a_recorded_miss(tmp_path):
+    """nvidia/Qwen3-8B-FP8 through LLM(dtype="float16", max_batch_size=1, max_input_len=2048,
+    max_seq_len=9192) on an RTX 5060 Ti 16GB (16311 MiB), TensorRT-LLM 1.2.0rc2: "Allocated 3.23 GiB for
+    max tokens in paged KV cache (46976)".  Not reproduced: +22.4 %.  The KV cache is the 3.2 GiB left
+    of 15.9; 0.8 GiB more peak than estimated (a desktop card: what the display held is not in the post;
+    the log has no profiling breakdown to say which part) is the whole gap."""
+    y = tmp_path / "q8.yaml"
+    y.write_text("dtype: float16\ntensor_parallel_size: 1\nmax_batch_size: 1\nmax_input_len: 2048\nmax_seq_len: 9192\n")
+    tokens = _kv_tokens("--model-config", str(DATA / "torch_memory" / "qwen3-8b-fp8.config.json"), "--llm-api-options", str(y),
+                        "--gpu-memory", "16311MiB")
+    err = (tokens - 46976) / 46976
+    assert 0.15 < err < 0.30  # the measured miss
 
 
 def test_gpu_memory_used_is_checked(tmp_path):

@@ -207,3 +207,11 @@ def test_explain_gives_the_runs_own_figures_not_the_temporary_cache():
         code, rep = run_json("explain", str(D / log))
         ev = next(f for f in rep["findings"] if f["id"] == "EXP:pytorch-kv-cache-sizing")["evidence"]
         assert ev["kv cache"].startswith(want)
+
+
+def test_parse_log_rtx5060ti_two_allocations():
+    p = tm.parse_log((D / "javiercancela-qwen3-8b-fp8-rtx5060ti.log").read_text())
+    assert p["version"] == "1.2.0rc2" and p["allocated"] == {"gib": 3.23, "tokens": 46976}
+    assert p["allocations"][0] == {"gib": 0.56, "tokens": 8224}  # max_num_tokens 8192 + one block: the profiling pass's cache
+    hf = read_hf_config(json.loads((D / "qwen3-8b-fp8.config.json").read_text()))
+    assert tm.kv_size_per_token(hf) == 73728 and round(3.23 * GiB / 46976 / 100) == 738  # 36 × 8 × 128 × 2 × FP8
