@@ -256,7 +256,9 @@ def finding_for(entry: dict, hit, root=None, paths: list[str] | None = None):
         msg.append("fix:")
         msg += [f"  {n}. {' '.join(str(s).split())}" for n, s in enumerate(steps, 1)]
     checks = entry.get("checks") or ([entry["area"]] if entry.get("area") in _CHECK_AREAS else [])
-    if checks:
+    if entry.get("confirm"):
+        msg.append(f"confirm on this machine: {' '.join(str(entry['confirm']).split())}")
+    elif checks:
         msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}{_target_hint(checks)}{_confirm_options(hit.fields)}")
     evidence: dict = {}
     evidence["count"] = hit.count
