@@ -240,6 +240,11 @@ def py_messages(text: str) -> list[tuple[int, str]]:
             args = list(node.args) + [k.value for k in node.keywords if k.arg in ("msg", "message")]
         elif isinstance(node, ast.Assert) and node.msg is not None:
             args = [node.msg]
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "pop"
+                and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)):
+            # d.pop('key') without a default: what Python prints when the key is missing
+            out.append((node.lineno, f"KeyError: '{node.args[0].value}'"))
         for a in args:
             t = _py_template(a)
             if t and len(t) >= MIN_LEN and re.search(r"[A-Za-z]{3}", t):
@@ -299,12 +304,18 @@ def tree_files(root: str, exts) -> list[tuple[str, str]]:
     return out
 
 
+EXCERPT = re.compile(r"^(?:#|//) excerpt\b")
+
+
 def harvest_texts(files, label: str, ref_index: int) -> list[Found]:
+    """A file whose first line is ``# excerpt …`` (``// excerpt …``) holds statements copied verbatim
+    from a stored file that was read in pieces: its origin names the file, not a line."""
     found = []
     for path, text in files:
         msgs = py_messages(text) if path.endswith(PY_EXT) else cpp_messages(text)
+        excerpt = bool(EXCERPT.match(text))
         for line, t in msgs:
-            found.append(Found(t, f"{label}:{path}:{line}", ref_index))
+            found.append(Found(t, f"{label}:{path}" if excerpt else f"{label}:{path}:{line}", ref_index))
     return found
 
 
