@@ -51,6 +51,7 @@ def test_the_trtllm_and_kernel_catalogues_answer_the_failures_they_name():
         ("[TensorRT-LLM][ERROR] Assertion failed: Unsupported architecture (/src/fmhaRunner.cpp:87)", "gpu-arch-unsupported", {}),
         ("KeyError: 'architecture'", "trtllm-build-needs-converted-checkpoint", {}),
         ("[ 812.1] Memory cgroup out of memory: Kill process 4242 (tritonserver) score 998 or sacrifice child", "ctr-memory-limit", {"pid": "4242"}),
+        ("ValueError: The sum of prompt length (9351.0), query length (0) should not exceed max_num_tokens (8192)", "prompt-exceeds-max-num-tokens", {"max_num_tokens": "8192"}),
         ("[TensorRT-LLM][ERROR] Prompt length (5000) exceeds maximum input length (4096). Set log level to info and check TRTGptModel logs for how maximum input length is set", "input-exceeds-max-input-len", {"prompt_len": "5000", "limit": "4096"}),
     ]
     for line, expect, fields in cases:
