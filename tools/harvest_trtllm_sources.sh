@@ -29,7 +29,7 @@ C=(--comment "v0.5.0 = ffd5af342a81 and v0.7.1 = 80bc07510ac4 (the TensorRT-LLM 
    --comment "  it names (@<commit>) or as one of its stored versions (@stored-<id>, the index's id of that file version, the release not"
    --comment "  known); those trees hold verbatim excerpts of the statements read, so their origins name the file but no line."
    --comment "Files read: runtime/worldConfig.cpp, runtime/tllmStreamReaders.cpp, batch_manager/llmRequest.cpp, batch_manager/kvCacheManager.cpp,"
-   --comment "  llmapi/llm.py, llmapi/llm_args.py, models/modeling_utils.py, profiler.py, plugin/plugin.py, runtime/gptJsonConfig.cpp, _torch/pyexecutor/_util.py and"
+   --comment "  commands/build.py, llmapi/llm.py, llmapi/llm_args.py, models/modeling_utils.py, profiler.py, plugin/plugin.py, runtime/gptJsonConfig.cpp, _torch/pyexecutor/_util.py and"
    --comment "  resource_manager.py.  Messages already transcribed in tensorrt_llm.toml keep their entries there.")
 $P tools/harvest_messages.py --family tensorrt_llm_sources "${args[@]}" "$@" "${C[@]}"
 if [ $# -eq 0 ]; then
