@@ -50,6 +50,7 @@ def test_the_trtllm_and_kernel_catalogues_answer_the_failures_they_name():
         ("[TensorRT-LLM][ERROR] Assertion failed: Error opening engine file: /engines/rank1.engine (/src/sessionUtils.cpp:42)", "engine-file-not-found", {}),
         ("[TensorRT-LLM][ERROR] Assertion failed: Unsupported architecture (/src/fmhaRunner.cpp:87)", "gpu-arch-unsupported", {}),
         ("AssertionError: Unsupported model architecture: Qwen9ForCausalLM", "trtllm-model-architecture-unsupported", {"architecture": "Qwen9ForCausalLM"}),
+        ("ValueError: Unknown architecture for AutoModelForCausalLM: Exotic7ForCausalLM", "trtllm-model-architecture-unsupported", {"architecture": "Exotic7ForCausalLM"}),
         ("KeyError: 'architecture'", "trtllm-build-needs-converted-checkpoint", {}),
         ("[ 812.1] Memory cgroup out of memory: Kill process 4242 (tritonserver) score 998 or sacrifice child", "ctr-memory-limit", {"pid": "4242"}),
         ("ValueError: The sum of prompt length (9351.0), query length (0) should not exceed max_num_tokens (8192)", "prompt-exceeds-max-num-tokens", {"max_num_tokens": "8192"}),
