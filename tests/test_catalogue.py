@@ -28,13 +28,8 @@ ORIGIN = re.compile(r"^[\w.+-]+(?:/[\w.+-]+)?(?:@[\w.+:-]+)?(?::\S+)?")
 # Entries with a log signature whose printing program is not among the sources this machine can
 # read (each says why).  Shrink this list; never grow it without a reason.
 NO_SOURCE_YET = {
-    "ctr-memory-limit": "the Linux kernel's OOM killer message (mm/oom_kill.c): no kernel source here",
     "nvidia-container-toolkit-error": "libnvidia-container (nvidia-container-cli) is not on PyPI or in Debian main",
-    "trt-build-no-implementation": "printed by TensorRT's builder (libnvinfer), not by the lean/dispatch runtimes harvested",
-    "trtllm-build-needs-converted-checkpoint": "a Python KeyError from TensorRT-LLM's checkpoint loader, not yet transcribed",
-    "llmapi-model-format": "TensorRT-LLM's LLM API (tensorrt_llm/llmapi) not transcribed yet",
-    "pytorch-kv-cache-sizing": "TensorRT-LLM's PyTorch backend (tensorrt_llm/_torch/pyexecutor/_util.py) not transcribed yet",
-    "pynvml-too-old": "TensorRT-LLM's profiler of older releases; the stored copy read no longer prints it",
+    "trt-build-no-implementation": "printed by TensorRT's builder (libnvinfer); no wheel here holds it: tensorrt-cu11/cu12/cu13-libs and tensorrt-libs are source stubs that install from NVIDIA's own index, tensorrt 10.0.0b6 is a metapackage, and the lean/dispatch runtimes have no builder",
 }
 
 
