@@ -29,7 +29,6 @@ ORIGIN = re.compile(r"^[\w.+-]+(?:/[\w.+-]+)?(?:@[\w.+:-]+)?(?::\S+)?")
 # read (each says why).  Shrink this list; never grow it without a reason.
 NO_SOURCE_YET = {
     "ctr-memory-limit": "the Linux kernel's OOM killer message (mm/oom_kill.c): no kernel source here",
-    "nvidia-container-toolkit-error": "libnvidia-container (nvidia-container-cli) is not on PyPI or in Debian main",
     "trt-build-no-implementation": "printed by TensorRT's builder (libnvinfer), not by the lean/dispatch runtimes harvested",
     "trtllm-build-needs-converted-checkpoint": "a Python KeyError from TensorRT-LLM's checkpoint loader, not yet transcribed",
     "llmapi-model-format": "TensorRT-LLM's LLM API (tensorrt_llm/llmapi) not transcribed yet",
