@@ -156,3 +156,22 @@ def test_triton_load_wrappers_rank_after_the_models_error():
            "model expected the shape of dimension 0 to be between 1 and 8 but received 16\n")
     ranked = ids(log)
     assert ranked[0] == "trt-shape-outside-profile", ranked
+
+
+# ---- CUDA runtime and NCCL wordings of installation failures (cudaGetErrorString, libnccl) --------
+
+@pytest.mark.parametrize("line,expect", [
+    ("RuntimeError: CUDA error: the provided PTX was compiled with an unsupported toolchain.", "cuda-driver-too-old"),
+    ("[TensorRT-LLM][ERROR] CUDA runtime error in cudaGetDeviceCount(&count): forward compatibility was attempted on non supported HW", "cuda-driver-too-old"),
+    ("Error Code 1: Cuda Runtime (system has unsupported display driver / cuda driver combination)", "nvml-driver-library-mismatch"),
+    ("RuntimeError: Unexpected error from cudaGetDeviceCount(). Error 34: CUDA driver is a stub library", "gpu-no-driver"),
+    ("node1:1:1 [1] NCCL INFO init.cc:1 NCCL WARN Mismatched NCCL version detected : rank 1 version 22703 rank 0 version 21805", "fleet-rank-version-skew"),
+])
+def test_runtime_wordings_of_installation_failures(line, expect):
+    assert ids(line + "\n")[:1] == [expect]
+
+
+def test_an_nccl_version_skew_ranks_before_the_generic_invalid_usage():
+    skew = "node1:1:1 [1] NCCL INFO init.cc:1 NCCL WARN Mismatched NCCL version detected : rank 1 version 22703 rank 0 version 21805\n"
+    generic = "RuntimeError: NCCL error in: /pytorch/torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1970, invalid usage (run with NCCL_DEBUG=WARN for details), NCCL version 2.27.3\n"
+    assert ids(generic + skew)[0] == "fleet-rank-version-skew"
