@@ -175,3 +175,10 @@ def test_an_nccl_version_skew_ranks_before_the_generic_invalid_usage():
     skew = "node1:1:1 [1] NCCL INFO init.cc:1 NCCL WARN Mismatched NCCL version detected : rank 1 version 22703 rank 0 version 21805\n"
     generic = "RuntimeError: NCCL error in: /pytorch/torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1970, invalid usage (run with NCCL_DEBUG=WARN for details), NCCL version 2.27.3\n"
     assert ids(generic + skew)[0] == "fleet-rank-version-skew"
+
+
+def test_triton_without_gpus_is_no_driver_visible():
+    # triton-inference-server/core src/model_config_utils.cc
+    line = ("E1201 00:00:00.000000 1 model_lifecycle.cc:1] failed to load 'tensorrt_llm' version 1: Invalid argument: "
+            "instance group tensorrt_llm_0 of model tensorrt_llm has kind KIND_GPU but no GPUs are available\n")
+    assert ids(line)[0] == "gpu-no-driver"
