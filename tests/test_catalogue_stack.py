@@ -182,3 +182,9 @@ def test_triton_without_gpus_is_no_driver_visible():
     line = ("E1201 00:00:00.000000 1 model_lifecycle.cc:1] failed to load 'tensorrt_llm' version 1: Invalid argument: "
             "instance group tensorrt_llm_0 of model tensorrt_llm has kind KIND_GPU but no GPUs are available\n")
     assert ids(line)[0] == "gpu-no-driver"
+
+
+def test_the_batch_managers_draft_tokens_check_is_a_batch_too_large():
+    # GptManager::fillLlmRequest: "Expected batch dimension to be 1 for each draft tokens"
+    line = "[TensorRT-LLM][ERROR] Cannot process new request: [TensorRT-LLM][ERROR] Assertion failed: Expected batch dimension to be 1 for each draft tokens\n"
+    assert ids(line)[0] == "triton-request-batch-too-large"
