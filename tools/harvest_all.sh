@@ -9,7 +9,7 @@
 #   PIPSRC  unpacked pip sdists pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
-#   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79
+#   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
 set -euo pipefail
@@ -27,7 +27,7 @@ $H --family triton --git $T/core=$M/$T+core/repo@$REL --git $T/server=$M/$T+serv
 $H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$REL
 $H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL
 $H --family transformers --tree huggingface/transformers@4.46.3=$W/transformers-4.46.3/transformers --tree huggingface/transformers@5.24.0=$W/transformers-5.24.0/transformers
-$H --family uvicorn --tree encode/uvicorn@0.54.0=$W/uvicorn-0.54.0/uvicorn --tree cpython@3.11.2:asyncio=/usr/lib/python3.11/asyncio
+$H --family uvicorn --tree encode/uvicorn@0.23.2=$W/uvicorn-0.23.2/uvicorn --tree encode/uvicorn@0.30.6=$W/uvicorn-0.30.6/uvicorn --tree encode/uvicorn@0.54.0=$W/uvicorn-0.54.0/uvicorn --tree cpython@3.11.2:asyncio=/usr/lib/python3.11/asyncio
 $H --family tensorrt \
   --binary tensorrt-lean@10.15.1.29=$W/tensorrt_lean_cu12_libs-10.15.1.29/tensorrt_lean_libs/libnvinfer_lean.so.10 \
   --binary tensorrt-lean@10.16.1.11=$W/tensorrt_lean_cu12_libs-10.16.1.11/tensorrt_lean_libs/libnvinfer_lean.so.10 \
