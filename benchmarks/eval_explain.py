@@ -6,6 +6,9 @@
     python benchmarks/eval_explain.py --quiet          # totals only
     python benchmarks/eval_explain.py --json out.json  # also write every number and per-log result
 
+The frozen set is printed in total and per batch (batch 1: the MANIFEST tables without `batch`,
+the first collection; batch 2: `batch = 2`, collected 2026-12-01); --json has both.
+
 Every log is given to the real CLI, one child process per log, exactly as a user runs it:
 `python -m trtdiag explain --json FILE`.  Nothing of trtdiag is imported here, so the numbers hold
 whatever the package layout.
@@ -54,7 +57,8 @@ def kb_ids(kb_dir: Path = KB_DIR) -> set[str]:
 
 
 def load_cases(which: str) -> list[dict]:
-    """[{set, name, path, expect, raw_expect, source, cause}], expect = kb id | "normal" | None (no entry)."""
+    """[{set, name, path, expect, raw_expect, source, cause[, batch]}], expect = kb id | "normal" | None
+    (no entry); frozen cases carry their collection batch (1 where the MANIFEST table has none)."""
     ids = kb_ids()
     cases = []
     if which in ("frozen", "both"):
@@ -65,7 +69,8 @@ def load_cases(which: str) -> list[dict]:
             if raw.startswith("no-entry:"):
                 exp = raw.split(":", 1)[1] if raw.split(":", 1)[1] in ids else None
             cases.append(dict(set="frozen", name=name, path=FROZEN / name, expect=exp, raw_expect=raw,
-                              source=spec.get("source", ""), cause=spec.get("cause", "")))
+                              source=spec.get("source", ""), cause=spec.get("cause", ""),
+                              batch=int(spec.get("batch", 1))))
     if which in ("tuning", "both"):
         man = tomllib.loads((LOGS / "MANIFEST.toml").read_text(encoding="utf-8"))["files"]
         for name, spec in man.items():
@@ -133,38 +138,54 @@ def explain(path: Path, timeout: float = 120, inprocess: bool = False) -> dict:
     return out
 
 
-def score(cases: list[dict], results: dict[str, dict]) -> dict:
-    """Totals per set: {set: {failures, recall, right_cause, normals, quiet, ...}}."""
-    totals: dict[str, dict] = {}
+def _verdicts(cases: list[dict], results: dict[str, dict]) -> None:
+    """Sets verdict, got and error on every case from its CLI result."""
     for c in cases:
-        t = totals.setdefault(c["set"], {"failures": 0, "found": 0, "right": 0, "normals": 0, "quiet": 0,
-                                         "no_entry": 0, "errors": 0})
         r = results[c["set"] + "/" + c["name"]]
-        if r["error"]:
-            t["errors"] += 1
         got = [f["kb"] for f in r["findings"]]
         if c["expect"] == NORMAL:
-            t["normals"] += 1
             quiet = not any(f["severity"] == "error" for f in r["findings"])
-            t["quiet"] += quiet
             c["verdict"] = "quiet" if quiet else "FALSE ERROR"
         else:
-            t["failures"] += 1
-            if c["expect"] is None:
-                t["no_entry"] += 1
-            found = bool(got)
             right = bool(got) and got[0] == c["expect"]
-            t["found"] += found
-            t["right"] += right
-            c["verdict"] = "right" if right else ("wrong cause" if found else "MISSED")
+            c["verdict"] = "right" if right else ("wrong cause" if got else "MISSED")
         c["got"] = got
-    for t in totals.values():
-        t["recall"] = t["found"] / t["failures"] if t["failures"] else 1.0
-        t["right_cause"] = t["right"] / t["failures"] if t["failures"] else 1.0
-        t["quiet_on_normal"] = t["quiet"] / t["normals"] if t["normals"] else 1.0
-        with_entry = t["failures"] - t["no_entry"]
-        t["right_cause_with_entry"] = t["right"] / with_entry if with_entry else 1.0
-    return totals
+        c["error"] = r["error"]
+
+
+def _tally(cases: list[dict]) -> dict:
+    """The numbers of a group of cases that have their verdicts."""
+    t = {"failures": 0, "found": 0, "right": 0, "normals": 0, "quiet": 0, "no_entry": 0, "errors": 0}
+    for c in cases:
+        if c.get("error"):
+            t["errors"] += 1
+        if c["expect"] == NORMAL:
+            t["normals"] += 1
+            t["quiet"] += c["verdict"] == "quiet"
+        else:
+            t["failures"] += 1
+            t["no_entry"] += c["expect"] is None
+            t["found"] += c["verdict"] != "MISSED"
+            t["right"] += c["verdict"] == "right"
+    t["recall"] = t["found"] / t["failures"] if t["failures"] else 1.0
+    t["right_cause"] = t["right"] / t["failures"] if t["failures"] else 1.0
+    t["quiet_on_normal"] = t["quiet"] / t["normals"] if t["normals"] else 1.0
+    with_entry = t["failures"] - t["no_entry"]
+    t["right_cause_with_entry"] = t["right"] / with_entry if with_entry else 1.0
+    return t
+
+
+def score(cases: list[dict], results: dict[str, dict]) -> dict:
+    """Totals per set: {set: {failures, recall, right_cause, normals, quiet, ...}}."""
+    _verdicts(cases, results)
+    sets = list(dict.fromkeys(c["set"] for c in cases))
+    return {name: _tally([c for c in cases if c["set"] == name]) for name in sets}
+
+
+def batch_totals(cases: list[dict]) -> dict[int, dict]:
+    """Totals of the frozen set per collection batch, {1: {...}, 2: {...}} (cases already scored)."""
+    frozen = [c for c in cases if c["set"] == "frozen"]
+    return {b: _tally([c for c in frozen if c["batch"] == b]) for b in sorted({c["batch"] for c in frozen})}
 
 
 def run(which: str = "both", workers: int | None = None, inprocess: bool = False) -> tuple[list[dict], dict]:
@@ -179,9 +200,17 @@ def run(which: str = "both", workers: int | None = None, inprocess: bool = False
             futs = {pool.submit(explain, c["path"]): c["set"] + "/" + c["name"] for c in cases}
             for fut in cf.as_completed(futs):
                 results[futs[fut]] = fut.result()
-    for c in cases:
-        c["error"] = results[c["set"] + "/" + c["name"]]["error"]
     return cases, score(cases, results)
+
+
+def _line(label: str, t: dict) -> str:
+    return (f"{label}: {t['failures']} failure logs, {t['normals']} normal logs"
+            f" | recall {t['recall']:.1%} ({t['found']}/{t['failures']})"
+            f" | right cause {t['right_cause']:.1%} ({t['right']}/{t['failures']})"
+            f" | quiet on normal {t['quiet_on_normal']:.1%} ({t['quiet']}/{t['normals']})"
+            + (f" | {t['no_entry']} expect an entry that does not exist"
+               f" (right cause {t['right_cause_with_entry']:.1%} of the others)" if t["no_entry"] else "")
+            + (f" | {t['errors']} CLI errors" if t["errors"] else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,19 +233,19 @@ def main(argv: list[str] | None = None) -> int:
                 exp = c["raw_expect"] if c["expect"] is None else c["expect"]
                 got = ", ".join(c["got"][:3]) or "-"
                 err = f"  [{c['error']}]" if c["error"] else ""
-                print(f"  {c['verdict']:<12} {c['name']:<48} expect {exp:<40} got {got}{err}")
+                tag = f"b{c['batch']} " if set_name == "frozen" else ""
+                print(f"  {c['verdict']:<12} {tag}{c['name']:<48} expect {exp:<40} got {got}{err}")
     print()
+    batches = batch_totals(cases)
     for set_name, t in totals.items():
-        print(f"{set_name:>6}: {t['failures']} failure logs, {t['normals']} normal logs"
-              f" | recall {t['recall']:.1%} ({t['found']}/{t['failures']})"
-              f" | right cause {t['right_cause']:.1%} ({t['right']}/{t['failures']})"
-              f" | quiet on normal {t['quiet_on_normal']:.1%} ({t['quiet']}/{t['normals']})"
-              + (f" | {t['no_entry']} expect an entry that does not exist"
-                 f" (right cause {t['right_cause_with_entry']:.1%} of the others)" if t["no_entry"] else "")
-              + (f" | {t['errors']} CLI errors" if t["errors"] else ""))
+        print(_line(f"{set_name:>6}", t))
+        if set_name == "frozen":
+            for b, bt in batches.items():
+                print(_line(f"        batch {b}", bt))
     print(f"({time.monotonic() - t0:.1f}s)")
     if args.json:
         data = {"totals": totals,
+                "frozen_batches": {f"batch {b}": t for b, t in batches.items()},
                 "logs": [{k: (str(v) if isinstance(v, Path) else v) for k, v in c.items()} for c in cases]}
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -67,6 +67,36 @@ def test_frozen_threads_are_cited_by_no_entry_and_absent_from_the_tuning_set():
         assert src not in tuning, f"{name}: {src} is also a tuning log"
 
 
+def test_every_table_has_a_valid_batch():
+    """Batch 1 is the tables without `batch` (the first collection); later batches say so."""
+    for name, spec in MANIFEST.items():
+        if "batch" in spec:
+            assert isinstance(spec["batch"], int) and spec["batch"] >= 2, (name, spec["batch"])
+    second = {n: s for n, s in MANIFEST.items() if s.get("batch") == 2}
+    assert len([n for n, s in second.items() if s["expect"] != "normal"]) >= 40
+    assert len([n for n, s in second.items() if s["expect"] == "normal"]) >= 10
+    batches = {s.get("batch", 1) for s in MANIFEST.values()}
+    assert batches == set(range(1, max(batches) + 1)), batches
+
+
+def test_batch2_threads_are_cited_nowhere_in_the_knowledge_base_nor_used_elsewhere():
+    """The second batch was collected against the entries, the catalogue and the tuning set of its
+    day; no knowledge-base file (catalogue included) may cite its threads, and no batch-1 log shares
+    a thread with it."""
+    cited = set()
+    for path in sorted((REPO / "knowledge_base").rglob("*.toml")):
+        cited |= {_norm(u) for u in URL.findall(path.read_text(encoding="utf-8"))}
+    tuning = {_norm(s["source"]) for s in TUNING.values() if s["source"].startswith("https://")}
+    first = {_norm(s["source"]) for s in MANIFEST.values() if "batch" not in s}
+    for name, spec in MANIFEST.items():
+        if spec.get("batch") != 2:
+            continue
+        src = _norm(spec["source"])
+        assert src not in cited, f"{name}: {src} is cited in knowledge_base/"
+        assert src not in tuning, f"{name}: {src} is also a tuning log"
+        assert src not in first, f"{name}: {src} is also a batch-1 log"
+
+
 def test_no_signature_example_is_a_line_of_a_frozen_log():
     """Examples quote the tuning threads; a long (run-specific) example found verbatim in a frozen
     log means a signature was written from it."""
@@ -88,6 +118,14 @@ def measured():
 def test_explain_runs_cleanly_on_every_log(measured):
     cases, _ = measured
     assert [c["name"] for c in cases if c["error"]] == []
+
+
+def test_per_batch_numbers_add_up_to_the_frozen_set(measured):
+    cases, totals = measured
+    batches = _eval_module().batch_totals(cases)
+    assert set(batches) == {s.get("batch", 1) for s in MANIFEST.values()}
+    for key in ("failures", "found", "right", "normals", "quiet"):
+        assert sum(t[key] for t in batches.values()) == totals["frozen"][key], key
 
 
 @pytest.mark.parametrize("which", ["frozen", "tuning"])

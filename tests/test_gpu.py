@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +25,7 @@ from trtdiag.core.facts import Facts
 from trtdiag.core.finding import Severity
 from trtdiag.probes import gpu as gpuprobe
 
-from tests.conftest import DATA, run_cli, run_json
+from tests.conftest import DATA, REPO, run_cli, run_json
 
 GPU_DATA = DATA / "gpu"
 IDLE = GPU_DATA / "h100-80gb_idle.json"
@@ -48,15 +53,13 @@ def recorded(path) -> dict:
 # ------------------------------------------------------------------ probe: no driver (real)
 
 @pytest.mark.skipif(_has_nvml(), reason="this machine has the NVIDIA driver")
-def test_no_driver_answers_quickly_without_importing_pynvml():
-    import sys
-
-    sys.modules.pop("pynvml", None)
+def test_no_driver_answers_quickly_without_loading_the_bindings():
+    sys.modules.pop("trtdiag.probes.nvml", None)
     t = time.perf_counter()
     inv = gpuprobe.read_nvml()
     took = time.perf_counter() - t
     assert inv["gpus"] == [] and "libnvidia-ml.so.1" in inv["nvml_error"]
-    assert "pynvml" not in sys.modules  # the fast path: no import of the bindings (took is printed by the benchmark)
+    assert "trtdiag.probes.nvml" not in sys.modules  # the fast path: no bindings (took is printed by the benchmark)
     assert took >= 0
 
 
@@ -192,79 +195,52 @@ def test_proc_driver_version_formats():
     assert gpuprobe.parse_proc_driver_version("garbage") is None
 
 
-class ReplayedNVML:
-    """Test double for the GPU behind NVML: a stand-in for the pynvml module that answers what the
-    real pynvml (nvidia-ml-py) answered on the H100 machine while a PyTorch process held 10 GiB
-    (same Python types: str names, a (9, 0) tuple, a memory struct, process objects)."""
-
-    class NVMLError(Exception):
-        pass
-
-    class _Mem:
-        total, free, used = 85520809984, 73727672320, 11793137664
-
-    class _Proc:
-        def __init__(self, pid, used):
-            self.pid, self.usedGpuMemory = pid, used
-
-    def __init__(self, pid):
-        self.pid = pid
-        self.shutdown = False
-
-    def nvmlInit(self):
-        pass
-
-    def nvmlShutdown(self):
-        self.shutdown = True
-
-    def nvmlSystemGetDriverVersion(self):
-        return "580.159.04"
-
-    def nvmlSystemGetCudaDriverVersion(self):
-        return 13000
-
-    def nvmlDeviceGetCount(self):
-        return 1
-
-    def nvmlDeviceGetHandleByIndex(self, i):
-        return object()
-
-    def nvmlDeviceGetName(self, h):
-        return "NVIDIA H100 80GB HBM3"
-
-    def nvmlDeviceGetUUID(self, h):
-        return "GPU-41002523-7dab-548e-540d-4445dd037985"
-
-    def nvmlDeviceGetCudaComputeCapability(self, h):
-        return (9, 0)
-
-    def nvmlDeviceGetMemoryInfo(self, h):
-        return self._Mem()
-
-    def nvmlDeviceGetComputeRunningProcesses(self, h):
-        return [self._Proc(self.pid, 11280580608)]
-
-    def nvmlSystemGetProcessName(self, pid):
-        return "/opt/torch/.venv/bin/python3"
+NVML_DOUBLE = Path(__file__).parent / "data" / "gpu" / "nvml_double.c"
 
 
-def test_read_nvml_shapes_the_replayed_h100(monkeypatch):
-    """Test double: ReplayedNVML instead of the live driver.  The process is this test's real parent,
-    which holds no /dev/nvidia* file: not proven local, so nothing may act on its PID here."""
-    import os
-    import sys
+def build_nvml_double(tmp_path, *defines: str) -> Path:
+    """Test double for the GPU behind NVML: tests/data/gpu/nvml_double.c built as
+    libnvidia-ml.so.1 by the system C compiler (it answers what the H100 machine's NVML answered)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    d = tmp_path / ("nvml" + "".join(defines))
+    d.mkdir()
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", *[f"-D{x}" for x in defines], "-o", str(d / "libnvidia-ml.so.1"), str(NVML_DOUBLE)],
+                   check=True, capture_output=True, timeout=120)
+    return d
 
-    fake = ReplayedNVML(os.getppid())
-    monkeypatch.setitem(sys.modules, "pynvml", fake)
-    monkeypatch.setattr(gpuprobe, "_nvml_present", lambda: None)
-    inv = gpuprobe.read_nvml()
+
+READ = "import json; from trtdiag.probes import gpu; print(json.dumps(gpu.read_nvml()))"
+
+
+def read_through(lib_dir: Path, **env) -> dict:
+    e = {**os.environ, "LD_LIBRARY_PATH": str(lib_dir), "PYTHONPATH": str(REPO), "NVML_DOUBLE_PID": str(os.getppid()), **env}
+    p = subprocess.run([sys.executable, "-c", READ], env=e, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return json.loads(p.stdout)
+
+
+H100_AS_READ = {"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-41002523-7dab-548e-540d-4445dd037985", "cc": [9, 0],
+                "total": 85520809984, "free": 73727672320, "used": 11793137664}
+
+
+@pytest.mark.skipif(_has_nvml(), reason="this machine has the NVIDIA driver: the double would not be the one loaded")
+@pytest.mark.parametrize("defines", [(), ("NO_V3",)])
+def test_read_nvml_through_the_c_interface(tmp_path, defines):
+    """Test double: the NVML C interface built from tests/data/gpu/nvml_double.c (the real ctypes
+    binding of trtdiag/probes/nvml.py calls it).  The process is this test's real parent, which
+    holds no /dev/nvidia* file: not proven local, so nothing may act on its PID here."""
+    inv = read_through(build_nvml_double(tmp_path, *defines))
     assert inv["nvml_error"] is None and inv["driver"] == "580.159.04" and inv["cuda_driver"] == 13000
-    g = inv["gpus"][0]
-    assert g == {"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-41002523-7dab-548e-540d-4445dd037985", "cc": [9, 0],
-                 "total": 85520809984, "free": 73727672320, "used": 11793137664,
-                 "procs": [{"pid": os.getppid(), "used": 11280580608, "name": "python3", "local": False}]}
-    assert fake.shutdown
-    json.dumps(inv)  # plain JSON data, ready for a snapshot
+    assert inv["gpus"] == [{**H100_AS_READ, "procs": [{"pid": os.getppid(), "used": 11280580608, "name": "python3", "local": False}]}]
+
+
+@pytest.mark.skipif(_has_nvml(), reason="this machine has the NVIDIA driver: the double would not be the one loaded")
+def test_nvml_init_error_is_nvmls_own_words(tmp_path):
+    """Test double (nvml_double.c): nvmlInit answering NVML_ERROR_LIB_RM_VERSION_MISMATCH (18)."""
+    inv = read_through(build_nvml_double(tmp_path), NVML_DOUBLE_INIT_ERROR="18")
+    assert inv["gpus"] == [] and inv["nvml_error"] == "nvmlInit failed: RM has detected an NVML/RM version mismatch."
 
 
 # ------------------------------------------------------------------ GPU003

@@ -71,7 +71,7 @@ def test_entry_schema(path: Path, entry: dict):
     refs = entry["references"]
     assert refs and all(URL.match(r) for r in refs), refs
     assert len(set(refs)) == len(refs)
-    unknown = set(entry) - {"id", "title", "severity", "area", "checks", "cause", "fix", "autofix", "references", "signatures", "no_log_signature", "consequence_of", "no_rule"}
+    unknown = set(entry) - {"id", "title", "severity", "area", "checks", "cause", "fix", "autofix", "references", "signatures", "no_log_signature", "consequence_of", "no_rule", "confirm"}
     assert not unknown, f"unknown keys {unknown} (document new keys in trtdiag/kb.py)"
     links = entry.get("consequence_of", [])
     assert isinstance(links, list) and all(x == "*" or x in IDS for x in links), links

@@ -141,3 +141,77 @@ def test_explain_names_the_kv_cache_numbers_of_a_public_log():
     # the same numbers as the extractor explain's arithmetic uses
     p = tm.parse_log((D / "nvidia-trtllm-6294.log").read_text())
     assert p["both_set"]["max_tokens"] == int(ev["max_tokens"]) and p["allocated"]["gib"] == float(ev["kv_gib"])
+
+
+def test_parse_log_spark_breakdown_and_the_last_of_two_allocations():
+    """jeansblog/trt_llm (gpt-oss-120b, DGX Spark, 1.1.0rc3): the profiling pass's temporary cache
+    (8,224 tokens) and then the real one (86,720); the peak's three parts add up to the peak."""
+    p = tm.parse_log((D / "jeansblog-trt_llm-gpt-oss-120b-spark.log").read_text())
+    assert p["version"] == "1.1.0rc3"
+    assert p["profiling"] == {"peak_gib": 113.65, "available_kv_gib": 5.95, "fraction": 0.8999999761581421,
+                              "kv_size_per_token": 73728, "total_gib": 119.7, "tmp_kv_gib": 0.56}
+    assert p["allocations"] == [{"gib": 0.56, "tokens": 8224}, {"gib": 5.95, "tokens": 86720}]
+    assert p["allocated"] == {"gib": 5.95, "tokens": 86720} and p["both_set"]["max_tokens"] == 86711
+    assert (p["weights_gib"], p["weights_outside_torch_gib"], p["activations_gib"], p["non_torch_gib"]) == (63.52, 49.78, 0.85, 49.28)
+    assert p["estimated_kv_gib"] == 5.95 and p["model_weights_gb"] == 63.32
+    assert p["runtime"] == {"max_seq_len": 86720, "max_num_requests": 64, "max_num_tokens": 8192, "max_batch_size": 64}
+    e = tm.explain_log(p)
+    assert e["available_recomputed_gib"] == 5.95 and e["temporary_allocation"]["tokens"] == 8224
+    assert e["peak_parts"].endswith("= 113.65 GiB (log peak 113.65 GiB)")
+    # 73,728 B/token = 36 layers × 8 KV heads × 64 × 2 (K, V) × 2 bytes, from config.json
+    hf = read_hf_config(json.loads((D / "gpt-oss-120b.config.json").read_text()))
+    assert tm.kv_size_per_token(hf) == 73728
+
+
+def test_parse_log_allocation_only_logs():
+    assert tm.parse_log((D / "nvidia-trtllm-5306.log").read_text())["allocated"] == {"gib": 16.1, "tokens": 301472}
+    assert tm.parse_log((D / "farbodtavakkoli-otel-qwen3-reranker-h100.log").read_text())["allocated"] == {"gib": 68.69, "tokens": 643136}
+    # the bytes per token each allocation implies are the config.json's KV sizes (bf16)
+    vl = read_hf_config(json.loads((D / "qwen2.5-vl-7b-instruct.config.json").read_text()))
+    q3 = read_hf_config(json.loads((D / "qwen3-0.6b.config.json").read_text()))
+    assert tm.kv_size_per_token(vl) == 57344 and round(16.10 * GiB / 301472 / 100) == 573
+    assert tm.kv_size_per_token(q3) == 114688 and round(68.69 * GiB / 643136 / 100) == 1147
+
+
+def test_unquantized_attention_and_the_vision_tower():
+    oss = read_hf_config(json.loads((D / "gpt-oss-120b.config.json").read_text()))
+    assert tm.attention_unquantized(oss)  # modules_to_not_convert: model.layers.*.self_attn
+    pc = tm.param_counts(oss)
+    w = tm.weights_per_rank(oss)
+    b_lin = w["linear_bytes_per_param"]
+    assert w["bytes"] == int(pc["attention"] * 2 + pc["mlp"] * b_lin + pc["embedding"] * 2)
+    llama = read_hf_config(json.loads((D / "llama-3.1-8b-fp8.config.json").read_text()))
+    assert not tm.attention_unquantized(llama) and tm.vision_params(llama) == 0
+    one_proj = {"quantization": {"exclude_modules": ["model.layers.*.self_attn.q_proj", "lm_head"]}}
+    assert not tm.attention_unquantized(one_proj) and tm.attention_unquantized({"quantization": {"exclude_modules": ["re:.*self_attn.*"]}})
+    vl = read_hf_config(json.loads((D / "qwen2.5-vl-7b-instruct.config.json").read_text()))
+    assert tm.vision_params(vl) == 676_550_144  # 32 blocks of 1280 wide, merger 5120 → 3584, patch Conv3d
+    assert tm.weights_per_rank(vl)["vision_bytes"] == 2 * 676_550_144
+
+
+def test_blocks_round_max_tokens_up():
+    kv = tm.kv_cache(100 * GiB, 40 * GiB, 0.9, 65536, max_tokens=860308)
+    assert kv["max_tokens"] == 860308 and kv["blocks"] * 32 == 860320  # "Allocated 52.51 GiB … (860320)", #6294
+
+
+def test_explain_gives_the_runs_own_figures_not_the_temporary_cache():
+    from tests.conftest import run_json
+
+    code, rep = run_json("explain", str(D / "jeansblog-trt_llm-gpt-oss-120b-spark.log"))
+    ev = next(f for f in rep["findings"] if f["id"] == "EXP:pytorch-kv-cache-sizing")["evidence"]
+    assert ev["kv cache"].startswith("86,720 tokens, 5.95 GiB") and "temporary cache" in ev["kv cache"]
+    assert ev["kv formula"] == "(119.7 − 113.65 + 0.56) × 0.9 = 5.95 GiB (log: 5.95 GiB)"
+    assert "63.52 (inside torch after loading)" in ev["peak"] and ev["tensorrt_llm"] == "1.1.0rc3"
+    assert "tokens" not in ev and "max_tokens" not in ev  # the first lines' 8,224 are not the run's
+    for log, want in (("nvidia-trtllm-5306.log", "301,472 tokens, 16.1 GiB"), ("farbodtavakkoli-otel-qwen3-reranker-h100.log", "643,136 tokens, 68.69 GiB")):
+        code, rep = run_json("explain", str(D / log))
+        ev = next(f for f in rep["findings"] if f["id"] == "EXP:pytorch-kv-cache-sizing")["evidence"]
+        assert ev["kv cache"].startswith(want)
+
+
+def test_parse_log_rtx5060ti_two_allocations():
+    p = tm.parse_log((D / "javiercancela-qwen3-8b-fp8-rtx5060ti.log").read_text())
+    assert p["version"] == "1.2.0rc2" and p["allocated"] == {"gib": 3.23, "tokens": 46976}
+    assert p["allocations"][0] == {"gib": 0.56, "tokens": 8224}  # max_num_tokens 8192 + one block: the profiling pass's cache
+    hf = read_hf_config(json.loads((D / "qwen3-8b-fp8.config.json").read_text()))
+    assert tm.kv_size_per_token(hf) == 73728 and round(3.23 * GiB / 46976 / 100) == 738  # 36 × 8 × 128 × 2 × FP8

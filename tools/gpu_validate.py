@@ -30,6 +30,8 @@ import subprocess
 import sys
 import time
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GiB = 1 << 30
 RESULTS: dict = {"steps": {}, "failures": []}
@@ -85,6 +87,39 @@ def step_inventory() -> None:
     # torch's total is NVML's total less the driver's reserve (docs/validation.md)
     record("torch total <= NVML total", total <= g.get("total", 0), torch_total=total, nvml_total=g.get("total"), reserve=g.get("total", 0) - total)
     record("free memory agrees with torch (within 64 MiB)", abs(g.get("free", 0) - free) <= 64 << 20, trtdiag_free=g.get("free"), torch_free=free)
+
+
+def step_binding() -> None:
+    """trtdiag's ctypes NVML binding (trtdiag/probes/nvml.py) against nvidia-ml-py's pynvml, the
+    same calls on the same driver, while a process holds memory."""
+    try:
+        import pynvml
+    except ImportError:
+        record("binding vs pynvml", True, skipped="pynvml not installed")
+        return
+    sys.path.insert(0, REPO)
+    from trtdiag.probes import gpu
+
+    ours = gpu.read_nvml()
+    pynvml.nvmlInit()
+    try:
+        theirs = {"driver": pynvml.nvmlSystemGetDriverVersion(), "cuda_driver": pynvml.nvmlSystemGetCudaDriverVersion(), "gpus": []}
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            m = pynvml.nvmlDeviceGetMemoryInfo(h)
+            procs = sorted((int(p.pid), p.usedGpuMemory) for p in pynvml.nvmlDeviceGetComputeRunningProcesses(h))
+            theirs["gpus"].append({"name": pynvml.nvmlDeviceGetName(h), "uuid": pynvml.nvmlDeviceGetUUID(h),
+                                   "cc": list(pynvml.nvmlDeviceGetCudaComputeCapability(h)), "total": int(m.total), "procs": procs})
+    finally:
+        pynvml.nvmlShutdown()
+    RESULTS["binding_vs_pynvml"] = {"trtdiag": ours, "pynvml": theirs}
+    record("binding: driver and CUDA version = pynvml's", (ours.get("driver"), ours.get("cuda_driver")) == (theirs["driver"], theirs["cuda_driver"]))
+    for g, t in zip(ours.get("gpus") or [], theirs["gpus"]):
+        same = {k: g.get(k) for k in ("name", "uuid", "cc", "total")} == {k: t[k] for k in ("name", "uuid", "cc", "total")}
+        record(f"binding: GPU {g['index']} name, uuid, cc, total = pynvml's", same)
+        record(f"binding: GPU {g['index']} processes = pynvml's", sorted((p["pid"], p["used"]) for p in g["procs"]) == t["procs"],
+               trtdiag=g["procs"], pynvml=t["procs"])
+    record("binding: as many GPUs as pynvml", len(ours.get("gpus") or []) == len(theirs["gpus"]))
 
 
 HOLD = """
@@ -192,7 +227,7 @@ def main() -> int:
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     RESULTS["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    for name, fn in (("inventory", step_inventory), ("held", step_held_memory), ("plan", lambda: step_plan(a.out)), ("walltime", lambda: step_walltime(a.out))):
+    for name, fn in (("inventory", step_inventory), ("binding", step_binding), ("held", step_held_memory), ("plan", lambda: step_plan(a.out)), ("walltime", lambda: step_walltime(a.out))):
         try:
             fn()
         except Exception as exc:  # keep going: record what broke

@@ -15,7 +15,6 @@ import errno
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +161,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = 
             mode = stat.S_IMODE(os.stat(path).st_mode)
         except OSError:
             mode = 0o644
+    import tempfile  # only when writing
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".trtdiag-tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -25,9 +25,7 @@ every id a user can see.
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
-import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -60,8 +58,8 @@ class Rule:
     @property
     def doc(self) -> str:
         if self.func is not None:
-            return inspect.cleandoc(self.func.__doc__ or "")
-        return inspect.cleandoc(self.text)
+            return _cleandoc(self.func.__doc__ or "")
+        return _cleandoc(self.text)
 
     @property
     def is_rule(self) -> bool:
@@ -97,20 +95,45 @@ def register(id: str, *, area: str, title: str, text: str, kb: str | None = None
 _loaded = False
 
 
+def _cleandoc(text: str) -> str:
+    import inspect  # only where a rule's text is shown: its import costs every start-up
+
+    return inspect.cleandoc(text)
+
+
+def _listing(directory: str) -> list[tuple[str, bool]]:
+    """(name, is a package) of the modules in ``directory``, sorted as pkgutil.iter_modules
+    lists them (read with one scandir instead of importing pkgutil on every start-up)."""
+    out = []
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return out
+    for e in entries:
+        if e.is_dir():
+            if e.name.isidentifier() and os.path.isfile(os.path.join(e.path, "__init__.py")):
+                out.append((e.name, True))
+        elif e.name.endswith(".py") and e.name != "__init__.py" and e.name[:-3].isidentifier():
+            out.append((e.name[:-3], False))
+    return out
+
+
 def load_all() -> dict[str, Rule]:
     """Import every rule file (and the ids commands produce) once; return the catalogue."""
     global _loaded
     if not _loaded:
         from .. import rules
 
-        for area in pkgutil.iter_modules(rules.__path__):
-            if not area.ispkg:
-                continue
-            pkg = importlib.import_module(f"{rules.__name__}.{area.name}")
-            for mod in pkgutil.iter_modules(pkg.__path__):
-                if mod.name == "common" or mod.name.startswith("_"):
+        for rdir in rules.__path__:
+            for area, ispkg in _listing(rdir):
+                if not ispkg:
                     continue
-                importlib.import_module(f"{pkg.__name__}.{mod.name}")
+                pkg = importlib.import_module(f"{rules.__name__}.{area}")
+                for pdir in pkg.__path__:
+                    for mod, _ in _listing(pdir):
+                        if mod == "common" or mod.startswith("_"):
+                            continue
+                        importlib.import_module(f"{pkg.__name__}.{mod}")
         from . import command_ids  # noqa: F401  (PLAN, EXP, FLT010: ids made by commands)
 
         _loaded = True

@@ -54,6 +54,10 @@ def _int(v: Any) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
 
 
+def _str_list(v: Any) -> list[str]:
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
 def read_hf_config(cfg: dict[str, Any]) -> dict[str, Any]:
     """The fields of a Hugging Face config.json the PyTorch-backend memory model uses.
 
@@ -72,10 +76,21 @@ def read_hf_config(cfg: dict[str, Any]) -> dict[str, Any]:
     if q:
         quant = {"quant_method": q.get("quant_method"), "quant_algo": q.get("quant_algo"),
                  "kv_cache_quant_algo": q.get("kv_cache_quant_algo"), "bits": q.get("bits") or q.get("w_bit"),
-                 "fmt": q.get("fmt"), "weight_block_size": q.get("weight_block_size")}
+                 "fmt": q.get("fmt"), "weight_block_size": q.get("weight_block_size"),
+                 # modules the producer left unquantized: modules_to_not_convert (gpt-oss / transformers)
+                 # merged with ignore (compressed-tensors), as TensorRT-LLM's load_hf_quant_config
+                 # builds QuantConfig.exclude_modules from them
+                 "exclude_modules": _str_list(q.get("modules_to_not_convert")) + _str_list(q.get("ignore"))}
     layer_types = src.get("layer_types") if isinstance(src.get("layer_types"), list) else None
     sliding = _int(src.get("sliding_window")) if src.get("use_sliding_window", True) is not False else None
     archs = src.get("architectures") if isinstance(src.get("architectures"), list) else []
+    vc = cfg.get("vision_config") if isinstance(cfg.get("vision_config"), dict) else None
+    vision = None
+    if vc:
+        vision = {k: _int(vc.get(k)) for k in ("depth", "hidden_size", "intermediate_size", "out_hidden_size",
+                                               "patch_size", "temporal_patch_size", "spatial_merge_size")}
+        vision["in_chans"] = _int(vc.get("in_chans")) or _int(vc.get("in_channels"))
+        vision["model_type"] = cfg.get("model_type") if isinstance(cfg.get("model_type"), str) else None
     return {
         "architectures": [a for a in archs if isinstance(a, str)],
         "model_type": src.get("model_type") if isinstance(src.get("model_type"), str) else None,
@@ -94,4 +109,5 @@ def read_hf_config(cfg: dict[str, Any]) -> dict[str, Any]:
         "sliding_window": sliding, "layer_types": layer_types,
         "kv_lora_rank": _int(src.get("kv_lora_rank")), "qk_rope_head_dim": _int(src.get("qk_rope_head_dim")),
         "quantization": quant,
+        "vision": vision,
     }

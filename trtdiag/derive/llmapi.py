@@ -32,7 +32,6 @@ The result is validated by pydantic in ``TorchLlmArgs``; unknown keys fail (``ex
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 from typing import Any
 
@@ -221,6 +220,8 @@ def nearest(path: str, paths: list[str]) -> str | None:
     siblings = [p for p in paths if (p.rsplit(".", 1)[0] if "." in p else "") == parent]
     for pool in (siblings, paths):
         names = {p.rsplit(".", 1)[-1] if pool is siblings else p: p for p in pool}
+        import difflib  # only for a key that is wrong
+
         m = difflib.get_close_matches(leaf if pool is siblings else path, list(names), n=1, cutoff=0.75)
         if m:
             return names[m[0]]

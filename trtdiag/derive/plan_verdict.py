@@ -20,10 +20,10 @@ table), and ``confidence`` says "recorded" only where that runtime's own answer 
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from importlib import resources
+
+from .. import data
 from typing import Any
 
 RECORDED_RUNTIME = "11.4.0.106"  # the runtime whose answers are recorded for every real plan
@@ -33,7 +33,7 @@ ACCEPTED_PLATFORM_TAGS = (0, 0x74727472)  # 0, 'rtrt' (libnvinfer_lean.so.11@11.
 
 @lru_cache(maxsize=None)
 def _table(name: str) -> dict:
-    return json.loads(resources.files("trtdiag.data").joinpath(name).read_text(encoding="utf-8"))
+    return data.load_json(name)
 
 
 def messages() -> dict[str, dict]:

@@ -801,11 +801,10 @@ def known_tokenizer_classes(transformers: str | None) -> set | None:
     if not transformers:
         return None
     if _CLASSES is None:
-        import json
-        from importlib import resources
+        from .. import data
 
         try:
-            _CLASSES = json.loads(resources.files("trtdiag.data").joinpath("transformers_tokenizer_classes.json").read_text())["versions"]
+            _CLASSES = data.load_json("transformers_tokenizer_classes.json")["versions"]
         except (OSError, ValueError, KeyError):
             _CLASSES = {}
     if transformers in _CLASSES:
@@ -820,10 +819,9 @@ def failure_table() -> dict:
     tools/tokenizer_failure_table.py from the measured matrix)."""
     global _TABLE
     if _TABLE is None:
-        import json
-        from importlib import resources
+        from .. import data
 
-        _TABLE = json.loads(resources.files("trtdiag.data").joinpath("transformers_tokenizer_failures.json").read_text())
+        _TABLE = data.load_json("transformers_tokenizer_failures.json")
     return _TABLE
 
 

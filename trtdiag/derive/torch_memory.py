@@ -14,8 +14,8 @@ here: ``cal_max_tokens`` / ``KvCacheCreator._cal_max_tokens``):
 4. capped by ``kv_cache_config.max_tokens`` ("Both free_gpu_memory_fraction and max_tokens are set
    … The smaller value will be used.") and by ``kv_cache_config.max_gpu_total_bytes`` (the smaller
    of the two wins, NVIDIA/TensorRT-LLM#5933);
-5. held in blocks of ``tokens_per_block`` = 32 tokens ("Number of tokens per block: 32." in the
-   PyTorch-backend logs of tests/data/torch_memory).
+5. held in whole blocks (max_tokens rounded up) of ``tokens_per_block`` = 32 tokens ("Number of
+   tokens per block: 32." in the PyTorch-backend logs of tests/data/torch_memory).
 
 ``kv_size_per_token`` (``get_cache_size_per_token``): bytes of the KV dtype × layers of this pipeline
 stage × ``hidden_size * num_key_value_heads / num_attention_heads / tp_size`` × 2 (K and V); MLA
@@ -115,17 +115,54 @@ def param_counts(hf: dict[str, Any]) -> dict[str, float]:
             "embedding": float(emb), "total": float(L * (attn + mlp) + emb)}
 
 
+def attention_unquantized(hf: dict[str, Any]) -> bool:
+    """The checkpoint leaves the attention projections out of its quantization: a
+    ``modules_to_not_convert`` / ``ignore`` pattern naming the attention module (gpt-oss:
+    ``model.layers.*.self_attn``).  TensorRT-LLM keeps such modules in the model dtype: its
+    ``load_hf_quant_config`` turns both lists into ``QuantConfig.exclude_modules``
+    (NVIDIA/TensorRT-LLM tensorrt_llm/_torch/model_config.py, the version read here)."""
+    pats = ((hf.get("quantization") or {}).get("exclude_modules")) or []
+    # the whole attention module (``…self_attn``, ``…self_attn.*``), not one projection of it
+    return any(re.search(r"(^|[.*])(self_attn|attn|attention)(\.\*|\*)?$", p) for p in pats)
+
+
+def vision_params(hf: dict[str, Any]) -> float:
+    """Parameters of a Qwen2.5-VL vision tower (config.json ``vision_config``), which TensorRT-LLM's
+    PyTorch backend loads on every rank's GPU in the model dtype (``Qwen2VisionModelBase``:
+    ``self.visual = model.visual.to(self.device)``, "copying vision encoder on all devices",
+    NVIDIA/TensorRT-LLM tensorrt_llm/_torch/models/modeling_qwen2vl.py, the version read here).
+    The layout is transformers@4.53.0 models/qwen2_5_vl/modeling_qwen2_5_vl.py: a block is
+    ``qkv`` Linear(h, 3h) and ``proj`` Linear(h, h) with bias (lines 205-206), a gated MLP of three
+    biased Linear(h, inter) (lines 56-58, ``bias=True`` line 281) and two RMSNorm(h) (278-279); the
+    merger RMSNorm(h) + Linear(h·m², h·m²) + Linear(h·m², out) (lines 123-131); the patch
+    embedding Conv3d(in, h, (t, p, p)) without bias (line 80).  0 when the config is not one."""
+    v = hf.get("vision") or {}
+    if v.get("model_type") != "qwen2_5_vl" or not all(v.get(k) for k in ("depth", "hidden_size", "intermediate_size", "out_hidden_size")):
+        return 0.0
+    h, i, out, m = v["hidden_size"], v["intermediate_size"], v["out_hidden_size"], v.get("spatial_merge_size") or 2
+    block = (h * 3 * h + 3 * h) + (h * h + h) + (h * i + i) * 2 + (i * h + h) + 2 * h  # qkv, proj, gate/up, down, norms
+    merged = h * m * m
+    merger = h + (merged * merged + merged) + (merged * out + out)
+    patch = (v.get("in_chans") or 3) * (v.get("temporal_patch_size") or 2) * (v.get("patch_size") or 14) ** 2 * h
+    return float(v["depth"] * block + merger + patch)
+
+
 def weights_per_rank(hf: dict[str, Any], tp: int = 1, pp: int = 1, ep: int | None = None, attention_dp: bool = False) -> dict[str, Any]:
     """Bytes of weights one rank holds: linear layers split tp × pp ways (the MoE experts over
     moe_tp × moe_ep = tp ranks), embedding and lm_head split tp ways, in the model dtype.  With
-    attention data parallelism (``enable_attention_dp``) every rank holds the whole attention."""
+    attention data parallelism (``enable_attention_dp``) every rank holds the whole attention.
+    Attention the checkpoint left unquantized (:func:`attention_unquantized`) is in the model
+    dtype; a vision tower (:func:`vision_params`) is whole on every rank, in the model dtype."""
     lin_b, label = weight_precision(hf)
     emb_b = dtype_bytes(hf.get("torch_dtype"), 2)
+    attn_b = emb_b if attention_unquantized(hf) else lin_b
     pc = param_counts(hf)
     t, p = max(tp, 1), max(pp, 1)
     attn_split = p if attention_dp else t * p
-    per = pc["attention"] * lin_b / attn_split + pc["mlp"] * lin_b / (t * p) + pc["embedding"] * emb_b / t
-    return {"bytes": int(per), "precision": label, "params": pc["total"], "linear_bytes_per_param": lin_b}
+    vis = vision_params(hf)
+    per = pc["attention"] * attn_b / attn_split + pc["mlp"] * lin_b / (t * p) + pc["embedding"] * emb_b / t + vis * emb_b
+    return {"bytes": int(per), "precision": label, "params": pc["total"] + vis, "linear_bytes_per_param": lin_b,
+            "vision_bytes": int(vis * emb_b)}
 
 
 def activation_bytes(hf: dict[str, Any], max_num_tokens: int, tp: int = 1) -> int:
@@ -154,7 +191,9 @@ def kv_cache(total: int, peak: int, fraction: float | None, kv_per_token: int, t
         tokens, capped_by = max_tokens, "kv_cache_config.max_tokens"
     if max_gpu_total_bytes and kv_per_token and max_gpu_total_bytes // kv_per_token < tokens:
         tokens, capped_by = int(max_gpu_total_bytes // kv_per_token), "kv_cache_config.max_gpu_total_bytes"
-    blocks = tokens // tokens_per_block
+    # the pool holds whole blocks: max_tokens rounded up (the logs' "Allocated … (N)" prints blocks ×
+    # tokens per block, kvCacheManager.cpp; NVIDIA/TensorRT-LLM#6294: 860,308 → 860,320)
+    blocks = -(-tokens // tokens_per_block)
     return {"fraction": frac, "available_kv_mem": int(available), "max_tokens": tokens, "capped_by": capped_by,
             "blocks": blocks, "kv_bytes": int(blocks * tokens_per_block * kv_per_token), "tokens_per_block": tokens_per_block}
 
@@ -197,14 +236,30 @@ PEAK_RE = re.compile(
 BOTH_RE = re.compile(r"Both free_gpu_memory_fraction and max_tokens are set \(to ([\d.]+) and (\d+), respectively\)")
 ALLOC_RE = re.compile(r"\[MemUsageChange\] Allocated ([\d.]+) GiB for max tokens(?: in paged KV cache)? \((\d+)\)")
 TPB_RE = re.compile(r"(?:Number of tokens per block|tokens per block)[:=]\s*(\d+)")
+# the breakdown lines of the profiling pass (_util.py, 1.x): weights, activations, non-torch
 WEIGHTS_RE = re.compile(r"Memory used after loading model weights \(inside torch\) in memory usage profiling:\s*" + _NUM + r"\s*GiB")
+WEIGHTS_OUT_RE = re.compile(r"Memory used after loading model weights \(outside torch\) in memory usage profiling:\s*" + _NUM + r"\s*GiB")
+DYNAMIC_RE = re.compile(r"Memory dynamically allocated during inference \(inside torch\) in memory usage profiling:\s*" + _NUM + r"\s*GiB")
+NON_TORCH_RE = re.compile(r"Memory used outside torch (?:\(e\.g\., NCCL and CUDA graphs\) )?in memory usage profiling:\s*" + _NUM + r"\s*GiB")
+ESTIMATED_RE = re.compile(r"Estimated max memory in KV cache\s*:\s*" + _NUM + r"\s*GiB")
+MODEL_WEIGHTS_RE = re.compile(r"(?:Rank \d+ uses|\bUse) " + _NUM + r" GB for model weights")
+RUNTIME_RE = re.compile(r"max_seq_len=(\d+), max_num_requests=(\d+), max_num_tokens=(\d+)(?:, max_batch_size=(\d+))?")
+VERSION_RE = re.compile(r"TensorRT[- ]LLM version: (\S+)")
+TORCH_FRACTION_RE = re.compile(r"Setting PyTorch memory fraction to ([\d.]+) \(([\d.]+) GiB\)")
 
 
 def parse_log(text: str) -> dict[str, Any]:
     """The memory figures of a PyTorch-backend log: the profiling line (peak, available KV, fraction,
-    KV bytes per token, device total, temporary KV), the max_tokens/fraction warning, the KV
-    allocation, tokens per block.  Keys are present only when the log has them; GiB as printed."""
+    KV bytes per token, device total, temporary KV), its breakdown (weights inside and outside torch,
+    activations, non-torch), the max_tokens/fraction warning, the KV allocation, tokens per block,
+    the runtime limits.  Keys are present only when the log has them; GiB as printed.  The allocation
+    and the max_tokens warning come twice in a 1.x log (the profiling pass's temporary KV cache, then
+    the real one): the last is kept, each one is listed under ``allocations`` / ``both_set_all``."""
     out: dict[str, Any] = {}
+    allocations: list[dict[str, Any]] = []
+    both: list[dict[str, Any]] = []
+    singles = ((WEIGHTS_RE, "weights_gib"), (WEIGHTS_OUT_RE, "weights_outside_torch_gib"), (DYNAMIC_RE, "activations_gib"),
+               (NON_TORCH_RE, "non_torch_gib"), (ESTIMATED_RE, "estimated_kv_gib"), (MODEL_WEIGHTS_RE, "model_weights_gb"))
     for line in text.splitlines():
         m = PEAK_RE.search(line)
         if m:
@@ -214,16 +269,35 @@ def parse_log(text: str) -> dict[str, Any]:
             continue
         m = BOTH_RE.search(line)
         if m:
-            out["both_set"] = {"fraction": float(m.group(1)), "max_tokens": int(m.group(2))}
+            both.append({"fraction": float(m.group(1)), "max_tokens": int(m.group(2))})
         m = ALLOC_RE.search(line)
         if m:
-            out["allocated"] = {"gib": float(m.group(1)), "tokens": int(m.group(2))}
+            allocations.append({"gib": float(m.group(1)), "tokens": int(m.group(2))})
         m = TPB_RE.search(line)
         if m:
             out["tokens_per_block"] = int(m.group(1))
-        m = WEIGHTS_RE.search(line)
+        for rx, key in singles:
+            m = rx.search(line)
+            if m:
+                out[key] = float(m.group(1))
+        m = RUNTIME_RE.search(line)
         if m:
-            out["weights_gib"] = float(m.group(1))
+            out["runtime"] = {k: int(v) for k, v in zip(("max_seq_len", "max_num_requests", "max_num_tokens", "max_batch_size"), m.groups())
+                              if v is not None}
+        m = VERSION_RE.search(line)
+        if m:
+            out["version"] = m.group(1)
+        m = TORCH_FRACTION_RE.search(line)
+        if m:
+            out["torch_memory_fraction"] = {"fraction": float(m.group(1)), "gib": float(m.group(2))}
+    if allocations:
+        out["allocated"] = allocations[-1]
+        if len(allocations) > 1:
+            out["allocations"] = allocations
+    if both:
+        out["both_set"] = both[-1]
+        if len(both) > 1:
+            out["both_set_all"] = both
     return out
 
 
@@ -273,21 +347,46 @@ def plan(hf: dict[str, Any], total: int, args: dict[str, Any] | None = None, *, 
 
 
 def explain_log(parsed: dict[str, Any]) -> dict[str, Any] | None:
-    """The memory story of a PyTorch-backend log (:func:`parse_log`), for ``explain``: the formula
-    redone from the log's own numbers, and what bounded the KV cache."""
+    """The memory story of a PyTorch-backend log (:func:`parse_log`), for ``explain``: the KV cache
+    the run got (the last allocation; an earlier one is the profiling pass's temporary cache), the
+    formula redone from the log's own numbers, the peak's parts, and what bounded the KV cache."""
     pr = parsed.get("profiling")
-    if not pr and not parsed.get("allocated"):
+    al = parsed.get("allocated")
+    if not pr and not al:
         return None
-    out: dict[str, Any] = {"profiling": pr, "allocated": parsed.get("allocated"), "both_set": parsed.get("both_set"),
+    out: dict[str, Any] = {"profiling": pr, "allocated": al, "both_set": parsed.get("both_set"),
                            "tokens_per_block": parsed.get("tokens_per_block")}
+    if al:
+        out["kv_tokens"] = al["tokens"]
+        out["kv_gib"] = al["gib"]
+        if al["tokens"]:
+            out["kv_bytes_per_token"] = round(al["gib"] * GiB / al["tokens"])  # from a 2-decimal GiB figure
+    allocs = parsed.get("allocations") or []
+    if len(allocs) > 1:
+        out["temporary_allocation"] = allocs[0]
+    for k in ("version", "weights_gib", "weights_outside_torch_gib", "activations_gib", "non_torch_gib", "estimated_kv_gib",
+              "model_weights_gb", "runtime"):
+        if parsed.get(k) is not None:
+            out[k] = parsed[k]
     redo = available_from_log(parsed)
     if redo is not None:
         out["available_recomputed_gib"] = round(redo, 2)
         out["formula"] = (f"({pr['total_gib']} − {pr['peak_gib']}" + (f" + {pr['tmp_kv_gib']}" if pr.get("tmp_kv_gib") else "")
-                          + f") × {pr['fraction']} = {redo:.2f} GiB (log: {pr['available_kv_gib']} GiB)")
+                          + f") × {pr['fraction']:.4g} = {redo:.2f} GiB (log: {pr['available_kv_gib']} GiB)")
         out["non_kv_gib"] = round(pr["peak_gib"] - pr.get("tmp_kv_gib", 0.0), 2)
-    if parsed.get("both_set") and parsed.get("allocated"):
-        out["bounded_by"] = "kv_cache_config.max_tokens or the fraction, whichever is smaller"
+    if pr and all(parsed.get(k) is not None for k in ("weights_gib", "activations_gib", "non_torch_gib")):
+        # _util.py: peak = torch memory after loading (weights, and the temporary KV cache when it is
+        # torch's) + the dynamic torch peak + memory outside torch
+        out["peak_parts"] = (f"{parsed['weights_gib']} (inside torch after loading) + {parsed['activations_gib']} (activations)"
+                             f" + {parsed['non_torch_gib']} (outside torch) = "
+                             f"{parsed['weights_gib'] + parsed['activations_gib'] + parsed['non_torch_gib']:.2f} GiB (log peak {pr['peak_gib']} GiB)")
+    bs = parsed.get("both_set")
+    if bs and al:
+        # py_executor_creator / _util.py hand the profiling pass's estimate on as kv_cache_config.max_tokens:
+        # the warning's max_tokens is that estimate (or a smaller one of the YAML's); the allocation
+        # rounds it up to whole blocks
+        out["bounded_by"] = (f"the profiling estimate ({bs['max_tokens']:,} tokens) passed on as kv_cache_config.max_tokens; "
+                             f"allocated {al['tokens']:,} tokens in blocks of {parsed.get('tokens_per_block') or TOKENS_PER_BLOCK}")
     return out
 
 

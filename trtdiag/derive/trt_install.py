@@ -3,14 +3,14 @@ supports, or an NGC container (trtdiag/data/tensorrt_install.json, with its sour
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from importlib import resources
+
+from .. import data
 
 
 @lru_cache(maxsize=1)
 def table() -> dict:
-    return json.loads(resources.files("trtdiag.data").joinpath("tensorrt_install.json").read_text(encoding="utf-8"))
+    return data.load_json("tensorrt_install.json")
 
 
 def cuda_major(cuda_driver: object) -> int | None:

@@ -140,11 +140,20 @@ def _open(path: str | os.PathLike) -> _Elf:
 
 
 def read(path: str | os.PathLike) -> ElfInfo:
-    """SONAME, NEEDED, RPATH and RUNPATH of one ELF file (from ``.dynamic``)."""
-    try:
-        return _read(path)
-    except (struct.error, IndexError, ValueError, OverflowError) as exc:
-        raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+    """SONAME, NEEDED, RPATH and RUNPATH of one ELF file (from ``.dynamic``; kept per file
+    identity by :mod:`trtdiag.probes.elf_store`)."""
+    from . import elf_store
+
+    def fresh() -> ElfInfo:
+        try:
+            return _read(path)
+        except (struct.error, IndexError, ValueError, OverflowError) as exc:
+            raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+
+    def decode(d: dict) -> ElfInfo:
+        return ElfInfo(os.fspath(path), d["class"], d["machine"], d["soname"], list(d["needed"]), list(d["rpath"]), list(d["runpath"]))
+
+    return elf_store.cached("read", path, fresh, ElfInfo.to_dict, decode)
 
 
 def _read(path: str | os.PathLike) -> ElfInfo:
@@ -195,11 +204,26 @@ def _prefix_filter(prefixes: Iterable[str] | None) -> Callable[[bytes], bool]:
 
 def symbols(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -> Symbols:
     """The global/weak dynamic symbols a library defines and those it leaves undefined, keeping
-    only names that start with one of ``prefixes`` (all when None)."""
-    try:
-        return _symbols(path, prefixes)
-    except (struct.error, IndexError, ValueError, OverflowError) as exc:
-        raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+    only names that start with one of ``prefixes`` (all when None).  Kept per file identity by
+    :mod:`trtdiag.probes.elf_store`."""
+    from . import elf_store
+
+    pre = None if prefixes is None else tuple(prefixes)
+
+    def fresh() -> Symbols:
+        try:
+            return _symbols(path, pre)
+        except (struct.error, IndexError, ValueError, OverflowError) as exc:
+            raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+
+    def encode(s: Symbols) -> dict:
+        return {"defined": sorted(s.defined), "undefined": sorted(s.undefined), "count": s.count, "weak_undefined": sorted(s.weak_undefined)}
+
+    def decode(d: dict) -> Symbols:
+        return Symbols(set(d["defined"]), set(d["undefined"]), int(d["count"]), set(d["weak_undefined"]))
+
+    kind = "symbols" if pre is None else "symbols:" + ",".join(pre)
+    return elf_store.cached(kind, path, fresh, encode, decode)
 
 
 def dynsym_layout(elf):

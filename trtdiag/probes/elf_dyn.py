@@ -90,57 +90,52 @@ def _sections_of(elf, typ: int):
     return [s for s in elf.sections if s[0] == typ]
 
 
-_MEMO: dict = {}
-
-
-def _key(path, what):
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (what, os.path.realpath(path), st.st_size, st.st_mtime_ns)
-
-
 def load_facts(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -> LoadFacts:
     """Binding mode, undefined symbols in relocation order (only names starting with one of
-    ``prefixes``; all when None) and symbol versions of one ELF library (memoised on the file)."""
-    key = _key(path, ("load", None if prefixes is None else tuple(prefixes)))
-    if key is not None and key in _MEMO:
-        return _MEMO[key]
-    try:
-        out = _load_facts(path, prefixes)
-    except (struct.error, IndexError, ValueError, OverflowError) as exc:
-        raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
-    if key is not None:
-        _MEMO[key] = out
-    return out
+    ``prefixes``; all when None) and symbol versions of one ELF library (kept per file identity
+    by :mod:`trtdiag.probes.elf_store`)."""
+    from . import elf_store
+
+    pre = None if prefixes is None else tuple(prefixes)
+
+    def fresh() -> LoadFacts:
+        try:
+            return _load_facts(path, pre)
+        except (struct.error, IndexError, ValueError, OverflowError) as exc:
+            raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+
+    def decode(d: dict) -> LoadFacts:
+        return LoadFacts(os.fspath(path), bool(d["bind_now"]), [(n, k) for n, k in d["undefined_refs"]],
+                         {lib: list(v) for lib, v in d["version_needs"].items()}, list(d["version_defs"]))
+
+    kind = "load" if pre is None else "load:" + ",".join(pre)
+    return elf_store.cached(kind, path, fresh, LoadFacts.to_dict, decode)
 
 
-def _memoised(path: str | os.PathLike, kind: str, read):
-    """``read(elf)`` of the library at ``path``, memoised on the file's identity."""
-    key = _key(path, kind)
-    if key is not None and key in _MEMO:
-        return _MEMO[key]
-    elf = _open(path)
-    try:
-        out = read(elf)
-    except (struct.error, IndexError, ValueError, OverflowError) as exc:
-        raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
-    finally:
-        elf.close()
-    if key is not None:
-        _MEMO[key] = out
-    return out
+def _memoised(path: str | os.PathLike, kind: str, read, decode):
+    """``read(elf)`` of the library at ``path``, kept per file identity (:mod:`trtdiag.probes.elf_store`)."""
+    from . import elf_store
+
+    def fresh():
+        elf = _open(path)
+        try:
+            return read(elf)
+        except (struct.error, IndexError, ValueError, OverflowError) as exc:
+            raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+        finally:
+            elf.close()
+
+    return elf_store.cached(kind, path, fresh, lambda v: v, decode)
 
 
 def version_needs(path: str | os.PathLike) -> dict[str, list[str]]:
     """The symbol versions a library needs from each NEEDED library (``.gnu.version_r``), memoised."""
-    return _memoised(path, "verneed", _verneed)
+    return _memoised(path, "verneed", _verneed, lambda d: {lib: list(v) for lib, v in d.items()})
 
 
 def version_defs(path: str | os.PathLike) -> list[str]:
     """The symbol versions a library defines (``.gnu.version_d``), memoised on the file."""
-    return _memoised(path, "verdef", _verdef)
+    return _memoised(path, "verdef", _verdef, list)
 
 
 def _load_facts(path, prefixes) -> LoadFacts:

@@ -12,9 +12,10 @@ Shape (bytes; docs/ARCHITECTURE.md)::
 is it safe to act on the PID here (NVML reports host PIDs; inside a container the same number may
 be another process).
 
-NVML is reached through nvidia-ml-py (``pynvml``), imported only when ``libnvidia-ml.so.1`` can be
-loaded at all: on a machine without the NVIDIA driver (CI, a laptop) the probe answers in a few
-milliseconds with ``nvml_error`` set and no GPUs, without paying pynvml's ~30 ms import.
+NVML is reached through :mod:`trtdiag.probes.nvml`, a ctypes binding of the dozen calls used here
+(the same calls nvidia-ml-py makes, without its ~30 ms import).  On a machine without the NVIDIA
+driver (CI, a laptop) ``libnvidia-ml.so.1`` does not load and the probe answers in a few
+milliseconds with ``nvml_error`` set and no GPUs.
 
 ``TRTDIAG_GPU_INVENTORY=PATH`` replaces NVML with a recorded inventory (a test double, and an
 offline mode: record on the GPU machine, check elsewhere).  PATH is either a JSON file of the
@@ -82,15 +83,11 @@ def _driver_from_proc() -> str | None:
         return None
 
 
-def _s(v: Any) -> str:
-    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-
-
-def _proc_name(pid: int, pynvml: Any) -> str | None:
+def _proc_name(pid: int, nvml: Any) -> str | None:
     """The driver's name for the process first: NVML reports host PIDs, and inside a container the
     same number may belong to another process of this PID namespace.  psutil as a fallback."""
     try:
-        name = os.path.basename(_s(pynvml.nvmlSystemGetProcessName(pid)))
+        name = os.path.basename(nvml.process_name(pid))
         if name:
             return name
     except Exception:
@@ -123,49 +120,40 @@ def read_nvml() -> dict[str, Any]:
     why = _nvml_present()
     if why:
         return {"nvml_error": why, "driver": _driver_from_proc(), "cuda_driver": None, "source": "nvml", "gpus": []}
+    from . import nvml
+
     try:
-        import pynvml
-    except ImportError:
-        return {"nvml_error": "the NVML library is present but nvidia-ml-py (pynvml) is not installed: pip install nvidia-ml-py",
-                "driver": _driver_from_proc(), "cuda_driver": None, "source": "nvml", "gpus": []}
-    try:
-        pynvml.nvmlInit()
-    except pynvml.NVMLError as exc:
+        nvml.init()
+    except nvml.NvmlError as exc:
         return {"nvml_error": f"nvmlInit failed: {exc}", "driver": _driver_from_proc(), "cuda_driver": None, "source": "nvml", "gpus": []}
     try:
         out: dict[str, Any] = {"nvml_error": None, "source": "nvml", "gpus": []}
-        out["driver"] = _s(pynvml.nvmlSystemGetDriverVersion())
+        out["driver"] = nvml.driver_version()
         try:
-            out["cuda_driver"] = int(pynvml.nvmlSystemGetCudaDriverVersion())
-        except pynvml.NVMLError:
+            out["cuda_driver"] = nvml.cuda_driver_version()
+        except nvml.NvmlError:
             out["cuda_driver"] = None
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            h = pynvml.nvmlDeviceGetHandleByIndex(i)
-            g: dict[str, Any] = {"index": i, "name": _s(pynvml.nvmlDeviceGetName(h)), "uuid": _s(pynvml.nvmlDeviceGetUUID(h))}
+        for i in range(nvml.device_count()):
+            h = nvml.handle(i)
+            g: dict[str, Any] = {"index": i, "name": nvml.name(h), "uuid": nvml.uuid(h)}
             try:
-                g["cc"] = list(pynvml.nvmlDeviceGetCudaComputeCapability(h))
-            except pynvml.NVMLError:
+                g["cc"] = list(nvml.compute_capability(h))
+            except nvml.NvmlError:
                 g["cc"] = cc_from_name(g["name"])
-            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
-            g.update(total=int(mem.total), free=int(mem.free), used=int(mem.used))
-            procs = []
+            total, free, used = nvml.memory(h)
+            g.update(total=total, free=free, used=used)
             try:
-                running = pynvml.nvmlDeviceGetComputeRunningProcesses(h)
-            except pynvml.NVMLError:
+                running = nvml.compute_processes(h)
+            except nvml.NvmlError:
                 running = []
-            for p in running:
-                used = getattr(p, "usedGpuMemory", None)
-                pid = int(p.pid)
-                procs.append({"pid": pid, "used": int(used) if isinstance(used, int) else None, "name": _proc_name(pid, pynvml),
-                              "local": holds_device(pid)})
-            g["procs"] = procs
+            g["procs"] = [{"pid": pid, "used": mem, "name": _proc_name(pid, nvml), "local": holds_device(pid)} for pid, mem in running]
             out["gpus"].append(g)
         return out
-    except pynvml.NVMLError as exc:
+    except nvml.NvmlError as exc:
         return {"nvml_error": f"NVML query failed: {exc}", "driver": _driver_from_proc(), "cuda_driver": None, "source": "nvml", "gpus": []}
     finally:
         try:
-            pynvml.nvmlShutdown()
+            nvml.shutdown()
         except Exception:
             pass
 

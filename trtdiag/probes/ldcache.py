@@ -113,6 +113,39 @@ def parse_cache(data: bytes, machine: str | None = None) -> list[tuple[str, str]
 _cache_memo: dict[tuple[str, int, int], list[tuple[str, str]]] = {}
 
 
+_links: dict[str, str] = {}
+_remembering = 0  # probes now running inside remembered_links()
+
+
+def realpath(path: str) -> str:
+    """``os.path.realpath``, remembered while the MPI probes run (they resolve the same library
+    paths hundreds of times; each resolution is an lstat per path component).  Outside
+    :func:`remembered_links` nothing is remembered, and what was is forgotten when the last probe
+    inside it ends, so a link changed between two runs is always seen."""
+    if not _remembering:
+        return os.path.realpath(path)
+    r = _links.get(path)
+    if r is None:
+        r = _links[path] = os.path.realpath(path)
+    return r
+
+
+class remembered_links:
+    """``with remembered_links(): …`` — resolutions are remembered inside (see :func:`realpath`)."""
+
+    def __enter__(self):
+        global _remembering
+        _remembering += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _remembering
+        _remembering -= 1
+        if not _remembering:
+            _links.clear()
+        return False
+
+
 def load_cache(path: str = CACHE) -> list[tuple[str, str]]:
     """The parsed cache (memoised on path, size and mtime); ``[]`` when there is none."""
     try:
@@ -197,7 +230,7 @@ def find(prefix: str, env: Mapping[str, str] | None = None, extra_dirs: Iterable
     seen: set[str] = set()
 
     def add(name: str, path: str) -> None:
-        real = os.path.realpath(path)
+        real = realpath(path)
         if real not in seen:
             seen.add(real)
             out.append((name, path))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import glob
 import os
 
-from . import elf, elf_dyn, ldcache
+from . import elf, elf_dyn, elf_store, ldcache
 from .mpi4py_search import MPI_SYMBOL_PREFIXES, _defined, closure_facts, split_defined
 
 
@@ -99,6 +99,7 @@ from ..core.facts import probe  # noqa: E402
 
 
 @probe("mca_components.verdicts")
+@elf_store.keeping
 def verdicts_probe(facts) -> dict:
     """For mpirun (on PATH) and for a rank (the libmpi mpi4py will load): the component
     directories Open MPI will open and the components that will be skipped or kill the process."""

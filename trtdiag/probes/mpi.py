@@ -36,7 +36,7 @@ import sys
 import time
 
 from ..core.facts import probe
-from . import elf, ldcache
+from . import elf, elf_store, ldcache
 from ..derive.mpi import ALLOW_ROOT, version_from_name  # noqa: F401
 
 HPCX_DIRS = ["/opt/hpcx/ompi/lib", "/opt/hpcx/ucx/lib", "/usr/local/mpi/lib"]
@@ -71,7 +71,13 @@ def _target_sys_path(facts) -> tuple[str, list[str]]:
 def _dist_info(paths: list[str], name: str) -> dict | None:
     """Version and Requires-Dist of an installed distribution, from its METADATA (no import)."""
     for d in paths:
-        for mdir in sorted(glob.glob(os.path.join(glob.escape(d), f"{name}-*.dist-info"))) + sorted(glob.glob(os.path.join(glob.escape(d), f"{name}-*.egg-info"))):
+        try:  # one listing, not a glob: site-packages of a PyTorch image hold a thousand entries
+            names = os.listdir(d)
+        except OSError:
+            continue
+        pre = name + "-"
+        found = sorted(n for n in names if n.startswith(pre) and n.endswith(".dist-info")) + sorted(n for n in names if n.startswith(pre) and n.endswith(".egg-info"))
+        for mdir in (os.path.join(d, n) for n in found):
             meta = os.path.join(mdir, "METADATA") if mdir.endswith(".dist-info") else os.path.join(mdir, "PKG-INFO")
             version, requires = None, []
             try:
@@ -107,7 +113,7 @@ def closure(roots: list[str], env=None, cache=None) -> tuple[list[dict], list[di
     queue: list[tuple[str, str, str | None]] = [(r, "root", None) for r in roots]
     while queue:
         path, how, by = queue.pop(0)
-        real = os.path.realpath(path)
+        real = ldcache.realpath(path)
         if real in seen:
             continue
         try:
@@ -180,7 +186,7 @@ def plugin_dirs(objs: list[dict]) -> list[str]:
                 if os.path.basename(o.get("soname") or o["path"]).startswith("libhwloc.so")]
     out, seen = [], set()
     for d in dirs:
-        r = os.path.realpath(d)
+        r = ldcache.realpath(d)
         if r not in seen and os.path.isdir(d):
             seen.add(r)
             out.append(d)
@@ -212,17 +218,25 @@ def ompi_info_version(libmpi: str | None) -> dict:
 
     cands = []
     if libmpi:
-        real = os.path.realpath(libmpi)
+        real = ldcache.realpath(libmpi)
         for up in (os.path.dirname(real), os.path.dirname(os.path.dirname(real))):
             cands.append(os.path.join(os.path.dirname(up), "bin", "ompi_info"))
     w = shutil.which("ompi_info")
     if w and (libmpi is None or install_prefix(w) == install_prefix(libmpi)):
         cands.append(w)  # only the ompi_info of the same installation speaks for this libmpi
+    from . import answer_cache
+
     for c in cands:
         if os.path.isfile(c) and os.access(c, os.X_OK):
+            # the version ompi_info prints is compiled into it: kept per file identity, so the
+            # next check asks no child (answer_cache; an upgraded ompi_info is asked again)
+            kept = answer_cache.get("ompi-info-version", [c]).get(c)
+            if isinstance(kept, dict) and kept.get("version"):
+                return {"implementation": "Open MPI", "version": kept["version"], "ompi_info": c}
             res = proc.run([c, "--version"], timeout=5)
             m = re.search(r"Open MPI v?(\d+\.\d+\.\d+\S*)", res.stdout)
             if m:
+                answer_cache.put("ompi-info-version", {c: {"version": m.group(1)}})
                 return {"implementation": "Open MPI", "version": m.group(1), "ompi_info": c}
             return {"ompi_info": c, "error": (res.error or res.stderr.strip() or f"exit {res.returncode}")[-200:]}
     return {}
@@ -244,7 +258,7 @@ def trtllm_mpi_links(pkg: str, env, cache) -> list[dict]:
         need = next((n for n in info.needed if n.startswith("libmpi.so")), None)
         if need is None:
             continue
-        where, how = ldcache.resolve_ex(need, rpath=info.rpath, runpath=info.runpath, origin=os.path.dirname(os.path.realpath(f)), env=env, cache=cache)
+        where, how = ldcache.resolve_ex(need, rpath=info.rpath, runpath=info.runpath, origin=os.path.dirname(ldcache.realpath(f)), env=env, cache=cache)
         out.append({"library": f, "needs": need, "resolves_to": where, "how": how})
     return out
 
@@ -254,7 +268,7 @@ def trtllm_mpi_links(pkg: str, env, cache) -> list[dict]:
 def install_prefix(path: str) -> str:
     """/opt/hpcx/ompi/lib/libmpi.so.40 -> /opt/hpcx/ompi; /usr/bin/mpirun -> /usr;
     /usr/lib/x86_64-linux-gnu/libmpi.so.40 -> /usr (the installation a file belongs to)."""
-    real = os.path.realpath(path)
+    real = ldcache.realpath(path)
     parts = real.split(os.sep)
     for i in range(len(parts) - 1, 0, -1):
         if parts[i] in ("lib", "lib64", "bin"):
@@ -264,6 +278,7 @@ def install_prefix(path: str) -> str:
 
 # ------------------------------------------------------------------------ the probe
 @probe("mpi.runtime")
+@elf_store.keeping
 def runtime(facts) -> dict:
     t0 = time.perf_counter()
     env = os.environ
@@ -332,8 +347,8 @@ def runtime(facts) -> dict:
     import shutil
 
     mpirun = shutil.which("mpirun", path=env.get("PATH"))
-    out["mpirun"] = None if not mpirun else {"path": mpirun, "realpath": os.path.realpath(mpirun), "prefix": install_prefix(mpirun)}
-    out["libmpi"] = None if not libmpi else {"path": libmpi, "realpath": os.path.realpath(libmpi), "how": how, "file_version": version_from_name(os.path.realpath(libmpi)), "prefix": install_prefix(libmpi)}
+    out["mpirun"] = None if not mpirun else {"path": mpirun, "realpath": ldcache.realpath(mpirun), "prefix": install_prefix(mpirun)}
+    out["libmpi"] = None if not libmpi else {"path": libmpi, "realpath": ldcache.realpath(libmpi), "how": how, "file_version": version_from_name(ldcache.realpath(libmpi)), "prefix": install_prefix(libmpi)}
     if not roots:
         out["installed"] = False
         out["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -368,7 +383,7 @@ def component_dirs(rt: dict, env) -> tuple[list[str], str]:
     dirs: list[str] = []
     pal = rt.get("libraries", {}).get("libopen-pal")
     if pal:
-        base = os.path.dirname(os.path.realpath(pal["path"]))
+        base = os.path.dirname(ldcache.realpath(pal["path"]))
         for rel in ("openmpi", "openmpi3", "openmpi/lib/openmpi3", "openmpi/lib/openmpi"):
             d = os.path.join(base, rel)
             if glob.glob(os.path.join(glob.escape(d), "mca_*.so")):
@@ -379,6 +394,7 @@ def component_dirs(rt: dict, env) -> tuple[list[str], str]:
 
 
 @probe("mpi.components")
+@elf_store.keeping
 def components(facts) -> dict:
     """The MCA components Open MPI loads at MPI_Init (``mca_*.so``): which hwloc symbols each
     needs that neither the MPI load closure nor the component's own libraries define."""
@@ -413,7 +429,7 @@ def components(facts) -> dict:
                 for n in info.needed:
                     if not RELEVANT_RE.match(n):
                         continue
-                    p = ldcache.resolve(n, rpath=info.rpath, runpath=info.runpath, origin=os.path.dirname(os.path.realpath(comp)), env=env, cache=cache)
+                    p = ldcache.resolve(n, rpath=info.rpath, runpath=info.runpath, origin=os.path.dirname(ldcache.realpath(comp)), env=env, cache=cache)
                     if p and p not in own_cache:
                         try:
                             own_cache[p] = elf.symbols(p, HWLOC_PREFIXES).defined

@@ -28,7 +28,7 @@ import os
 import re
 import time
 
-from . import elf, elf_dyn, ldcache
+from . import elf, elf_dyn, elf_store, ldcache
 
 # undefined symbols of these families must come from the MPI closure; others (libc, libm, …) are
 # not second-guessed
@@ -232,7 +232,7 @@ def closure_facts(root: str, env, cache, preloaded: dict[str, str] | None = None
     by_soname: dict[str, str] = dict(preloaded)
     while queue:
         path = queue.pop(0)
-        real = os.path.realpath(path)
+        real = ldcache.realpath(path)
         if real in seen:
             continue
         seen.add(real)
@@ -267,7 +267,7 @@ def closure_facts(root: str, env, cache, preloaded: dict[str, str] | None = None
                 if core:
                     lf = elf_dyn.load_facts(path, MPI_SYMBOL_PREFIXES)
                     o["bind_now"] = lf.bind_now
-                    o["undefined_refs"] = [list(r) for r in lf.undefined_refs]
+                    o["undefined_refs"] = list(lf.undefined_refs)  # (name, how) pairs, shared with the store: not mutated
                     vneeds = lf.version_needs
                 else:
                     vneeds = elf_dyn.version_needs(path)
@@ -305,17 +305,8 @@ def split_defined(objs: list[dict]) -> tuple[set[str], set[str]]:
     return defined, lib_defined
 
 
-_DEF_MEMO: dict = {}
-
-
 def _defined(path: str) -> set[str]:
-    k = elf_dyn._key(path, "defined")
-    if k is not None and k in _DEF_MEMO:
-        return _DEF_MEMO[k]
-    d = elf.symbols(path, MPI_SYMBOL_PREFIXES).defined
-    if k is not None:
-        _DEF_MEMO[k] = d
-    return d
+    return elf.symbols(path, MPI_SYMBOL_PREFIXES).defined
 
 
 def dlopen_outcome(cand: dict, env, cache, preloaded: dict[str, str] | None = None) -> dict:
@@ -460,7 +451,7 @@ def agrees(prediction: dict, confirmation: dict) -> bool:
     if not confirmation.get("ok"):
         return bool(prediction.get("import_error"))
     got, want = confirmation.get("libmpi_mapped"), prediction.get("libmpi")
-    return bool(got and want and os.path.realpath(got) == os.path.realpath(want)) and not prediction.get("import_error")
+    return bool(got and want and ldcache.realpath(got) == ldcache.realpath(want)) and not prediction.get("import_error")
 
 
 # ------------------------------------------------------------------ the consistent installation
@@ -475,11 +466,11 @@ def _lib_dirs(target: str, prefix: str, env: dict, cache) -> tuple[list[str], li
     objs = closure_facts(target, _env_without(env, "LD_LIBRARY_PATH"), cache)
     dirs: list[str] = [os.path.dirname(target)]
     missing: list[str] = []
-    pre = os.path.realpath(prefix) + os.sep
+    pre = ldcache.realpath(prefix) + os.sep
     split_defined(objs)
     for o in objs:
         d = os.path.dirname(o["path"])
-        if os.path.realpath(o["path"]).startswith(pre) and d not in dirs:
+        if ldcache.realpath(o["path"]).startswith(pre) and d not in dirs:
             dirs.append(d)
         missing.extend(o.get("missing", []))
     unfound = []
@@ -525,14 +516,14 @@ def consistent_installation(python: str | None, env: dict, interp: dict, pred: d
     tried, seen = [], set()
     for t in targets:
         prefix = install_prefix(t)
-        if os.path.realpath(prefix) in seen:
+        if ldcache.realpath(prefix) in seen:
             continue
-        seen.add(os.path.realpath(prefix))
+        seen.add(ldcache.realpath(prefix))
         dirs, unfound = _lib_dirs(t, prefix, env, cache)
         ldp = ld_library_path_with(dirs, env.get("LD_LIBRARY_PATH"))
         after = search(python, {**env, "LD_LIBRARY_PATH": ldp}, interp=interp)
         got = after.get("libmpi")
-        ok = bool(got) and not after.get("import_error") and os.path.realpath(got).startswith(os.path.realpath(prefix) + os.sep)
+        ok = bool(got) and not after.get("import_error") and ldcache.realpath(got).startswith(ldcache.realpath(prefix) + os.sep)
         rec = {"prefix": prefix, "lib_dirs": dirs, "LD_LIBRARY_PATH": ldp, "verified": ok, "libmpi_after": got,
                "import_error_after": after.get("import_error"), "unfound": unfound}
         tried.append(rec)
@@ -549,7 +540,7 @@ def launcher_facts(mpirun: str, env: dict) -> dict:
     from ..derive.mpi_layout import exec_message, first_lazy_failure, first_loader_error, ld_library_path_with
 
     cache = ldcache.load_cache()
-    real = os.path.realpath(mpirun)
+    real = ldcache.realpath(mpirun)
     prefix = install_prefix(real)
     checked, e = real, dict(env)
     prte = os.path.join(os.path.dirname(real), "prterun")
@@ -570,7 +561,7 @@ def launcher_facts(mpirun: str, env: dict) -> dict:
     out["loader_error"] = err
     out["later_failure"] = None if err else first_lazy_failure(objs, defined)
     out["swapped"] = sorted({f"{n} -> {r['path']} (via {r['how']})" for o in objs for n, r in (o.get("resolved") or {}).items()
-                             if r.get("how") == "LD_LIBRARY_PATH" and RELEVANT_RE.match(n) and not os.path.realpath(r["path"]).startswith(os.path.realpath(prefix) + os.sep)})
+                             if r.get("how") == "LD_LIBRARY_PATH" and RELEVANT_RE.match(n) and not ldcache.realpath(r["path"]).startswith(ldcache.realpath(prefix) + os.sep)})
     return out
 
 
@@ -609,10 +600,10 @@ def dpkg_files(packages: list[str], info_dir: str = "/var/lib/dpkg/info") -> set
 def after_purge(pred: dict, removed_files: set[str]) -> str | None:
     """What the import says after the purge: the first library of the predicted closure that
     came from a removed package (and so is gone), as the loader words it; None when none did."""
-    removed_real = {os.path.realpath(f) for f in removed_files}
+    removed_real = {ldcache.realpath(f) for f in removed_files}
     for o in pred.get("closure") or []:
         for n, r in (o.get("resolved") or {}).items():
-            if os.path.realpath(r["path"]) in removed_real or r["path"] in removed_files:
+            if ldcache.realpath(r["path"]) in removed_real or r["path"] in removed_files:
                 return f"{n}: cannot open shared object file: No such file or directory"
     return None
 
@@ -622,6 +613,7 @@ from ..core.facts import probe  # noqa: E402
 
 
 @probe("mpi4py_search.prediction")
+@elf_store.keeping
 def prediction_probe(facts) -> dict:
     """The library mpi4py will load and what its import says (mpi4py's own search order), the
     consistent installation and the purge facts when there is a problem, and whether mpirun starts."""

@@ -114,7 +114,7 @@ def explain_logs(paths: list[str]):
     findings = []
     for h in ranked:
         r = roots.get(h.first[0])
-        findings.append(finding_for(entries[h.entry_id], h, r if r is not h else None))
+        findings.append(finding_for(entries[h.entry_id], h, r if r is not h else None, paths))
     dt = time.perf_counter() - t0
     report = Report(command="explain", findings=findings, duration_s=dt, empty="No known failure in the log.", quiet_info=False)
     report.context = {
@@ -169,7 +169,63 @@ def _confirm_options(fields: dict) -> str:
     return ""
 
 
-def finding_for(entry: dict, hit, root=None):
+# the lines trtdiag/derive/torch_memory.parse_log reads (the rest of a log is skipped)
+_TORCH_MEMORY_KEYS = (b"memory usage profiling", b"for max tokens", b"max_tokens are set", b"tokens per block", b"for model weights",
+                      b"max_num_requests=", b"LLM version", b"Estimated max memory in KV cache", b"Setting PyTorch memory fraction")
+
+
+def _torch_memory_evidence(paths: list[str]) -> tuple[dict, bool]:
+    """The PyTorch backend's KV-cache sizing as the logs print it (trtdiag/derive/torch_memory.py
+    parse_log / explain_log): the KV cache the run got, the formula redone from the log's own numbers,
+    the peak's parts.  Regular files only (standard input was read once); a log's figures are its last."""
+    from ...derive import torch_memory as tm
+
+    ev: dict = {}
+    first_is_temporary = False
+    for path in paths:
+        if path == "-" or not os.path.isfile(path):
+            continue
+        keep = []
+        try:
+            with open(path, "rb") as fh:
+                if fh.read(2) == b"\x1f\x8b":
+                    continue
+                fh.seek(0)
+                for raw in fh:
+                    if any(k in raw for k in _TORCH_MEMORY_KEYS):
+                        keep.append(raw.decode("utf-8", "replace"))
+                        if len(keep) > 20000:
+                            break
+        except OSError:
+            continue
+        story = tm.explain_log(tm.parse_log("".join(keep)))
+        if not story:
+            continue
+        pre = f"{path}: " if len(paths) > 1 else ""
+        if story.get("kv_tokens") is not None:
+            line = f"{story['kv_tokens']:,} tokens, {story['kv_gib']} GiB"
+            if story.get("kv_bytes_per_token"):
+                line += f" (≈{story['kv_bytes_per_token']:,} B/token)"
+            if story.get("temporary_allocation"):
+                first_is_temporary = True
+                t = story["temporary_allocation"]
+                line += f"; the first allocation ({t['tokens']:,} tokens, {t['gib']} GiB) is the profiling pass's temporary cache"
+            ev[pre + "kv cache"] = line
+        if story.get("formula"):
+            ev[pre + "kv formula"] = story["formula"]
+        if story.get("peak_parts"):
+            ev[pre + "peak"] = story["peak_parts"]
+        if story.get("bounded_by"):
+            ev[pre + "kv bound"] = story["bounded_by"]
+        rt = story.get("runtime")
+        if rt:
+            ev[pre + "runtime"] = ", ".join(f"{k}={v}" for k, v in rt.items())
+        if story.get("version"):
+            ev[pre + "tensorrt_llm"] = story["version"]
+    return ev, first_is_temporary
+
+
+def finding_for(entry: dict, hit, root=None, paths: list[str] | None = None):
     """One finding per knowledge-base entry seen.  ``root`` is the first fatal hit of the same log:
     a hit seen only through cascade signatures is then shown briefly, as information; one seen only
     through other non-fatal signatures (warnings) is a warning."""
@@ -200,7 +256,9 @@ def finding_for(entry: dict, hit, root=None):
         msg.append("fix:")
         msg += [f"  {n}. {' '.join(str(s).split())}" for n, s in enumerate(steps, 1)]
     checks = entry.get("checks") or ([entry["area"]] if entry.get("area") in _CHECK_AREAS else [])
-    if checks:
+    if entry.get("confirm"):
+        msg.append(f"confirm on this machine: {' '.join(str(entry['confirm']).split())}")
+    elif checks:
         msg.append(f"confirm on this machine: trtdiag check --only {','.join(checks)}{_target_hint(checks)}{_confirm_options(hit.fields)}")
     evidence: dict = {}
     evidence["count"] = hit.count
@@ -211,6 +269,14 @@ def finding_for(entry: dict, hit, root=None):
         if k.endswith("_bytes") and str(v).isdigit() and int(v) >= 1 << 20:
             v = f"{v} ({_human_bytes(int(v))})"  # 1180463648 bytes reads as 1.10 GiB
         evidence[k if k not in ("count", "first", "last", "lines") else f"field_{k}"] = v
+    if entry["id"] == "pytorch-kv-cache-sizing" and paths:
+        story, first_is_temporary = _torch_memory_evidence(paths)
+        if first_is_temporary:
+            # the signatures' fields are the first matching line's: here the profiling pass's
+            # temporary cache; the story holds the run's own figures
+            for k in ("fraction", "max_tokens", "kv_gib", "tokens", "peak_gib", "available_gib"):
+                evidence.pop(k, None)
+        evidence.update(story)
     if entry["id"] == "trt-engine-version-mismatch" and hit.lines:
         # serialization versions name releases: say which (trtdiag/data/trt_serialization_versions.json)
         from ...derive.plan_verdict import releases_named

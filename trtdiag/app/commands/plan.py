@@ -107,6 +107,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     tgt = p.add_argument_group("the GPU (default: this machine's, through NVML)")
     tgt.add_argument("--gpu-memory", type=parse_size, metavar="SIZE", help="the card's total memory: 24GiB, 80GB, 81559MiB")
     tgt.add_argument("--gpu", metavar="NAME", help="a known GPU: " + ", ".join(GPUS))
+    tgt.add_argument("--gpu-memory-used", type=parse_size, metavar="SIZE",
+                     help="memory already in use on the card before the server starts, as nvidia-smi shows it (other processes; "
+                          "on a unified-memory device such as DGX Spark, the host's own use); default: the 480 MiB an idle card shows")
     b = p.add_argument_group("the build (default: the engine's, or fp16, batch 8, 1024 + 1024 tokens)")
     b.add_argument("--dtype", choices=["float16", "bfloat16", "float32"], help="model dtype (default: config.json's torch_dtype, else float16)")
     b.add_argument("--weight-only", choices=["int8", "int4"], help="weight-only quantization (convert_checkpoint.py --use_weight_only --weight_only_precision)")
@@ -187,6 +190,20 @@ def _from_engine(path: str, args=None):
     return n, model, mm.build_from_engine(n), max(sizes)
 
 
+def _free_of(args, total: int) -> tuple[int, str]:
+    """Free memory before load on a card given by size: total − what is in use (``--gpu-memory-used``,
+    else the 480 MiB an idle H100 shows)."""
+    from ...derive import memory as mm
+    from ...core.errors import UsageError
+
+    used = getattr(args, "gpu_memory_used", None)
+    if used is None:
+        return total - mm.DRIVER_RESERVE, "total − the 480 MiB the driver keeps, measured on an H100"
+    if used >= total:
+        raise UsageError(f"--gpu-memory-used {used / mm.GiB:.2f} GiB is not less than the card's {total / mm.GiB:.2f} GiB")
+    return total - used, f"total − {used / mm.GiB:.2f} GiB in use before the server starts (--gpu-memory-used)"
+
+
 def _target(args, world: int):
     """(free bytes before load, description, compute capability) of the GPU each rank gets."""
     from ...derive import memory as mm
@@ -200,12 +217,15 @@ def _target(args, world: int):
             raise UsageError(f"unknown GPU {args.gpu!r}; known: {', '.join(GPUS)} (or give --gpu-memory 24GiB)")
         mib, cc = GPUS[k]
         total = mib * mm.MiB
-        return total - mm.DRIVER_RESERVE, {"gpu": k, "total": total, "free_before_load": total - mm.DRIVER_RESERVE,
-                                           "assumed": "total − the 480 MiB the driver keeps, measured on an H100"}, list(cc)
+        free, assumed = _free_of(args, total)
+        return free, {"gpu": k, "total": total, "free_before_load": free, "assumed": assumed}, list(cc)
     if args.gpu_memory:
         total = args.gpu_memory
-        return total - mm.DRIVER_RESERVE, {"gpu": "a " + f"{total / mm.GiB:.2f}".rstrip("0").rstrip(".") + " GiB card", "total": total, "free_before_load": total - mm.DRIVER_RESERVE,
-                                           "assumed": "total − the 480 MiB the driver keeps, measured on an H100"}, None
+        free, assumed = _free_of(args, total)
+        return free, {"gpu": "a " + f"{total / mm.GiB:.2f}".rstrip("0").rstrip(".") + " GiB card", "total": total,
+                      "free_before_load": free, "assumed": assumed}, None
+    if getattr(args, "gpu_memory_used", None) is not None:
+        raise UsageError("--gpu-memory-used needs --gpu-memory or --gpu (the live GPU's use is read through NVML)")
     from ...core.facts import Facts
 
     inv = Facts()["gpu.inventory"]
