@@ -188,3 +188,10 @@ def test_the_batch_managers_draft_tokens_check_is_a_batch_too_large():
     # GptManager::fillLlmRequest: "Expected batch dimension to be 1 for each draft tokens"
     line = "[TensorRT-LLM][ERROR] Cannot process new request: [TensorRT-LLM][ERROR] Assertion failed: Expected batch dimension to be 1 for each draft tokens\n"
     assert ids(line)[0] == "triton-request-batch-too-large"
+
+
+def test_docker_without_the_nvidia_device_driver_is_the_toolkit_error():
+    # moby daemon/errors.go: fmt.Sprintf("could not select device driver %q with capabilities: %v", driver, caps)
+    line = 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\n'
+    ranked = explain_text(line)
+    assert ranked[0].entry_id == "nvidia-container-toolkit-error" and ranked[0].fields.get("capabilities", "").startswith("[[gpu]]")

@@ -9,6 +9,7 @@
 #   PIPSRC  unpacked pip sdists pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
+#   MOBY    a checkout of moby/moby at 2afb3efaa63537cc152437af3cd7a6743fcb3d8d
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
@@ -58,3 +59,4 @@ $H --family libnvidia_container \
   --binary $N@06deb20d1ca438aa6c6c3ac9ba94d5b9885f1fb8:src/driver.c=$L/06deb20d1ca438aa6c6c3ac9ba94d5b9885f1fb8/src/driver.c \
   --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h
 $H --family click --tree pallets/click@8.5.1=$S/click
+$H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=${MOBY:?set MOBY}/daemon/errors.go
