@@ -195,3 +195,13 @@ def test_docker_without_the_nvidia_device_driver_is_the_toolkit_error():
     line = 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\n'
     ranked = explain_text(line)
     assert ranked[0].entry_id == "nvidia-container-toolkit-error" and ranked[0].fields.get("capabilities", "").startswith("[[gpu]]")
+
+
+@pytest.mark.parametrize("line", [
+    "RuntimeError: NCCL error: unhandled system error (run with NCCL_DEBUG=INFO for details)",
+    "ncclInternalError: internal error - please report this issue to the NCCL developers",
+    "RuntimeError: NCCL error: remote process exited or there was a network error",
+])
+def test_nccl_result_texts_whoever_wraps_them(line):
+    # ncclGetErrorString (libnccl 2.27.3)
+    assert ids(line + "\n")[:1] == ["nccl-error"]
