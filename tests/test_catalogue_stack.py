@@ -205,3 +205,13 @@ def test_docker_without_the_nvidia_device_driver_is_the_toolkit_error():
 def test_nccl_result_texts_whoever_wraps_them(line):
     # ncclGetErrorString (libnccl 2.27.3)
     assert ids(line + "\n")[:1] == ["nccl-error"]
+
+
+def test_mpirun_that_cannot_find_its_program():
+    # Open MPI help-orterun.txt [orterun:exe-not-found], as mpirun prints it (program name for %s)
+    log = ("--------------------------------------------------------------------------\n"
+           "mpirun was unable to find the specified executable file, and therefore\n"
+           "did not launch the job.  This error was first reported for process\n"
+           "rank 0; it may have occurred for other processes as well.\n")
+    ranked = explain_text(log)
+    assert ranked[0].entry_id == "mpirun-executable-not-found" and ranked[0].fields.get("program") == "mpirun"
