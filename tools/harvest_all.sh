@@ -6,6 +6,11 @@
 #           11.4.0.106, nvidia-cuda-runtime-cu12 12.9.79, nvidia-nccl-cu12 2.27.3, transformers 4.46.3 and
 #           5.24.0, uvicorn 0.54.0 (pip download --no-deps NAME==VERSION; unzip -d WHEELS/NAME-VERSION)
 #   SITE    a site-packages holding safetensors 0.8.0, tokenizers 0.23.3, nvidia-ml-py 13.615.71
+#   PIPSRC  unpacked pip sdists pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
+#           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
+#   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
+#   MOBY    a checkout of moby/moby at 2afb3efaa63537cc152437af3cd7a6743fcb3d8d
+#   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
 set -euo pipefail
@@ -17,15 +22,17 @@ S=${SITE:?set SITE}
 H="$P tools/harvest_messages.py"
 T=triton-inference-server
 BK_TAGS=v0.5.0,v0.6.0,v0.6.1,v0.7.0,v0.7.1,v0.7.2,v0.8.0,v0.9.0,v0.10.0,v0.11.0,v0.12.0,v0.13.0,v0.14.0,v0.15.0,v0.16.0,v0.17.0,v0.18.0,v0.18.1,v0.18.2,v0.19.0
-REL=r23.10,r24.05,r24.12,r25.04
+REL=r23.10,r24.05,r24.12,r25.04,r25.10,r26.04
 $H --family tensorrtllm_backend --git $T/tensorrtllm_backend=$M/$T+tensorrtllm_backend/repo@$BK_TAGS
-$H --family triton --git $T/core=$M/$T+core/repo@$REL --git $T/server=$M/$T+server/repo@v2.39.0,v2.46.0,v2.53.0,v2.57.0
+$H --family triton --git $T/core=$M/$T+core/repo@$REL --git $T/server=$M/$T+server/repo@v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0
 $H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$REL
 $H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL
 $H --family transformers --tree huggingface/transformers@4.46.3=$W/transformers-4.46.3/transformers --tree huggingface/transformers@5.24.0=$W/transformers-5.24.0/transformers
-$H --family uvicorn --tree encode/uvicorn@0.54.0=$W/uvicorn-0.54.0/uvicorn --tree cpython@3.11.2:asyncio=/usr/lib/python3.11/asyncio
+$H --family uvicorn --tree encode/uvicorn@0.23.2=$W/uvicorn-0.23.2/uvicorn --tree encode/uvicorn@0.30.6=$W/uvicorn-0.30.6/uvicorn --tree encode/uvicorn@0.54.0=$W/uvicorn-0.54.0/uvicorn --tree cpython@3.11.2:asyncio=/usr/lib/python3.11/asyncio
 $H --family tensorrt \
+  --binary tensorrt-lean@10.15.1.29=$W/tensorrt_lean_cu12_libs-10.15.1.29/tensorrt_lean_libs/libnvinfer_lean.so.10 \
   --binary tensorrt-lean@10.16.1.11=$W/tensorrt_lean_cu12_libs-10.16.1.11/tensorrt_lean_libs/libnvinfer_lean.so.10 \
+  --binary tensorrt-lean@11.0.0.114=$W/tensorrt_lean_cu12_libs-11.0.0.114/tensorrt_lean_libs/libnvinfer_lean.so.11 \
   --binary tensorrt-lean@11.4.0.106=$W/tensorrt_lean_cu12_libs-11.4.0.106/tensorrt_lean_libs/libnvinfer_lean.so.11 \
   --binary tensorrt-dispatch@11.4.0.106=$W/tensorrt_dispatch_cu12_libs-11.4.0.106/tensorrt_dispatch_libs/libnvinfer_dispatch.so.11 \
   --binary cuda-runtime@12.9.79=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12
@@ -42,5 +49,14 @@ $H --family system --binary pydantic-core@2.50.5=$S/pydantic_core/_pydantic_core
   --binary safetensors@0.8.0=$S/safetensors/_safetensors_rust.abi3.so \
   --binary tokenizers@0.23.3=$S/tokenizers/tokenizers.abi3.so \
   --binary nvidia-ml-py@13.615.71=$S/pynvml.py
-$H --family pip --tree pypa/pip@$($P -c 'import pip;print(pip.__version__)')=$S/pip/_internal
+PIP_ARGS=()
+for v in 23.0.1 23.3.2 24.0 24.2 25.0.1 25.1.1 25.3; do PIP_ARGS+=(--tree "pypa/pip@$v=${PIPSRC:?set PIPSRC}/pip-$v/src/pip/_internal"); done
+$H --family pip "${PIP_ARGS[@]}"
+L=${LNC:?set LNC}; N=NVIDIA/libnvidia-container
+$H --family libnvidia_container \
+  --binary $N@09df17a2424704c1e4af310d3ce51fe475ba292a:src/cli/configure.c=$L/09df17a2424704c1e4af310d3ce51fe475ba292a/src/cli/configure.c \
+  --binary $N@5823754b8577d16fabf25a6ef6a1d58f7ff1e5dd:src/cli/dsl.c=$L/5823754b8577d16fabf25a6ef6a1d58f7ff1e5dd/src/cli/dsl.c \
+  --binary $N@06deb20d1ca438aa6c6c3ac9ba94d5b9885f1fb8:src/driver.c=$L/06deb20d1ca438aa6c6c3ac9ba94d5b9885f1fb8/src/driver.c \
+  --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h
 $H --family click --tree pallets/click@8.5.1=$S/click
+$H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=${MOBY:?set MOBY}/daemon/errors.go

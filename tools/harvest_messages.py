@@ -25,7 +25,7 @@ How it works:
    `TLLM_CHECK(cond)` becomes ``Assertion failed: cond`` and `TLLM_CHECK_WITH_INFO(cond, "fmt")`
    ``Assertion failed: fmt`` (what TensorRT-LLM's exception prints).  Python sources (through
    ``ast``): string constants and f-strings (``{expr}`` kept) of ``raise`` statements and of calls
-   (logger, print, warnings, exceptions).  Binaries: runs of printable characters (like
+   (logger, print, warnings, exceptions), and of assignments to a ``*_message`` / ``*_msg`` name.  Binaries: runs of printable characters (like
    ``strings``).
 2. **Review.**  Only messages that a rule in tools/catalogue_rules.toml claims are written: each
    rule is a regular expression over the harvested template and says which knowledge-base entry
@@ -226,6 +226,9 @@ def _py_template(node) -> str | None:
     return None
 
 
+_MSG_NAME = re.compile(r"(?:^|_)(?:msg|message|desc)$", re.I)
+
+
 def py_messages(text: str) -> list[tuple[int, str]]:
     try:
         tree = ast.parse(text)
@@ -240,6 +243,8 @@ def py_messages(text: str) -> list[tuple[int, str]]:
             args = list(node.args) + [k.value for k in node.keywords if k.arg in ("msg", "message")]
         elif isinstance(node, ast.Assert) and node.msg is not None:
             args = [node.msg]
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and _MSG_NAME.search(t.id) for t in node.targets):
+            args = [node.value]  # spin_message = f"Building wheel for {name} (setup.py)": printed later
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "pop"
                 and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)):
