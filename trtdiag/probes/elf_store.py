@@ -29,7 +29,7 @@ SCHEMA = 1
 MAX_ENTRIES = 4096
 
 _lock = threading.Lock()
-_memo: dict[str, Any] = {}  # key -> decoded value (this process)
+_memo: dict[tuple[str, str], Any] = {}  # (key, path asked) -> decoded value (this process)
 _disk: tuple[str, dict[str, Any]] | None = None  # (file, key -> encoded value), loaded at first use
 _new: dict[str, Any] = {}  # encoded values found by this process, not yet written
 
@@ -71,10 +71,11 @@ def cached(kind: str, path, read: Callable[[], Any], encode: Callable[[Any], Any
     if ident is None:
         return read()
     key = f"{kind}|{ident}"
+    mkey = (key, os.fspath(path))  # answers name the path they were asked for
     p = _path()
     with _lock:
-        if key in _memo:
-            return _memo[key]
+        if mkey in _memo:
+            return _memo[mkey]
         enc = _load_disk(p).get(key) if p else None
     if enc is not None:
         try:
@@ -83,11 +84,11 @@ def cached(kind: str, path, read: Callable[[], Any], encode: Callable[[Any], Any
             value = None
         if value is not None:
             with _lock:
-                _memo[key] = value
+                _memo[mkey] = value
             return value
     value = read()  # raises on a malformed file: nothing is kept
     with _lock:
-        _memo[key] = value
+        _memo[mkey] = value
         if p:
             _new[key] = encode(value)
     return value
