@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import traceback
 from typing import Callable
 
 from ..core.catalogue import Rule
@@ -36,6 +35,8 @@ def run_one(spec: Rule, facts: Facts, debug: bool = False, plan: bool = True) ->
     except Exception as exc:  # a crashing rule is a finding, never the end of the run
         ev = {"exception": f"{type(exc).__name__}: {exc}"}
         if debug:
+            import traceback  # only when a rule crashed
+
             ev["traceback"] = traceback.format_exc()
         out = [
             Finding(
