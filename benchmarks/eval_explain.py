@@ -7,7 +7,8 @@
     python benchmarks/eval_explain.py --json out.json  # also write every number and per-log result
 
 The frozen set is printed in total and per batch (batch 1: the MANIFEST tables without `batch`,
-the first collection; batch 2: `batch = 2`, collected 2026-12-01); --json has both.
+the first collection; batch 2: `batch = 2`, collected 2026-12-01; batch 3: `batch = 3`, collected
+2026-12-01 after the issue-16 catalogue work); --json has both.
 
 Every log is given to the real CLI, one child process per log, exactly as a user runs it:
 `python -m trtdiag explain --json FILE`.  Nothing of trtdiag is imported here, so the numbers hold

@@ -75,6 +75,9 @@ def test_every_table_has_a_valid_batch():
     second = {n: s for n, s in MANIFEST.items() if s.get("batch") == 2}
     assert len([n for n, s in second.items() if s["expect"] != "normal"]) >= 40
     assert len([n for n, s in second.items() if s["expect"] == "normal"]) >= 10
+    third = {n: s for n, s in MANIFEST.items() if s.get("batch") == 3}
+    assert len([n for n, s in third.items() if s["expect"] != "normal"]) >= 25
+    assert len([n for n, s in third.items() if s["expect"] == "normal"]) >= 8
     batches = {s.get("batch", 1) for s in MANIFEST.values()}
     assert batches == set(range(1, max(batches) + 1)), batches
 
@@ -95,6 +98,24 @@ def test_batch2_threads_are_cited_nowhere_in_the_knowledge_base_nor_used_elsewhe
         assert src not in cited, f"{name}: {src} is cited in knowledge_base/"
         assert src not in tuning, f"{name}: {src} is also a tuning log"
         assert src not in first, f"{name}: {src} is also a batch-1 log"
+
+
+def test_batch3_threads_are_cited_nowhere_in_the_knowledge_base_nor_used_elsewhere():
+    """The third batch was collected against the entries, the catalogue and the tuning set of its
+    day (after the issue-16 catalogue work); no knowledge-base file (catalogue included) may cite its
+    threads, and no batch-1 or batch-2 log shares a thread with it."""
+    cited = set()
+    for path in sorted((REPO / "knowledge_base").rglob("*.toml")):
+        cited |= {_norm(u) for u in URL.findall(path.read_text(encoding="utf-8"))}
+    tuning = {_norm(s["source"]) for s in TUNING.values() if s["source"].startswith("https://")}
+    earlier = {_norm(s["source"]) for s in MANIFEST.values() if s.get("batch", 1) in (1, 2)}
+    for name, spec in MANIFEST.items():
+        if spec.get("batch") != 3:
+            continue
+        src = _norm(spec["source"])
+        assert src not in cited, f"{name}: {src} is cited in knowledge_base/"
+        assert src not in tuning, f"{name}: {src} is also a tuning log"
+        assert src not in earlier, f"{name}: {src} is also a batch-1 or batch-2 log"
 
 
 def test_no_signature_example_is_a_line_of_a_frozen_log():
