@@ -2,9 +2,9 @@
 child process.
 
 An answer (the version libnvinfer reports through ``getInferLibVersion()``, say) is stored under the
-library's identity — real path, size, modification time and inode — and the kind of question, so a
-library that is upgraded, rebuilt or replaced is asked again: a wrong version after an upgrade cannot
-happen because the key changes.  Only successful answers are kept.  The file lives in
+library's identity (:func:`identity`: device and inode, size, modification and change times) and
+the kind of question, so a library that is upgraded, rebuilt or replaced is asked again: a wrong
+version after an upgrade cannot happen because the key changes.  Only successful answers are kept.  The file lives in
 ``$TRTDIAG_CACHE_DIR`` or ``$XDG_CACHE_HOME/trtdiag`` (``~/.cache/trtdiag``); ``TRTDIAG_NO_CACHE=1``
 turns it off.  A cache that cannot be read or written is ignored: it never changes a finding.
 """
@@ -31,14 +31,15 @@ def cache_dir() -> str | None:
     return os.path.join(base, "trtdiag")
 
 
-def identity(path: str) -> str | None:
-    """The key of a file: real path, size, mtime (ns), inode; None when it cannot be stat'ed."""
+def identity(path) -> str | None:
+    """The key of the file ``path`` leads to, links followed, from one stat: device and inode,
+    size, modification and change times (the change time cannot be set back by a user, unlike the
+    modification time); None when it cannot be stat'ed."""
     try:
-        real = os.path.realpath(path)
-        st = os.stat(real)
-    except OSError:
+        st = os.stat(path)
+    except (OSError, ValueError):
         return None
-    return f"{real}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
+    return f"{st.st_dev}:{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
 
 
 def _path() -> str | None:

@@ -40,6 +40,14 @@ class ElfError(InputError):
     """The file is not an ELF shared object this reader understands."""
 
 
+def checked(path, read, *args):
+    """``read(*args)``, the decoding errors of a malformed file turned into one :class:`ElfError` line."""
+    try:
+        return read(*args)
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:
+        raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+
+
 @dataclass
 class ElfInfo:
     path: str
@@ -144,16 +152,10 @@ def read(path: str | os.PathLike) -> ElfInfo:
     identity by :mod:`trtdiag.probes.elf_store`)."""
     from . import elf_store
 
-    def fresh() -> ElfInfo:
-        try:
-            return _read(path)
-        except (struct.error, IndexError, ValueError, OverflowError) as exc:
-            raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
-
     def decode(d: dict) -> ElfInfo:
         return ElfInfo(os.fspath(path), d["class"], d["machine"], d["soname"], list(d["needed"]), list(d["rpath"]), list(d["runpath"]))
 
-    return elf_store.cached("read", path, fresh, ElfInfo.to_dict, decode)
+    return elf_store.cached("read", path, lambda: checked(path, _read, path), ElfInfo.to_dict, decode)
 
 
 def _read(path: str | os.PathLike) -> ElfInfo:
@@ -210,12 +212,6 @@ def symbols(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -> S
 
     pre = None if prefixes is None else tuple(prefixes)
 
-    def fresh() -> Symbols:
-        try:
-            return _symbols(path, pre)
-        except (struct.error, IndexError, ValueError, OverflowError) as exc:
-            raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
-
     def encode(s: Symbols) -> dict:
         return {"defined": sorted(s.defined), "undefined": sorted(s.undefined), "count": s.count, "weak_undefined": sorted(s.weak_undefined)}
 
@@ -223,7 +219,7 @@ def symbols(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -> S
         return Symbols(set(d["defined"]), set(d["undefined"]), int(d["count"]), set(d["weak_undefined"]))
 
     kind = "symbols" if pre is None else "symbols:" + ",".join(pre)
-    return elf_store.cached(kind, path, fresh, encode, decode)
+    return elf_store.cached(kind, path, lambda: checked(path, _symbols, path, pre), encode, decode)
 
 
 def dynsym_layout(elf):

@@ -28,7 +28,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .elf import ElfError, _open, dynsym_layout
+from .elf import ElfError, _open, checked, dynsym_layout
 
 SHT_RELA, SHT_REL, SHT_DYNAMIC, SHT_DYNSYM = 4, 9, 6, 11
 SHT_GNU_VERDEF, SHT_GNU_VERNEED = 0x6FFFFFFD, 0x6FFFFFFE
@@ -98,18 +98,12 @@ def load_facts(path: str | os.PathLike, prefixes: Iterable[str] | None = None) -
 
     pre = None if prefixes is None else tuple(prefixes)
 
-    def fresh() -> LoadFacts:
-        try:
-            return _load_facts(path, pre)
-        except (struct.error, IndexError, ValueError, OverflowError) as exc:
-            raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
-
     def decode(d: dict) -> LoadFacts:
         return LoadFacts(os.fspath(path), bool(d["bind_now"]), [(n, k) for n, k in d["undefined_refs"]],
                          {lib: list(v) for lib, v in d["version_needs"].items()}, list(d["version_defs"]))
 
     kind = "load" if pre is None else "load:" + ",".join(pre)
-    return elf_store.cached(kind, path, fresh, LoadFacts.to_dict, decode)
+    return elf_store.cached(kind, path, lambda: checked(path, _load_facts, path, pre), LoadFacts.to_dict, decode)
 
 
 def _memoised(path: str | os.PathLike, kind: str, read, decode):
@@ -119,9 +113,7 @@ def _memoised(path: str | os.PathLike, kind: str, read, decode):
     def fresh():
         elf = _open(path)
         try:
-            return read(elf)
-        except (struct.error, IndexError, ValueError, OverflowError) as exc:
-            raise ElfError(f"{os.fspath(path)}: malformed ELF ({exc})") from None
+            return checked(path, read, elf)
         finally:
             elf.close()
 

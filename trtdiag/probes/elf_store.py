@@ -3,10 +3,10 @@
 Reading which symbols libmpi, libopen-pal or hwloc define, and which relocations refer to which,
 is pure Python over a few thousand table entries: tens of milliseconds per library, and the MPI
 probes read a dozen of them on every ``trtdiag check``.  The answer depends on the file alone, so
-it is kept under the file's identity — device and inode (the file a path leads to, whatever links
-lead there), size, modification and change times — and the kind of question.  A library that is
+it is kept under the file's identity (:func:`trtdiag.probes.answer_cache.identity`: device and
+inode, size, modification and change times) and the kind of question.  A library that is
 upgraded, rebuilt or replaced has another key and is read again: a stale answer cannot be
-returned (the change time cannot be set back by a user, unlike the modification time).
+returned.
 
 Two layers: a dictionary for this process (what the same run asks twice), and
 ``elf-facts.json`` beside the library-answer cache (``$TRTDIAG_CACHE_DIR``, else
@@ -55,19 +55,10 @@ def _load_disk(p: str) -> dict[str, Any]:
     return _disk[1]
 
 
-def identity(path) -> str | None:
-    """The key of the file ``path`` leads to (one stat, links followed); None when it cannot be stat'ed."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return f"{st.st_dev}:{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
-
-
 def cached(kind: str, path, read: Callable[[], Any], encode: Callable[[Any], Any], decode: Callable[[Any], Any]) -> Any:
     """``read()``'s answer about the file at ``path``, from the store when its identity is known.
     ``encode``/``decode`` turn the answer into JSON data and back."""
-    ident = identity(path)
+    ident = answer_cache.identity(path)
     if ident is None:
         return read()
     key = f"{kind}|{ident}"
