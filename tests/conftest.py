@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pytest
 
+# Every check the suite runs (in process and in child processes, which inherit it) also runs the
+# rules of the areas whose gate said "nothing to look at" and fails if one of them finds anything
+# (trtdiag/engine/run.py): the gates are verified on every scenario the tests build.
+os.environ.setdefault("TRTDIAG_CHECK_GATES", "1")
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 # Real files the tests read, all kept in the repository (each folder's README names the source).

@@ -15,7 +15,6 @@ import errno
 import json
 import os
 import stat
-from pathlib import Path
 from typing import Any
 
 from .core.errors import InputError
@@ -154,8 +153,8 @@ def fsync_dir(path: str | os.PathLike) -> None:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` so that the file is always wholly old or wholly new."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
     if mode is None:
         try:
             mode = stat.S_IMODE(os.stat(path).st_mode)
@@ -163,7 +162,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = 
             mode = 0o644
     import tempfile  # only when writing
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".trtdiag-tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".trtdiag-tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -216,3 +215,32 @@ def write_output(path: str | os.PathLike, text: str) -> None:
         elif exc.errno == errno.ENOENT:
             msg = f"{os.fsdecode(path)}: cannot write here: the folder {os.path.dirname(os.path.abspath(p)) or '.'} does not exist"
         raise InputError(msg) from None
+
+
+def which(cmd: str, path: str | None = None) -> str | None:
+    """``shutil.which`` on POSIX (the first executable ``cmd`` on ``path``, default $PATH), without
+    importing shutil and the compression modules it pulls in on every start of the probes."""
+    def ok(f: str) -> bool:
+        return os.path.exists(f) and os.access(f, os.X_OK) and not os.path.isdir(f)
+
+    if os.path.dirname(cmd):
+        return cmd if ok(cmd) else None
+    if path is None:
+        path = os.environ.get("PATH", None)
+        if path is None:
+            try:
+                path = os.confstr("CS_PATH")
+            except (AttributeError, ValueError):
+                path = os.defpath
+    if not path:
+        return None
+    seen = set()
+    for d in path.split(os.pathsep):
+        if d in seen:
+            continue
+        seen.add(d)
+        name = os.path.join(d, cmd)
+        if ok(name):
+            return name
+    return None
+

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -32,6 +30,9 @@ class Result:
 def run(argv: list[str], timeout: float = 10.0, env: dict | None = None, cwd: str | None = None, input: str | None = None) -> Result:
     if isinstance(argv, str):  # pragma: no cover - a programming error, never user input
         raise TypeError("proc.run takes an argv list, not a shell string")
+    import signal
+    import subprocess  # only when a child runs: a check answered from the caches starts none
+
     try:
         p = subprocess.Popen(
             argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,

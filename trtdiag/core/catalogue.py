@@ -150,6 +150,65 @@ def rule_files() -> dict[str, str]:
     return out
 
 
+def _rule_files() -> list[tuple[str, str, str]]:
+    """(area, rule id, module) of every rule file, from the file names alone (``<ID>_<name>.py``)."""
+    from .. import rules
+
+    out = []
+    for rdir in rules.__path__:
+        for area, ispkg in _listing(rdir):
+            if not ispkg:
+                continue
+            for mod, _ in _listing(os.path.join(rdir, area)):
+                if mod == "common" or mod.startswith("_"):
+                    continue
+                out.append((area, mod.split("_", 1)[0].upper(), f"{rules.__name__}.{area}.{mod}"))
+    return out
+
+
+def _stubs() -> list[Rule]:
+    """A not yet imported rule per file: id and area from its path, imported by :func:`resolve`
+    when it runs (what ``check`` needs from the rules of an area that does not apply is their ids)."""
+    if _loaded:
+        return [s for s in CHECKS.values() if s.is_rule]
+    return [CHECKS[rid] if rid in CHECKS and CHECKS[rid].is_rule else Rule(id=rid, area=area, title=rid, func=None, module=mod)
+            for area, rid, mod in _rule_files()]
+
+
+def is_stub(spec: Rule) -> bool:
+    return spec.func is None and bool(spec.module)
+
+
+def resolve(spec: Rule) -> Rule:
+    """The rule itself for a stub of :func:`select` (its file imported now); a rule as it is."""
+    if not is_stub(spec):
+        return spec
+    importlib.import_module(spec.module)
+    got = CHECKS.get(spec.id)
+    if got is None or not got.is_rule:
+        raise RuntimeError(f"{spec.module} registers no rule {spec.id} (a rule file is named after its id)")
+    return got
+
+
+def area_applies(area: str, facts: Facts) -> bool:
+    """Whether any rule of ``area`` can have something to say: the area package's ``applies(facts)``
+    (``rules/<area>/__init__.py``), True where it has none.  A gate that fails says True: the
+    rules then run and report the failure as they always do."""
+    from .. import rules
+
+    try:
+        pkg = importlib.import_module(f"{rules.__name__}.{area}")
+    except ImportError:
+        return True
+    gate = getattr(pkg, "applies", None)
+    if gate is None:
+        return True
+    try:
+        return bool(gate(facts))
+    except Exception:  # noqa: BLE001 - the rules will meet the same failure and report it
+        return True
+
+
 def matches(spec: Rule, pattern: str) -> bool:
     p = pattern.strip()
     if not p:
@@ -157,9 +216,16 @@ def matches(spec: Rule, pattern: str) -> bool:
     return spec.id.upper() == p.upper() or spec.area == p.lower() or spec.id.upper().startswith(p.upper())
 
 
-def select(only: list[str] | None = None, skip: list[str] | None = None, command: str = "check") -> list[Rule]:
-    """The rules that run under ``command``, filtered by --only/--skip, in display order."""
-    specs = [s for s in load_all().values() if s.is_rule and command in s.commands]
+def select(only: list[str] | None = None, skip: list[str] | None = None, command: str = "check",
+           lazy: bool = False) -> list[Rule]:
+    """The rules that run under ``command``, filtered by --only/--skip, in display order.  With
+    ``lazy`` the rules not imported yet are stubs (:func:`resolve`): the pipeline imports a rule
+    file only when its area applies (:func:`area_applies`).  A stub runs under every command of
+    DEFAULT_COMMANDS (tests/test_catalogue_lazy.py checks both selections agree)."""
+    if lazy:
+        specs = [s for s in _stubs() if command in s.commands]
+    else:
+        specs = [s for s in load_all().values() if s.is_rule and command in s.commands]
     if only:
         specs = [s for s in specs if any(matches(s, p) for p in only)]
     if skip:

@@ -3,7 +3,6 @@ port's holder may be stopped (the applier asks the same again before it signals)
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 PORT_FLAGS = {"http": "--http-port", "grpc": "--grpc-port", "metrics": "--metrics-port"}
@@ -65,4 +64,6 @@ def free_ports_argv(ports: list[dict[str, Any]], suggested: list[int] | None, la
 
 
 def command_line(argv: list[str]) -> str:
+    import shlex  # only when a port is taken and the command is shown
+
     return shlex.join(argv)

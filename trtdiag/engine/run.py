@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 from ..core.catalogue import Rule
@@ -83,14 +84,37 @@ PREFETCH: dict[str, tuple[str, ...]] = {
 }
 
 
+def _check_gate(spec: Rule, facts: Facts) -> None:
+    """TRTDIAG_CHECK_GATES=1 (tests): a rule of an area whose gate said no must find nothing."""
+    try:
+        out = list(spec.func(facts) or [])
+    except Exception:  # noqa: BLE001 - a rule that raises would have been a finding
+        out = ["raised"]
+    if out:
+        raise AssertionError(f"rules/{spec.area}/__init__.py applies() said no, but {spec.id} finds {out!r}")
+
+
 def run(specs: list[Rule], facts: Facts, debug: bool = False,
         progress: Callable[[Rule], None] | None = None) -> tuple[list[Finding], list[str]]:
-    """(findings, ids of the rules that did not apply)."""
+    """(findings, ids of the rules that did not apply).  ``specs`` may hold stubs
+    (:func:`trtdiag.core.catalogue.select` with ``lazy``): the rules of an area whose gate says
+    it has nothing to look at (:func:`trtdiag.core.catalogue.area_applies`) are not even imported."""
+    from ..core import catalogue
+
     facts.prefetch(n for area in dict.fromkeys(s.area for s in specs) for n in PREFETCH.get(area, ()))
     findings: list[Finding] = []
     not_applicable: list[str] = []
     applied: list[Rule] = []
+    gates: dict[str, bool] = {}
     for spec in specs:
+        if spec.area not in gates:  # asked when the area's first rule would run, as the rules would ask
+            gates[spec.area] = catalogue.area_applies(spec.area, facts)
+        if not gates[spec.area]:
+            if os.environ.get("TRTDIAG_CHECK_GATES"):
+                _check_gate(catalogue.resolve(spec), facts)
+            not_applicable.append(spec.id)
+            continue
+        spec = catalogue.resolve(spec)
         if progress:
             progress(spec)
         out = run_one(spec, facts, debug, plan=False)

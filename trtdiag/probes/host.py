@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ..core.facts import probe
+from ..fsutil import which
 
 GiB = 1024**3
 
@@ -115,4 +116,4 @@ def system(facts) -> dict:
     except OSError:
         pass
     return {"os_release": osr, "euid": os.geteuid(), "uid": os.getuid(), "cwd": os.getcwd(),
-            "tools": {t: shutil.which(t) for t in TOOLS}}
+            "tools": {t: which(t) for t in TOOLS}}

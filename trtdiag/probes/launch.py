@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from typing import Any
 
 from ..core.facts import probe
@@ -236,6 +235,8 @@ def _unwrap(argv: list[str], depth: int = 0) -> list[str]:
     if base in ("sh", "bash", "dash") and "-c" in argv[1:]:
         j = argv.index("-c", 1)
         if j + 1 < len(argv):
+            import shlex  # only for a `sh -c` launch
+
             try:
                 words = shlex.split(argv[j + 1], comments=True)
             except ValueError:

@@ -96,6 +96,7 @@ def _pkglibdirs(objs_paths: list[str]) -> list[str]:
 
 
 from ..core.facts import probe  # noqa: E402
+from ..fsutil import which
 
 
 @probe("mca_components.verdicts")
@@ -103,15 +104,13 @@ from ..core.facts import probe  # noqa: E402
 def verdicts_probe(facts) -> dict:
     """For mpirun (on PATH) and for a rank (the libmpi mpi4py will load): the component
     directories Open MPI will open and the components that will be skipped or kill the process."""
-    import shutil
-
     from ..derive.mpi_layout import component_verdicts
 
     env = dict(os.environ)
     pred = facts["mpi4py_search.prediction"]
     out: dict = {"source": "OMPI_MCA_mca_base_component_path" if env.get("OMPI_MCA_mca_base_component_path") else "pkglibdir beside libopen-pal"}
     openers = []
-    mpirun = shutil.which("mpirun", path=env.get("PATH"))
+    mpirun = which("mpirun", path=env.get("PATH"))
     if mpirun:
         la = pred.get("launcher") or {}
         openers.append(("mpirun", la.get("checked") or os.path.realpath(mpirun)))

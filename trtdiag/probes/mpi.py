@@ -28,7 +28,6 @@ directories searched for mpi.h).
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import re
@@ -36,6 +35,7 @@ import sys
 import time
 
 from ..core.facts import probe
+from ..fsutil import which
 from . import elf, elf_store, ldcache
 from ..derive.mpi import ALLOW_ROOT, version_from_name  # noqa: F401
 
@@ -46,6 +46,24 @@ EMBEDDED_RE = re.compile(r"^(opal_hwloc\d+_)")
 RELEVANT_RE = re.compile(r"^(libmpi|libopen-pal|libopen-rte|libhwloc|libpmix|libprrte|libucp|libucs|MPI\.|mca_|hwloc_)")
 LIBMPI_SONAMES = ("libmpi.so.40", "libmpi.so.12", "libmpi.so.0", "libmpi.so")
 
+
+
+
+def _names(d: str, prefix: str, suffix: str = "", contains: str = "") -> list[str]:
+    """The paths in folder ``d`` that ``glob`` would give for ``prefix*contains*suffix`` (no hidden
+    names), sorted; [] for a folder that cannot be listed."""
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return []
+    out = []
+    for n in names:
+        if n.startswith(".") or not n.startswith(prefix) or not n.endswith(suffix) or len(n) < len(prefix) + len(suffix):
+            continue
+        if contains and contains not in n[len(prefix):]:
+            continue
+        out.append(os.path.join(d, n))
+    return sorted(out)
 
 def extra_dirs() -> list[str]:
     env = os.environ.get("TRTDIAG_MPI_EXTRA_DIRS", "")
@@ -199,7 +217,7 @@ def plugin_analysis(objs: list[dict], defined: dict[str, str]) -> list[dict]:
     out = []
     for d in plugin_dirs(objs):
         plugins = []
-        for p in sorted(glob.glob(os.path.join(glob.escape(d), "hwloc_*.so"))):
+        for p in _names(d, "hwloc_", ".so"):
             try:
                 s = elf.symbols(p, ("hwloc_",))
             except elf.ElfError as exc:
@@ -214,14 +232,12 @@ def plugin_analysis(objs: list[dict], defined: dict[str, str]) -> list[dict]:
 def ompi_info_version(libmpi: str | None) -> dict:
     """``ompi_info --version`` of the installation that owns ``libmpi`` (its ../bin, else PATH)."""
     from .. import proc
-    import shutil
-
     cands = []
     if libmpi:
         real = ldcache.realpath(libmpi)
         for up in (os.path.dirname(real), os.path.dirname(os.path.dirname(real))):
             cands.append(os.path.join(os.path.dirname(up), "bin", "ompi_info"))
-    w = shutil.which("ompi_info")
+    w = which("ompi_info")
     if w and (libmpi is None or install_prefix(w) == install_prefix(libmpi)):
         cands.append(w)  # only the ompi_info of the same installation speaks for this libmpi
     from . import answer_cache
@@ -249,7 +265,7 @@ def trtllm_mpi_links(pkg: str, env, cache) -> list[dict]:
     where each one's libmpi resolves — read from .dynamic only (these libraries are large; their
     symbol tables are not read)."""
     out = []
-    files = sorted(glob.glob(os.path.join(glob.escape(pkg), "libs", "*.so*"))) + sorted(glob.glob(os.path.join(glob.escape(pkg), "bindings*.so")))
+    files = _names(os.path.join(pkg, "libs"), "", contains=".so") + _names(pkg, "bindings", ".so")
     for f in files[:64]:
         try:
             info = elf.read(f)
@@ -294,7 +310,7 @@ def runtime(facts) -> dict:
         meta = _dist_info([os.path.dirname(pkg)], "mpi4py")
         m4["version"] = meta and meta["version"]
         exts = []
-        for p in sorted(glob.glob(os.path.join(glob.escape(pkg), "MPI*.so"))):
+        for p in _names(pkg, "MPI", ".so"):
             try:
                 info = elf.read(p)
             except elf.ElfError as exc:
@@ -344,9 +360,7 @@ def runtime(facts) -> dict:
             roots.append(link["resolves_to"])
             if libmpi is None:
                 libmpi, how = link["resolves_to"], link["how"]
-    import shutil
-
-    mpirun = shutil.which("mpirun", path=env.get("PATH"))
+    mpirun = which("mpirun", path=env.get("PATH"))
     out["mpirun"] = None if not mpirun else {"path": mpirun, "realpath": ldcache.realpath(mpirun), "prefix": install_prefix(mpirun)}
     out["libmpi"] = None if not libmpi else {"path": libmpi, "realpath": ldcache.realpath(libmpi), "how": how, "file_version": version_from_name(ldcache.realpath(libmpi)), "prefix": install_prefix(libmpi)}
     if not roots:
@@ -386,7 +400,7 @@ def component_dirs(rt: dict, env) -> tuple[list[str], str]:
         base = os.path.dirname(ldcache.realpath(pal["path"]))
         for rel in ("openmpi", "openmpi3", "openmpi/lib/openmpi3", "openmpi/lib/openmpi"):
             d = os.path.join(base, rel)
-            if glob.glob(os.path.join(glob.escape(d), "mca_*.so")):
+            if _names(d, "mca_", ".so"):
                 dirs.append(d)
                 break
     dirs.append(os.path.join(os.path.expanduser("~"), ".openmpi", "components"))
@@ -416,7 +430,7 @@ def components(facts) -> dict:
                 pass
     own_cache: dict[str, set[str]] = {}
     for d in out["dirs"]:
-        for comp in sorted(glob.glob(os.path.join(glob.escape(d), "mca_*.so"))):
+        for comp in _names(d, "mca_", ".so"):
             out["checked"] += 1
             try:
                 s = elf.symbols(comp, HWLOC_PREFIXES)
@@ -457,12 +471,10 @@ def include_dirs() -> list[str]:
 
 @probe("mpi.toolchain")
 def toolchain(facts) -> dict:
-    import shutil
-
-    mpicc = os.environ.get("MPICC") if os.environ.get("MPICC") and os.path.isfile(os.environ["MPICC"]) else shutil.which("mpicc")
+    mpicc = os.environ.get("MPICC") if os.environ.get("MPICC") and os.path.isfile(os.environ["MPICC"]) else which("mpicc")
     dirs = include_dirs()
     mpi_h = next((os.path.join(d, "mpi.h") for d in dirs if os.path.isfile(os.path.join(d, "mpi.h"))), None)
-    cc = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc")
+    cc = which(os.environ.get("CC") or "cc") or which("gcc")
     return {"mpicc": mpicc, "mpi_h": mpi_h, "include_dirs": dirs, "cc": cc, "PATH": os.environ.get("PATH", "")}
 
 

@@ -571,11 +571,9 @@ PURGE_PACKAGES = ["hwloc-nox", "libhwloc-dev", "libhwloc-plugins"]
 
 def apt_purge_simulation(packages: list[str], timeout: float = 30) -> dict:
     """``apt-get -s purge PACKAGES`` (a simulation: changes nothing): what it would remove."""
-    import shutil
-
     from .. import proc
 
-    if not shutil.which("apt-get"):
+    if not which("apt-get"):
         return {"packages": packages, "available": False}
     res = proc.run(["apt-get", "-s", "purge", *packages], timeout=timeout)
     removes = [l.split()[1] for l in res.stdout.splitlines() if l.startswith("Purg ")]
@@ -610,6 +608,7 @@ def after_purge(pred: dict, removed_files: set[str]) -> str | None:
 
 # ------------------------------------------------------------------ probes (facts)
 from ..core.facts import probe  # noqa: E402
+from ..fsutil import which
 
 
 @probe("mpi4py_search.prediction")
@@ -617,8 +616,6 @@ from ..core.facts import probe  # noqa: E402
 def prediction_probe(facts) -> dict:
     """The library mpi4py will load and what its import says (mpi4py's own search order), the
     consistent installation and the purge facts when there is a problem, and whether mpirun starts."""
-    import shutil
-
     py = facts.opt("python")
     env = dict(os.environ)
     interp = interp_facts(py, env) if py else (interp_facts_here() or interp_facts(None, env))
@@ -635,7 +632,7 @@ def prediction_probe(facts) -> dict:
             if pur.get("removes"):
                 pur["still_fails"] = after_purge(pred, dpkg_files(pur["removes"]))
             pred["purge"] = pur
-    mpirun = shutil.which("mpirun", path=env.get("PATH"))
+    mpirun = which("mpirun", path=env.get("PATH"))
     pred["launcher"] = launcher_facts(mpirun, env) if mpirun else None
     return pred
 

@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from ..core.facts import probe
+from ..fsutil import which
 
 LIB_RE = re.compile(r"^lib(nvinfer|nvinfer_lean|nvinfer_dispatch)\.so(\.\d+)*$")
 PIP_LIB_DIRS = {"tensorrt_libs": "pip:tensorrt-libs", "tensorrt_lean_libs": "pip:tensorrt-lean-libs",
@@ -66,9 +67,7 @@ def loader_cache() -> list[tuple[str, str]]:
     entries = ld_cache_entries()
     if entries or not os.path.exists(LD_CACHE):
         return entries
-    import shutil
-
-    exe = shutil.which("ldconfig") or ("/sbin/ldconfig" if os.path.exists("/sbin/ldconfig") else None)
+    exe = which("ldconfig") or ("/sbin/ldconfig" if os.path.exists("/sbin/ldconfig") else None)
     if not exe:
         return []
     from .. import proc

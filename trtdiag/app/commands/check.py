@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..main import add_output_options, add_select_options, add_target_options, print_report, run_checks
+from ..main import HelpFormatter, add_output_options, add_select_options, add_target_options, print_report, run_checks
 
 EXAMPLES = """\
 examples:
@@ -17,7 +17,7 @@ examples:
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="find launch failures before launch (read-only)", description=__doc__,
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=HelpFormatter)
     add_target_options(p)
     add_select_options(p)
     add_output_options(p)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..main import HelpFormatter
+
 EXAMPLES = """\
 examples:
   trtdiag checks                 every rule id, its area and knowledge-base entry
@@ -16,7 +18,7 @@ examples:
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("checks", help="list the checks (ids for --only/--skip) or document one", description=__doc__,
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=HelpFormatter)
     p.add_argument("id", nargs="?", help="a check id, to show its documentation")
     return p
 

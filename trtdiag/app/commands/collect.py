@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from ..main import add_select_options, add_target_options, make_facts, run_checks
+from ..main import HelpFormatter, add_select_options, add_target_options, make_facts, run_checks
 
 EXAMPLES = """\
 examples:
@@ -24,7 +24,7 @@ examples:
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("collect", help="record a snapshot of what the checks read (for check --from)", description=__doc__,
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=HelpFormatter)
     add_target_options(p)
     add_select_options(p)
     p.add_argument("-o", "--output", metavar="FILE", default="-",

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-from ..main import add_select_options, add_target_options, print_report, run_checks
+from ..main import HelpFormatter, add_select_options, add_target_options, print_report, run_checks
 
 EXAMPLES = """\
 examples:
@@ -38,7 +38,7 @@ _TRUE = ("1", "true", "yes", "on")
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("exec", help="check, then launch: `trtdiag exec -- tritonserver …` (ENTRYPOINT hook)",
-                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description=__doc__, epilog=EXAMPLES, formatter_class=HelpFormatter,
                        usage="trtdiag exec [options] -- COMMAND [ARGS ...]")
     add_target_options(p)
     add_select_options(p)

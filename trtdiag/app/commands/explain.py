@@ -9,6 +9,8 @@ import os
 import sys
 import time
 
+from ..main import HelpFormatter
+
 EXAMPLES = """\
 examples:
   trtdiag explain server.log                       which known failure is this, and its fix
@@ -26,7 +28,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     from ..main import add_output_options
 
     p = sub.add_parser("explain", help="name the known failure in a log, with evidence and fix", description=__doc__,
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=HelpFormatter)
     p.add_argument("logs", nargs="*", metavar="LOG", help="log files to read ('-' for standard input)")
     p.add_argument("--kb", metavar="ID", help="show one knowledge-base entry")
     p.add_argument("--list", action="store_true", help="list the knowledge-base entries")

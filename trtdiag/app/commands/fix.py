@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from ..main import add_select_options, add_target_options, run_checks, use_color
+from ..main import HelpFormatter, add_select_options, add_target_options, run_checks, use_color
 
 EXAMPLES = """\
 examples:
@@ -26,7 +26,7 @@ examples:
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("fix", help="preview fixes; --apply applies them (backed up, undoable)", description=__doc__,
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=HelpFormatter)
     add_target_options(p)
     add_select_options(p)
     g = p.add_argument_group("fixing")

@@ -17,7 +17,7 @@ import argparse
 import re
 from dataclasses import replace
 
-from ..main import add_output_options
+from ..main import HelpFormatter, add_output_options
 
 EXAMPLES = """\
 examples:
@@ -99,7 +99,7 @@ def gpu_key(name: str) -> str | None:
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="will the model fit on the GPU? memory per rank and what would fit", description=__doc__,
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=HelpFormatter)
     src = p.add_argument_group("the model (one of)")
     src.add_argument("--model-config", metavar="PATH", help="the model's Hugging Face config.json")
     src.add_argument("--engine-dir", metavar="DIR", help="a built TensorRT-LLM engine directory (config.json + rank*.engine)")

@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..main import add_select_options, add_target_options, context_of, run_checks
+from ..main import HelpFormatter, add_select_options, add_target_options, context_of, run_checks
 
 EXAMPLES = """\
 examples:
@@ -26,7 +26,7 @@ PACKAGES = (("transformers", "transformers"), ("tokenizers", "tokenizers"), ("mp
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="environment + findings, ready to paste into a bug report (--redact)", description=__doc__,
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=HelpFormatter)
     add_target_options(p)
     add_select_options(p)
     g = p.add_argument_group("output")

@@ -6,6 +6,8 @@ from typing import Any, Iterator
 
 from ...core.finding import Finding, error, info, ok, warning
 
+from . import applies  # noqa: E402  (the area's gate, with a scope)
+
 _MAKE = {"error": error, "warning": warning, "info": info}
 
 
@@ -16,20 +18,6 @@ def _all(facts, scope: str = "any") -> list[dict[str, Any]]:
         for m in d.get("triton") or []:
             out += m.get("findings") or []
     return out
-
-
-def applies(facts, scope: str = "any") -> bool:
-    """Whether there is something for the rule to judge: a trtllm-serve launch (``serve``; with a
-    YAML for ``yaml``), a Triton llmapi model (``triton``), either (``any``)."""
-    d = facts.derived("serve_check") or {}
-    serve = d.get("serve")
-    if scope == "serve":
-        return bool(serve)
-    if scope == "yaml":
-        return bool(serve and serve.get("has_yaml")) or bool(d.get("triton"))
-    if scope == "triton":
-        return bool(d.get("triton"))
-    return bool(serve or d.get("triton"))
 
 
 def findings_for(facts, fid: str, ok_title: str | None = None, scope: str = "any") -> Iterator[Finding]:

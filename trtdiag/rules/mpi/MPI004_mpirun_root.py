@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...core.catalogue import rule
 from ...core.finding import hint
-from .common import error, info, launch_plan, ok, shlex, warning
+from .common import error, info, launch_plan, ok, warning
 
 
 # --------------------------------------------------------------------------------- MPI004
@@ -27,6 +27,8 @@ def mpirun_root(facts):
     if la["euid"] != 0:
         yield ok("mpirun runs as a regular user", **ev)
         return
+    import shlex
+
     from ...derive.mpi import ALLOW_ROOT
 
     env_ok = all(la["env"].get(k) == "1" for k in ALLOW_ROOT)

@@ -13,7 +13,6 @@ import os
 
 import re
 
-import shlex
 
 from ...core.errors import ProbeError
 
