@@ -11,7 +11,8 @@
 #   NUMPY   numpy files from the wheels numpy 1.26.4, 2.0.2 and 2.2.6 (pip download --no-deps numpy==V; unzip -d
 #           NUMPY/npV): core/include/numpy/__multiarray_api.h (1.26.4), core/_multiarray_umath.py (2.x)
 #   TORCHSRC torch/cuda/__init__.py of the torch wheels 2.1.2, 2.4.1, 2.7.1 (macosx_11_0_arm64 wheels: the Python files
-#           are those of every platform) and 2.13.0+cpu, as TORCHSRC/tV/torch/cuda/__init__.py
+#           are those of every platform) and 2.13.0+cpu, as TORCHSRC/tV/torch/cuda/__init__.py; and
+#           torch/lib/libtorch_python.so of 2.13.0+cpu (TORCHSRC/t2.13.0/torch/lib/libtorch_python.so)
 #   STUBS   the PyPI placeholders of NVIDIA's packages: nvidia-stub 0.1.8 and wheel-stub 0.5.0 (unzipped wheels, as
 #           STUBS/nvidia_stub, STUBS/wheel_stub), the sdists tensorrt-cu12 10.3.0 (STUBS/tensorrt-cu12-10.3.0) and
 #           tensorrt-llm 0.5.0 (STUBS/tensorrt-llm-0.5.0: the unpacked sdist; its setup.py fails by design, so
@@ -62,6 +63,7 @@ $H --family system --binary pydantic-core@2.50.5=$S/pydantic_core/_pydantic_core
   --binary numpy@2.2.6:_multiarray_umath.py=$NUMPY/np2.2.6/numpy/core/_multiarray_umath.py
 TORCH_ARGS=()
 for v in 2.1.2 2.4.1 2.7.1 2.13.0; do TORCH_ARGS+=(--binary "torch@$v:torch/cuda/__init__.py=${TORCHSRC:?set TORCHSRC}/t$v/torch/cuda/__init__.py"); done
+TORCH_ARGS+=(--binary "torch@2.13.0:libtorch_python.so=$TORCHSRC/t2.13.0/torch/lib/libtorch_python.so")
 $H --family torch "${TORCH_ARGS[@]}"
 PIP_ARGS=()
 for v in 23.0.1 23.3.2 24.0 24.2 25.0.1 25.1.1 25.3; do PIP_ARGS+=(--tree "pypa/pip@$v=${PIPSRC:?set PIPSRC}/pip-$v/src/pip/_internal"); done
