@@ -61,6 +61,12 @@ CASES = [
     ("RuntimeError: Didn't find wheel for tensorrt-llm 0.11.0", "trt-pip-no-matching-wheel", {"package": "tensorrt-llm", "version": "0.11.0"}),
     ("ERROR: Package 'tensorrt-llm' requires a different Python: 3.11.5 not in '<3.11,>=3.10'", "trt-pip-no-matching-wheel", {"python": "3.11.5"}),
     ("ERROR: No matching distribution found for tensorrt_llm==0.9.0", "trt-pip-no-matching-wheel", {"package": "tensorrt_llm"}),
+    # pip's dependency-conflict warning (commands/install.py), by the package it names
+    ("tensorrt-llm 0.19.0 requires torch<=2.7.0a0,>=2.6.0, but you have torch 2.7.0+cu128 which is incompatible.",
+     "trtllm-torch-abi-mismatch", {"requirement": "torch<=2.7.0a0,>=2.6.0", "found": "2.7.0+cu128"}),
+    ("tensorrt-llm 0.12.0 requires tensorrt==10.3.0, but you have tensorrt 10.4.0 which is incompatible.",
+     "engine-tensorrt-library-conflict", {"found": "10.4.0"}),
+    ("onnx 1.14.1 requires numpy<2,>=1.20, but you have numpy 2.0.2 which is incompatible.", "numpy-abi-mismatch", {"found": "2.0.2"}),
     ("      The installation of tensorrt-llm for version 0.11.0 failed.", "trt-pip-install-failed", {"package": "tensorrt-llm"}),
     # ld.so's "undefined symbol": the namespace of the symbol names the library that does not match
     ("ImportError: /usr/lib/python3/dist-packages/tensorrt/tensorrt.so: undefined symbol: _ZN8nvinfer117IPluginRegistry10getCreatorEPKcS2_S2_",
@@ -90,6 +96,7 @@ def test_the_placeholder_ranks_after_the_missing_wheel_it_reports():
 @pytest.mark.parametrize("line", [
     "ERROR: No matching distribution found for torchdata==0.7.0.dev20230828",  # another package: not NVIDIA's wheels
     "UserWarning: Failed to initialize NumPy: No module named 'numpy' (Triggered internally at /pytorch/torch/csrc/utils/tensor_numpy.cpp:84.)",
+    "tensorrt-llm 0.12.0 requires transformers==4.42.4, but you have transformers 4.44.0 which is incompatible.",
     "Successfully installed tensorrt_llm-0.12.0 tensorrt-cu12-10.3.0",
     "  Building wheel for tensorrt (setup.py) ... done",
     "INFO:wheel-stub:Downloading wheel tensorrt_llm-0.18.1-cp312-cp312-linux_x86_64.whl",
