@@ -68,6 +68,11 @@ CASES = [
      "engine-tensorrt-library-conflict", {"found": "10.4.0"}),
     ("onnx 1.14.1 requires numpy<2,>=1.20, but you have numpy 2.0.2 which is incompatible.", "numpy-abi-mismatch", {"found": "2.0.2"}),
     ("      The installation of tensorrt-llm for version 0.11.0 failed.", "trt-pip-install-failed", {"package": "tensorrt-llm"}),
+    # CPython's ModuleNotFoundError for the stack's own packages; in Triton's Python stub it is the model's import
+    ("ModuleNotFoundError: No module named 'tensorrt_llm'", "trtllm-python-package-missing", {"module": "tensorrt_llm"}),
+    ("I0122 10:11:12.123456 1 pb_stub.cc:389] Failed to initialize Python stub: ModuleNotFoundError: No module named 'tensorrt_llm'",
+     "triton-python-module-missing", {"module": "tensorrt_llm"}),
+    ("| tensorrt_llm_bls | 1 | UNAVAILABLE: Internal: ModuleNotFoundError: No module named 'tensorrt_llm'", "triton-python-module-missing", {}),
     # ld.so's "undefined symbol": the namespace of the symbol names the library that does not match
     ("ImportError: /usr/lib/python3/dist-packages/tensorrt/tensorrt.so: undefined symbol: _ZN8nvinfer117IPluginRegistry10getCreatorEPKcS2_S2_",
      "engine-tensorrt-library-conflict", {"library": "tensorrt.so"}),
