@@ -9,7 +9,8 @@
 #   PIPSRC  unpacked pip sdists pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
 #   NUMPY   numpy files from the wheels numpy 1.26.4, 2.0.2 and 2.2.6 (pip download --no-deps numpy==V; unzip -d
-#           NUMPY/npV): core/include/numpy/__multiarray_api.h (1.26.4), core/_multiarray_umath.py (2.x)
+#           NUMPY/npV): core/include/numpy/__multiarray_api.h (1.26.4), core/_multiarray_umath.py (2.x); and the
+#           Cython 3.0.11 wheel's Cython/Utility/ImportExport.c, as NUMPY/cython-3.0.11/Cython/Utility/ImportExport.c
 #   TORCHSRC torch/cuda/__init__.py of the torch wheels 2.1.2, 2.4.1, 2.7.1 (macosx_11_0_arm64 wheels: the Python files
 #           are those of every platform) and 2.13.0+cpu, as TORCHSRC/tV/torch/cuda/__init__.py; and
 #           torch/lib/libtorch_python.so of 2.13.0+cpu (TORCHSRC/t2.13.0/torch/lib/libtorch_python.so)
@@ -60,7 +61,8 @@ $H --family system --binary pydantic-core@2.50.5=$S/pydantic_core/_pydantic_core
   --binary nvidia-ml-py@13.615.71=$S/pynvml.py \
   --binary numpy@1.26.4:__multiarray_api.h=${NUMPY:?set NUMPY}/np1.26.4/numpy/core/include/numpy/__multiarray_api.h \
   --binary numpy@2.0.2:_multiarray_umath.py=$NUMPY/np2.0.2/numpy/core/_multiarray_umath.py \
-  --binary numpy@2.2.6:_multiarray_umath.py=$NUMPY/np2.2.6/numpy/core/_multiarray_umath.py
+  --binary numpy@2.2.6:_multiarray_umath.py=$NUMPY/np2.2.6/numpy/core/_multiarray_umath.py \
+  --binary cython@3.0.11:Utility/ImportExport.c=$NUMPY/cython-3.0.11/Cython/Utility/ImportExport.c
 TORCH_ARGS=()
 for v in 2.1.2 2.4.1 2.7.1 2.13.0; do TORCH_ARGS+=(--binary "torch@$v:torch/cuda/__init__.py=${TORCHSRC:?set TORCHSRC}/t$v/torch/cuda/__init__.py"); done
 TORCH_ARGS+=(--binary "torch@2.13.0:libtorch_python.so=$TORCHSRC/t2.13.0/torch/lib/libtorch_python.so")
