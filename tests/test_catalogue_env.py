@@ -45,9 +45,12 @@ CASES = [
     ("Could not load library libcudnn_cnn_infer.so.8. Error: libcudnn_cnn_infer.so.8: cannot open shared object file: No such file or directory",
      "cuda-library-not-found", {"library": "libcudnn_cnn_infer.so.8"}),
     ("OSError: libcuda.so.1: cannot open shared object file: No such file or directory", "gpu-no-driver", {"library": "libcuda.so.1"}),
+    ("/usr/local/lib/python3.10/dist-packages/tensorrt_llm/bin/executorWorker: error while loading shared libraries: libtensorrt_llm.so: cannot open shared object file: No such file or directory",
+     "trtllm-plugin-library-missing", {"library": "libtensorrt_llm.so"}),
     # ld.so's symbol-version check: libstdc++ and glibc are two failures with two fixes
     ("ImportError: /lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.30' not found (required by /opt/x/lib/libfoo.so)",
      "libstdcxx-too-old", {"version": "GLIBCXX_3.4.30", "required_by": "/opt/x/lib/libfoo.so"}),
+    ("ImportError: /opt/conda/lib/libstdc++.so.6: version `CXXABI_1.3.15' not found (required by /opt/x/lib/libfoo.so)", "libstdcxx-too-old", {"version": "CXXABI_1.3.15"}),
     ("/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.38' not found (required by /usr/local/lib/python3.10/dist-packages/tensorrt_llm/libs/libtensorrt_llm_ucx_wrapper.so)",
      "glibc-too-old", {"version": "GLIBC_2.38"}),
     # NumPy's import_array() (numpy/core/include/numpy/__multiarray_api.h): a module built for NumPy 2 under 1.x
