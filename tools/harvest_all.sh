@@ -8,6 +8,16 @@
 #   SITE    a site-packages holding safetensors 0.8.0, tokenizers 0.23.3, nvidia-ml-py 13.615.71
 #   PIPSRC  unpacked pip sdists pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
+#   NUMPY   numpy files from the wheels numpy 1.26.4, 2.0.2 and 2.2.6 (pip download --no-deps numpy==V; unzip -d
+#           NUMPY/npV): core/include/numpy/__multiarray_api.h (1.26.4), core/_multiarray_umath.py (2.x); and the
+#           Cython 3.0.11 wheel's Cython/Utility/ImportExport.c, as NUMPY/cython-3.0.11/Cython/Utility/ImportExport.c
+#   TORCHSRC torch/cuda/__init__.py of the torch wheels 2.1.2, 2.4.1, 2.7.1 (macosx_11_0_arm64 wheels: the Python files
+#           are those of every platform) and 2.13.0+cpu, as TORCHSRC/tV/torch/cuda/__init__.py; and
+#           torch/lib/libtorch_python.so of 2.13.0+cpu (TORCHSRC/t2.13.0/torch/lib/libtorch_python.so)
+#   STUBS   the PyPI placeholders of NVIDIA's packages: nvidia-stub 0.1.8 and wheel-stub 0.5.0 (unzipped wheels, as
+#           STUBS/nvidia_stub, STUBS/wheel_stub), the sdists tensorrt-cu12 10.3.0 (STUBS/tensorrt-cu12-10.3.0) and
+#           tensorrt-llm 0.5.0 (STUBS/tensorrt-llm-0.5.0: the unpacked sdist; its setup.py fails by design, so
+#           `pip download --no-clean` keeps it in the build folder)
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
 #   MOBY    a checkout of moby/moby at 2afb3efaa63537cc152437af3cd7a6743fcb3d8d
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
@@ -48,10 +58,22 @@ $H --family system --binary pydantic-core@2.50.5=$S/pydantic_core/_pydantic_core
   --binary cpython@3.11.2=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
   --binary safetensors@0.8.0=$S/safetensors/_safetensors_rust.abi3.so \
   --binary tokenizers@0.23.3=$S/tokenizers/tokenizers.abi3.so \
-  --binary nvidia-ml-py@13.615.71=$S/pynvml.py
+  --binary nvidia-ml-py@13.615.71=$S/pynvml.py \
+  --binary numpy@1.26.4:__multiarray_api.h=${NUMPY:?set NUMPY}/np1.26.4/numpy/core/include/numpy/__multiarray_api.h \
+  --binary numpy@2.0.2:_multiarray_umath.py=$NUMPY/np2.0.2/numpy/core/_multiarray_umath.py \
+  --binary numpy@2.2.6:_multiarray_umath.py=$NUMPY/np2.2.6/numpy/core/_multiarray_umath.py \
+  --binary cython@3.0.11:Utility/ImportExport.c=$NUMPY/cython-3.0.11/Cython/Utility/ImportExport.c
+TORCH_ARGS=()
+for v in 2.1.2 2.4.1 2.7.1 2.13.0; do TORCH_ARGS+=(--binary "torch@$v:torch/cuda/__init__.py=${TORCHSRC:?set TORCHSRC}/t$v/torch/cuda/__init__.py"); done
+TORCH_ARGS+=(--binary "torch@2.13.0:libtorch_python.so=$TORCHSRC/t2.13.0/torch/lib/libtorch_python.so")
+$H --family torch "${TORCH_ARGS[@]}"
 PIP_ARGS=()
 for v in 23.0.1 23.3.2 24.0 24.2 25.0.1 25.1.1 25.3; do PIP_ARGS+=(--tree "pypa/pip@$v=${PIPSRC:?set PIPSRC}/pip-$v/src/pip/_internal"); done
-$H --family pip "${PIP_ARGS[@]}"
+ST=${STUBS:?set STUBS}
+$H --family pip "${PIP_ARGS[@]}" --tree nvidia-stub@0.1.8=$ST/nvidia_stub --tree wheel-stub@0.5.0=$ST/wheel_stub \
+  --tree tensorrt-cu12@10.3.0=$ST/tensorrt-cu12-10.3.0 \
+  --binary nvidia-stub@0.1.8:ERROR.txt=$ST/nvidia_stub/ERROR.txt --binary wheel-stub@0.5.0:ERROR.txt=$ST/wheel_stub/ERROR.txt \
+  --binary tensorrt-llm@0.5.0:ERROR.txt=$ST/tensorrt-llm-0.5.0/ERROR.txt
 L=${LNC:?set LNC}; N=NVIDIA/libnvidia-container
 $H --family libnvidia_container \
   --binary $N@09df17a2424704c1e4af310d3ce51fe475ba292a:src/cli/configure.c=$L/09df17a2424704c1e4af310d3ce51fe475ba292a/src/cli/configure.c \
