@@ -21,10 +21,10 @@ W=${WHEELS:?set WHEELS}
 S=${SITE:?set SITE}
 H="$P tools/harvest_messages.py"
 T=triton-inference-server
-BK_TAGS=v0.5.0,v0.6.0,v0.6.1,v0.7.0,v0.7.1,v0.7.2,v0.8.0,v0.9.0,v0.10.0,v0.11.0,v0.12.0,v0.13.0,v0.14.0,v0.15.0,v0.16.0,v0.17.0,v0.18.0,v0.18.1,v0.18.2,v0.19.0
-REL=r23.10,r24.05,r24.12,r25.04,r25.10,r26.04
+BK_TAGS=v0.5.0,v0.6.0,v0.6.1,v0.7.0,v0.7.1,v0.7.2,v0.8.0,v0.9.0,v0.10.0,v0.11.0,v0.12.0,v0.13.0,v0.14.0,v0.15.0,v0.16.0,v0.17.0,v0.18.0,v0.18.1,v0.18.2,v0.19.0,v0.20.0,v0.21.0,v1.0.0
+REL=r23.10,r24.05,r24.12,r25.04,r25.10,r26.04,r26.06
 $H --family tensorrtllm_backend --git $T/tensorrtllm_backend=$M/$T+tensorrtllm_backend/repo@$BK_TAGS
-$H --family triton --git $T/core=$M/$T+core/repo@$REL --git $T/server=$M/$T+server/repo@v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0
+$H --family triton --git $T/core=$M/$T+core/repo@r23.04,$REL --git $T/server=$M/$T+server/repo@v2.33.0,v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0,v2.71.0
 $H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$REL
 $H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL
 $H --family transformers --tree huggingface/transformers@4.46.3=$W/transformers-4.46.3/transformers --tree huggingface/transformers@5.24.0=$W/transformers-5.24.0/transformers
