@@ -14,7 +14,8 @@
 #   TRTLLM_TRITON  NVIDIA/TensorRT-LLM's triton_backend (where tensorrtllm_backend moved after v0.21): one folder per
 #           stored file version read, named by its commit, holding the file at its repository path as a verbatim
 #           excerpt (first line "# excerpt …"): 044a90d209e380c95e23e8ae42f3583fa05ada78 =
-#           triton_backend/all_models/llmapi/tensorrt_llm/1/model.py (the llmapi model)
+#           triton_backend/all_models/llmapi/tensorrt_llm/1/model.py (the llmapi model),
+#           192908136e53ddfc2f282e81e6ecdb76af06eb50 = triton_backend/inflight_batcher_llm/src/utils.cc (request checks)
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
 set -euo pipefail
@@ -29,7 +30,8 @@ BK_TAGS=v0.5.0,v0.6.0,v0.6.1,v0.7.0,v0.7.1,v0.7.2,v0.8.0,v0.9.0,v0.10.0,v0.11.0,
 REL=r23.10,r24.05,r24.12,r25.04,r25.10,r26.04,r26.06
 TT=${TRTLLM_TRITON:?set TRTLLM_TRITON}
 $H --family tensorrtllm_backend --git $T/tensorrtllm_backend=$M/$T+tensorrtllm_backend/repo@$BK_TAGS \
-  --tree NVIDIA/TensorRT-LLM@044a90d209e380c95e23e8ae42f3583fa05ada78=$TT/044a90d209e380c95e23e8ae42f3583fa05ada78
+  --tree NVIDIA/TensorRT-LLM@044a90d209e380c95e23e8ae42f3583fa05ada78=$TT/044a90d209e380c95e23e8ae42f3583fa05ada78 \
+  --tree NVIDIA/TensorRT-LLM@192908136e53ddfc2f282e81e6ecdb76af06eb50=$TT/192908136e53ddfc2f282e81e6ecdb76af06eb50
 $H --family triton --git $T/core=$M/$T+core/repo@r23.04,$REL --git $T/server=$M/$T+server/repo@v2.33.0,v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0,v2.71.0
 $H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$REL
 $H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL
