@@ -21,6 +21,11 @@
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
 #   MOBY    a checkout of moby/moby at 2afb3efaa63537cc152437af3cd7a6743fcb3d8d
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
+#   TRTLLM_TRITON  NVIDIA/TensorRT-LLM's triton_backend (where tensorrtllm_backend moved after v0.21): one folder per
+#           stored file version read, named by its commit, holding the file at its repository path as a verbatim
+#           excerpt (first line "# excerpt …"): 044a90d209e380c95e23e8ae42f3583fa05ada78 =
+#           triton_backend/all_models/llmapi/tensorrt_llm/1/model.py (the llmapi model),
+#           192908136e53ddfc2f282e81e6ecdb76af06eb50 = triton_backend/inflight_batcher_llm/src/utils.cc (request checks)
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
 set -euo pipefail
@@ -31,10 +36,13 @@ W=${WHEELS:?set WHEELS}
 S=${SITE:?set SITE}
 H="$P tools/harvest_messages.py"
 T=triton-inference-server
-BK_TAGS=v0.5.0,v0.6.0,v0.6.1,v0.7.0,v0.7.1,v0.7.2,v0.8.0,v0.9.0,v0.10.0,v0.11.0,v0.12.0,v0.13.0,v0.14.0,v0.15.0,v0.16.0,v0.17.0,v0.18.0,v0.18.1,v0.18.2,v0.19.0
-REL=r23.10,r24.05,r24.12,r25.04,r25.10,r26.04
-$H --family tensorrtllm_backend --git $T/tensorrtllm_backend=$M/$T+tensorrtllm_backend/repo@$BK_TAGS
-$H --family triton --git $T/core=$M/$T+core/repo@$REL --git $T/server=$M/$T+server/repo@v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0
+BK_TAGS=v0.5.0,v0.6.0,v0.6.1,v0.7.0,v0.7.1,v0.7.2,v0.8.0,v0.9.0,v0.10.0,v0.11.0,v0.12.0,v0.13.0,v0.14.0,v0.15.0,v0.16.0,v0.17.0,v0.18.0,v0.18.1,v0.18.2,v0.19.0,v0.20.0,v0.21.0,v1.0.0
+REL=r23.10,r24.05,r24.12,r25.04,r25.10,r26.04,r26.06
+TT=${TRTLLM_TRITON:?set TRTLLM_TRITON}
+$H --family tensorrtllm_backend --git $T/tensorrtllm_backend=$M/$T+tensorrtllm_backend/repo@$BK_TAGS \
+  --tree NVIDIA/TensorRT-LLM@044a90d209e380c95e23e8ae42f3583fa05ada78=$TT/044a90d209e380c95e23e8ae42f3583fa05ada78 \
+  --tree NVIDIA/TensorRT-LLM@192908136e53ddfc2f282e81e6ecdb76af06eb50=$TT/192908136e53ddfc2f282e81e6ecdb76af06eb50
+$H --family triton --git $T/core=$M/$T+core/repo@r23.04,$REL --git $T/server=$M/$T+server/repo@v2.33.0,v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0,v2.71.0
 $H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$REL
 $H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL
 $H --family transformers --tree huggingface/transformers@4.46.3=$W/transformers-4.46.3/transformers --tree huggingface/transformers@5.24.0=$W/transformers-5.24.0/transformers
