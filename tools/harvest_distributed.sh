@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Re-harvest the catalogue families of multi-GPU / multi-node runs (offline) from local copies:
+# Re-harvest the catalogue families of multi-GPU / multi-node runs (offline) from local copies (tools/harvest_all.sh
+# runs it; the cuda family's peer-access message is harvested there):
 #   mpi                Open MPI's show-help files (help-*.txt) of open-mpi/ompi v4.1.2 (Ubuntu 22.04), v4.1.5 and
 #                      v4.1.7 (HPC-X in the NGC Triton / TensorRT-LLM images), v4.1.8, v5.0.3, v5.0.8, of
 #                      openpmix/prrte v3.0.5 and v3.0.11 (the PRRTE those Open MPI 5.0 releases ship), the C files
 #                      that print the shared-memory single-copy errors at those tags, and Debian 12's Open MPI
 #                      4.1.4 / PMIx 4.2.2 help files and libraries
 #   nccl               NVIDIA/nccl sources at v2.18.3-1 … v2.28.9-1 and libnccl 2.27.3 (the wheel's strings)
-#   cuda               libcudart 12.9.79 strings (as tools/harvest_all.sh)
 #   tensorrt_llm_dist  TensorRT-LLM's executor (cpp/tensorrt_llm/executor/executorImpl.cpp) at two stored
 #                      versions, read from the public-code index as verbatim excerpts (TRTLLM_DIST_TREES/<commit>/…,
 #                      first line "// excerpt …": the statements as the stored file has them, so origins name no line)
 # Set:
 #   MIRROR              git directories as MIRROR/<owner>+<name>/repo: open-mpi+ompi, openpmix+prrte, NVIDIA+nccl
-#   WHEELS              unpacked wheels nvidia-nccl-cu12 2.27.3 and nvidia-cuda-runtime-cu12 12.9.79 (as harvest_all.sh)
+#   WHEELS              the unpacked wheel nvidia-nccl-cu12 2.27.3 (as tools/harvest_all.sh)
 #   TRTLLM_DIST_TREES   the excerpt trees named above
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +48,6 @@ $H --family mpi --help-git open-mpi/ompi=$OMPI@$OMPI4,$OMPI5 --help-git openpmix
   --comment "  opal/mca/btl/vader/btl_vader_get.c (4.1.x) and opal/mca/smsc/cma/smsc_cma_module.c (5.0.x) at those tags."
 $H --family nccl --git NVIDIA/nccl=$M/NVIDIA+nccl/repo@v2.18.3-1,v2.19.3-1,v2.21.5-1,v2.23.4-1,v2.25.1-1,v2.27.3-1,v2.28.9-1 \
   --binary nccl@2.27.3=$W/nvidia_nccl_cu12-2.27.3/nvidia/nccl/lib/libnccl.so.2
-$H --family cuda --binary cuda-runtime@12.9.79=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12
 TRTLLM_ARGS=()
 for c in 036a60f7ff9257595c96a578560651da5c4df577 b35ac1b64368513d215c57d2ed01d62d910df8da; do
   TRTLLM_ARGS+=(--tree "NVIDIA/TensorRT-LLM@$c=$T/$c")
