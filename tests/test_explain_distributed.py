@@ -47,6 +47,9 @@ CASES = [
     ("[TensorRT-LLM][ERROR] Assertion failed: With communicationMode kLEADER, MPI worldSize is expected to be equal to tp*pp*cp when participantIds are not specified (/src/executorImpl.cpp:640)\n", "world-size-mismatch", {}),
     ("[TensorRT-LLM][ERROR] Assertion failed: With communicationMode kLEADER, MPI worldSize is expected to be equal to tp*pp when participantIds are not specified (/app/tensorrt_llm/cpp/tensorrt_llm/executor/executorImpl.cpp:334)\n", "world-size-mismatch", {}),
     ("[TensorRT-LLM][ERROR] Assertion failed: When using the orchestrator mode and isOrchestrator is true, expect MPI worldSize to be 1. (/src/executorImpl.cpp:560)\n", "world-size-mismatch", {}),
+    # Open MPI 5.0 help-mpi-runtime.txt [no-pmix-but]: srun without --mpi=pmix, then the world-size check it causes
+    ("No PMIx server was reachable, but a PMI1/2 was detected.\nIf srun is being used to launch application,  2 singletons will be started.\n"
+     "[TensorRT-LLM][ERROR] Assertion failed: MPI size 1 != TP size 2 * PP size 1 (/src/worldConfig.cpp:97)\n", "mpi-srun-without-pmi", {}),
     # NCCL's RAS service (2.24+)
     ("host:1:2 [0] ras/ras.cc:430 NCCL WARN NCCL version mismatch with remote peer 10.0.0.2<1234> (local: 22703, remote 22505)\n", "fleet-rank-version-skew", {}),
     # ibv_reg_mr with ENOMEM: the locked-memory limit
