@@ -38,6 +38,9 @@ CASES = [
     ("[a1b2c3:00042] Read -1, expected 262144, errno = 1\n", "mpi-shm-single-copy-denied", {"errno": "1"}),
     # NCCL 2.18's wording (no errno) and 2.23+'s
     ("host:1:2 [0] misc/shmutils.cc:71 NCCL WARN Error: failed to extend /dev/shm/nccl-fjwOOB to 5967876 bytes\n", "shm-too-small", {"segment": "/dev/shm/nccl-fjwOOB"}),
+    # UCX (HPC-X's Open MPI transport), mm_posix.c: the /dev/shm backing file could not be written
+    ("[1700000000.123456] [host:1234:0]     mm_posix.c:206  UCX  ERROR Not enough memory to write total of 67108864 bytes. Please check that /dev/shm or the directory you specified has more available memory.\n",
+     "shm-too-small", {"size_bytes": "67108864"}),
     # NCCL paths.cc, then the generic NCCL error it returns: the specific cause first
     ("host:1:2 [0] graph/paths.cc:343 NCCL WARN P2P is disabled between NVLINK connected GPUs 0 and 1. This should not be the case given their connectivity, and is probably due to a hardware issue. If you still want to proceed, you can set NCCL_IGNORE_DISABLED_P2P=1.\n"
      "RuntimeError: NCCL error in: /src/ProcessGroupNCCL.cpp:1000, unhandled cuda error (run with NCCL_DEBUG=INFO for details), NCCL version 2.21.5\n",

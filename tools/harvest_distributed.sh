@@ -4,14 +4,16 @@
 #   mpi                Open MPI's show-help files (help-*.txt) of open-mpi/ompi v4.1.2 (Ubuntu 22.04), v4.1.5 and
 #                      v4.1.7 (HPC-X in the NGC Triton / TensorRT-LLM images), v4.1.8, v5.0.3, v5.0.8, of
 #                      openpmix/prrte v3.0.5 and v3.0.11 (the PRRTE those Open MPI 5.0 releases ship), the C files
-#                      that print the shared-memory single-copy errors at those tags, and Debian 12's Open MPI
+#                      that print the shared-memory single-copy errors at those tags, UCX's POSIX shared-memory
+#                      transport (openucx/ucx v1.14.1 … v1.19.1: src/uct/sm/mm/posix/mm_posix.c, the UCX of HPC-X's
+#                      Open MPI in the NGC images), and Debian 12's Open MPI
 #                      4.1.4 / PMIx 4.2.2 help files and libraries
 #   nccl               NVIDIA/nccl sources at v2.18.3-1 … v2.28.9-1 and libnccl 2.27.3 (the wheel's strings)
 #   tensorrt_llm_dist  TensorRT-LLM's executor (cpp/tensorrt_llm/executor/executorImpl.cpp) at two stored
 #                      versions, read from the public-code index as verbatim excerpts (TRTLLM_DIST_TREES/<commit>/…,
 #                      first line "// excerpt …": the statements as the stored file has them, so origins name no line)
 # Set:
-#   MIRROR              git directories as MIRROR/<owner>+<name>/repo: open-mpi+ompi, openpmix+prrte, NVIDIA+nccl
+#   MIRROR              git directories as MIRROR/<owner>+<name>/repo: open-mpi+ompi, openpmix+prrte, openucx+ucx, NVIDIA+nccl
 #   WHEELS              the unpacked wheel nvidia-nccl-cu12 2.27.3 (as tools/harvest_all.sh)
 #   TRTLLM_DIST_TREES   the excerpt trees named above
 set -euo pipefail
@@ -36,6 +38,12 @@ for t in ${OMPI5//,/ }; do
   mkdir -p "$TMP/$t/opal/mca/smsc/cma"
   git --git-dir="$OMPI" show "$t:opal/mca/smsc/cma/smsc_cma_module.c" > "$TMP/$t/opal/mca/smsc/cma/smsc_cma_module.c"
   SINGLE+=(--tree "open-mpi/ompi@$t=$TMP/$t")
+done
+UCX=$M/openucx+ucx/repo
+for t in v1.14.1 v1.16.0 v1.18.1 v1.19.1; do
+  mkdir -p "$TMP/ucx-$t/src/uct/sm/mm/posix"
+  git --git-dir="$UCX" show "$t:src/uct/sm/mm/posix/mm_posix.c" > "$TMP/ucx-$t/src/uct/sm/mm/posix/mm_posix.c"
+  SINGLE+=(--tree "openucx/ucx@$t=$TMP/ucx-$t")
 done
 MPI_ARGS=()
 for f in /usr/share/openmpi/help-*.txt; do MPI_ARGS+=(--binary "openmpi@4.1.4:$(basename "$f")=$f"); done
