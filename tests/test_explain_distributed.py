@@ -41,6 +41,9 @@ CASES = [
     # UCX (HPC-X's Open MPI transport), mm_posix.c: the /dev/shm backing file could not be written
     ("[1700000000.123456] [host:1234:0]     mm_posix.c:206  UCX  ERROR Not enough memory to write total of 67108864 bytes. Please check that /dev/shm or the directory you specified has more available memory.\n",
      "shm-too-small", {"size_bytes": "67108864"}),
+    # UCX ib_log.c: a registration that failed with ENOMEM under a locked-memory limit (1.16+ wording)
+    ("[1700000000.1] [host:12:0]        ib_md.c:293  UCX  ERROR ibv_reg_mr(address=0x7f00, length=4194304, access=0xf) failed: Cannot allocate memory : Please set max locked memory (ulimit -l) to 'unlimited' (current: 65536 kbytes)\n",
+     "ulimit-memlock", {"memlock_kb": "65536"}),
     # NCCL paths.cc, then the generic NCCL error it returns: the specific cause first
     ("host:1:2 [0] graph/paths.cc:343 NCCL WARN P2P is disabled between NVLINK connected GPUs 0 and 1. This should not be the case given their connectivity, and is probably due to a hardware issue. If you still want to proceed, you can set NCCL_IGNORE_DISABLED_P2P=1.\n"
      "RuntimeError: NCCL error in: /src/ProcessGroupNCCL.cpp:1000, unhandled cuda error (run with NCCL_DEBUG=INFO for details), NCCL version 2.21.5\n",

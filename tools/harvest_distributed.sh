@@ -5,7 +5,8 @@
 #                      v4.1.7 (HPC-X in the NGC Triton / TensorRT-LLM images), v4.1.8, v5.0.3, v5.0.8, of
 #                      openpmix/prrte v3.0.5 and v3.0.11 (the PRRTE those Open MPI 5.0 releases ship), the C files
 #                      that print the shared-memory single-copy errors at those tags, UCX's POSIX shared-memory
-#                      transport (openucx/ucx v1.14.1 … v1.19.1: src/uct/sm/mm/posix/mm_posix.c, the UCX of HPC-X's
+#                      transport (openucx/ucx v1.14.1 … v1.19.1: src/uct/sm/mm/posix/mm_posix.c and its memory-registration
+#                      hint, src/uct/ib/base/ib_log.c: the UCX of HPC-X's
 #                      Open MPI in the NGC images), and Debian 12's Open MPI
 #                      4.1.4 / PMIx 4.2.2 help files and libraries
 #   nccl               NVIDIA/nccl sources at v2.18.3-1 … v2.28.9-1 and libnccl 2.27.3 (the wheel's strings)
@@ -43,6 +44,8 @@ UCX=$M/openucx+ucx/repo
 for t in v1.14.1 v1.16.0 v1.18.1 v1.19.1; do
   mkdir -p "$TMP/ucx-$t/src/uct/sm/mm/posix"
   git --git-dir="$UCX" show "$t:src/uct/sm/mm/posix/mm_posix.c" > "$TMP/ucx-$t/src/uct/sm/mm/posix/mm_posix.c"
+  mkdir -p "$TMP/ucx-$t/src/uct/ib/base"
+  git --git-dir="$UCX" show "$t:src/uct/ib/base/ib_log.c" > "$TMP/ucx-$t/src/uct/ib/base/ib_log.c"
   SINGLE+=(--tree "openucx/ucx@$t=$TMP/ucx-$t")
 done
 MPI_ARGS=()
