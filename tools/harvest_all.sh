@@ -26,7 +26,7 @@
 #           excerpt (first line "# excerpt …"): 044a90d209e380c95e23e8ae42f3583fa05ada78 =
 #           triton_backend/all_models/llmapi/tensorrt_llm/1/model.py (the llmapi model),
 #           192908136e53ddfc2f282e81e6ecdb76af06eb50 = triton_backend/inflight_batcher_llm/src/utils.cc (request checks)
-# System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
+# System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2 for tools/harvest_distributed.sh, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,11 +55,6 @@ $H --family tensorrt \
   --binary tensorrt-dispatch@11.4.0.106=$W/tensorrt_dispatch_cu12_libs-11.4.0.106/tensorrt_dispatch_libs/libnvinfer_dispatch.so.11 \
   --binary cuda-runtime@12.9.79=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12
 $H --family cuda --binary cuda-runtime@12.9.79=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12
-$H --family nccl --binary nccl@2.27.3=$W/nvidia_nccl_cu12-2.27.3/nvidia/nccl/lib/libnccl.so.2
-MPI_ARGS=()
-for f in /usr/share/openmpi/help-*.txt; do MPI_ARGS+=(--binary "openmpi@4.1.4:$(basename "$f")=$f"); done
-$H --family mpi "${MPI_ARGS[@]}" --binary openmpi@4.1.4:libmpi.so.40=/usr/lib/x86_64-linux-gnu/libmpi.so.40 --binary openmpi@4.1.4:libopen-rte.so.40=/usr/lib/x86_64-linux-gnu/libopen-rte.so.40 \
-  --binary pmix@4.2.2=/usr/lib/x86_64-linux-gnu/libpmix.so.2
 $H --family system --binary pydantic-core@2.50.5=$S/pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so \
   --binary glibc@2.36=/lib/x86_64-linux-gnu/libc.so.6 --binary glibc@2.36:ld.so=/lib64/ld-linux-x86-64.so.2 \
   --binary openmpi@4.1.4:libopen-pal.so.40=/usr/lib/x86_64-linux-gnu/libopen-pal.so.40 --binary bash@5.2.15=/bin/bash \
@@ -90,3 +85,6 @@ $H --family libnvidia_container \
   --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h
 $H --family click --tree pallets/click@8.5.1=$S/click
 $H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=${MOBY:?set MOBY}/daemon/errors.go
+# mpi, nccl and tensorrt_llm_dist: Open MPI / PRRTE / NCCL git directories under MIRROR, the NCCL wheel under WHEELS,
+# TensorRT-LLM executor excerpts (see the script)
+TRTLLM_DIST_TREES=${TRTLLM_DIST_TREES:?set TRTLLM_DIST_TREES} MIRROR=$M WHEELS=$W PYTHON=$P bash tools/harvest_distributed.sh

@@ -16,6 +16,8 @@ trees, and binaries (shared libraries, or wheels holding them).
 
     python tools/harvest_messages.py --family tensorrt_llm --tree NVIDIA/TensorRT-LLM@v0.16.0=/path/TensorRT-LLM
 
+    python tools/harvest_messages.py --family mpi --help-git open-mpi/ompi=/path/ompi.git@v4.1.6,v5.0.8
+
     python tools/harvest_messages.py --list-unreviewed --family …    # what no rule claims (for review)
 
 How it works:
@@ -25,8 +27,9 @@ How it works:
    `TLLM_CHECK(cond)` becomes ``Assertion failed: cond`` and `TLLM_CHECK_WITH_INFO(cond, "fmt")`
    ``Assertion failed: fmt`` (what TensorRT-LLM's exception prints).  Python sources (through
    ``ast``): string constants and f-strings (``{expr}`` kept) of ``raise`` statements and of calls
-   (logger, print, warnings, exceptions), and of assignments to a ``*_message`` / ``*_msg`` name.  Binaries: runs of printable characters (like
-   ``strings``).
+   (logger, print, warnings, exceptions), and of assignments to a ``*_message`` / ``*_msg`` name.  Show-help
+   files (Open MPI / PRRTE / PMIx ``help-*.txt``, ``--help-git``): each text line of a topic.  Binaries: runs
+   of printable characters (like ``strings``).
 2. **Review.**  Only messages that a rule in tools/catalogue_rules.toml claims are written: each
    rule is a regular expression over the harvested template and says which knowledge-base entry
    the message belongs to (``entry``), that it is the consequence of one (``consequence_of``), or
@@ -312,12 +315,42 @@ def tree_files(root: str, exts) -> list[tuple[str, str]]:
 EXCERPT = re.compile(r"^(?:#|//) excerpt\b")
 
 
+# ---------------------------------------------------------------------------------------------
+# show-help files (Open MPI, PRRTE, PMIx: help-*.txt, printed by orte_show_help / prte_show_help)
+
+HELP_FILE = re.compile(r"(?:^|/)help-[\w.-]+\.txt$")
+
+
+def help_messages(text: str) -> list[tuple[int, str]]:
+    """(line, template) for each text line of a show-help file: one line of the printed message
+    (the help system prints a topic's lines as they are, its %s / %d filled in).  Comment lines
+    (``#``) and ``[topic]`` headers are skipped; short or letterless lines are not messages."""
+    out = []
+    for n, line in enumerate(text.split("\n"), 1):
+        if line.startswith("#") or re.match(r"^\[[^\]]+\]\s*$", line):
+            continue
+        t = " ".join(line.split())
+        if len(t) >= MIN_LEN and re.search(r"[A-Za-z]{3}", t):
+            out.append((n, t))
+    return out
+
+
+def git_help_files(gitdir: str, ref: str) -> list[tuple[str, str]]:
+    ls = subprocess.run(["git", "--git-dir", gitdir, "ls-tree", "-r", "--name-only", ref], capture_output=True, text=True, check=True).stdout.split("\n")
+    out = []
+    for path in ls:
+        if HELP_FILE.search(path) and "/test" not in path:
+            blob = subprocess.run(["git", "--git-dir", gitdir, "show", f"{ref}:{path}"], capture_output=True, check=True).stdout
+            out.append((path, blob.decode("utf-8", "replace")))
+    return out
+
+
 def harvest_texts(files, label: str, ref_index: int) -> list[Found]:
     """A file whose first line is ``# excerpt …`` (``// excerpt …``) holds statements copied verbatim
     from a stored file that was read in pieces: its origin names the file, not a line."""
     found = []
     for path, text in files:
-        msgs = py_messages(text) if path.endswith(PY_EXT) else cpp_messages(text)
+        msgs = py_messages(text) if path.endswith(PY_EXT) else help_messages(text) if HELP_FILE.search(path) else cpp_messages(text)
         excerpt = bool(EXCERPT.match(text))
         for line, t in msgs:
             found.append(Found(t, f"{label}:{path}" if excerpt else f"{label}:{path}:{line}", ref_index))
@@ -385,6 +418,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--family", required=True, help="catalogue file to write: knowledge_base/catalogue/FAMILY.toml")
     ap.add_argument("--git", action="append", default=[], metavar="NAME=GITDIR@REF,REF", help="a git directory and the refs to read")
+    ap.add_argument("--help-git", action="append", default=[], metavar="NAME=GITDIR@REF,REF", help="the show-help files (help-*.txt) of a git directory at the refs")
     ap.add_argument("--tree", action="append", default=[], metavar="NAME@REF=DIR", help="a source tree on disk")
     ap.add_argument("--binary", action="append", default=[], metavar="LIB@VERSION=FILE", help="a shared library or a wheel holding it")
     ap.add_argument("--out", default=str(OUT))
@@ -402,6 +436,13 @@ def main(argv=None) -> int:
         for ref in refs.split(","):
             found += harvest_texts(git_files(gitdir, ref, CPP_EXT + PY_EXT), f"{name}@{ref}", ref_index)
             sources.append(f"{name}@{ref}")
+            ref_index += 1
+    for spec in args.help_git:
+        name, _, rest = spec.partition("=")
+        gitdir, _, refs = rest.rpartition("@")
+        for ref in refs.split(","):
+            found += harvest_texts(git_help_files(gitdir, ref), f"{name}@{ref}", ref_index)
+            sources.append(f"{name}@{ref} (help files)")
             ref_index += 1
     for spec in args.tree:
         label, _, root = spec.partition("=")
