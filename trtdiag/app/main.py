@@ -179,8 +179,12 @@ def run_checks(args: argparse.Namespace, command: str, facts=None, on_rule=None,
 
     try:
         findings, na = run(specs, facts, debug=getattr(args, "debug", False), progress=tell)
+    except Exception:  # bad input stops the run: let the probes still running finish first
+        facts.settle()
+        raise
     finally:
         progress.done()
+    facts.settle()  # every probe started was asked for by a rule: done already
     report = Report(command=command, findings=findings, not_applicable=na, duration_s=time.perf_counter() - t0,
                     empty=EMPTY.get(command, "No checks applied here."))
     report.context = context_of(facts)

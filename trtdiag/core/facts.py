@@ -54,6 +54,7 @@ class Facts:
         self._errors: dict[str, str] = {}
         self._derived: dict[str, Any] = {}
         self._locks: dict[str, threading.RLock] = {}  # one per fact: probes may run in threads (prefetch)
+        self._threads: list[threading.Thread] = []  # started by prefetch (settle waits for them)
         self.from_snapshot = snapshot is not None
         if snapshot is not None:
             if snapshot.get("schema") != SNAPSHOT_SCHEMA:
@@ -122,7 +123,19 @@ class Facts:
                    for n in dict.fromkeys(names) if n not in self._values and n not in self._errors]
         for t in threads:
             t.start()
+        self._threads += threads
         return threads
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait (at most ``timeout`` seconds in all) for the probes :meth:`prefetch` started.  A run
+        that stops early (bad input) calls it, so the interpreter never finalises under a probe
+        thread still reading a library: a daemon thread caught in its C code there can crash
+        the process after the error line was printed."""
+        import time
+
+        end = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, end - time.monotonic()))
 
     def known(self, name: str, default: Any = None) -> Any:
         """The fact when it was already probed (or recorded), else ``default``: never probes."""
