@@ -9,7 +9,10 @@
 #   PIPSRC  unpacked pip sdists pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
-#   MOBY    a checkout of moby/moby at 2afb3efaa63537cc152437af3cd7a6743fcb3d8d
+#   MOBY    checkouts of moby/moby at the commits named below, as MOBY/<commit>/…
+#   NCT     a git directory of NVIDIA/nvidia-container-toolkit (tag v1.17.8 is read)
+#   JC      a git directory of dusty-nv/jetson-containers (commit dd206bfe71f9ed35a02d9b9d9954bddb1b649602)
+#   DRV     the NVIDIA driver 580.159.04's nvidia-smi and libnvidia-ml.so.580.159.04 (from a machine with that driver)
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
@@ -52,11 +55,22 @@ $H --family system --binary pydantic-core@2.50.5=$S/pydantic_core/_pydantic_core
 PIP_ARGS=()
 for v in 23.0.1 23.3.2 24.0 24.2 25.0.1 25.1.1 25.3; do PIP_ARGS+=(--tree "pypa/pip@$v=${PIPSRC:?set PIPSRC}/pip-$v/src/pip/_internal"); done
 $H --family pip "${PIP_ARGS[@]}"
-L=${LNC:?set LNC}; N=NVIDIA/libnvidia-container
+L=${LNC:?set LNC}; N=NVIDIA/libnvidia-container; D=${DRV:?set DRV}
+CDI=vendor/tags.cncf.io/container-device-interface/pkg/cdi/cache.go
+mkdir -p /tmp/nct-v1.17.8 && git --git-dir="${NCT:?set NCT}" show v1.17.8:$CDI > /tmp/nct-v1.17.8/cache.go
 $H --family libnvidia_container \
   --binary $N@09df17a2424704c1e4af310d3ce51fe475ba292a:src/cli/configure.c=$L/09df17a2424704c1e4af310d3ce51fe475ba292a/src/cli/configure.c \
   --binary $N@5823754b8577d16fabf25a6ef6a1d58f7ff1e5dd:src/cli/dsl.c=$L/5823754b8577d16fabf25a6ef6a1d58f7ff1e5dd/src/cli/dsl.c \
   --binary $N@06deb20d1ca438aa6c6c3ac9ba94d5b9885f1fb8:src/driver.c=$L/06deb20d1ca438aa6c6c3ac9ba94d5b9885f1fb8/src/driver.c \
-  --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h
+  --binary $N@077f498c209832bc545e2ece46c3a2b7d1ed1e4c:src/utils.c=$L/077f498c209832bc545e2ece46c3a2b7d1ed1e4c/src/utils.c \
+  --binary $N@02c1d95f0777a758356126b60a9c7e0954028e0d:src/cgroup_legacy.c=$L/02c1d95f0777a758356126b60a9c7e0954028e0d/src/cgroup_legacy.c \
+  --binary NVIDIA/nvidia-container-toolkit@v1.17.8:$CDI=/tmp/nct-v1.17.8/cache.go \
+  --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h \
+  --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
+$H --family nvidia_driver --binary nvidia-smi@580.159.04=$D/nvidia-smi --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
+$H --family jetson_containers --git dusty-nv/jetson-containers=${JC:?set JC}@dd206bfe71f9ed35a02d9b9d9954bddb1b649602
 $H --family click --tree pallets/click@8.5.1=$S/click
-$H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=${MOBY:?set MOBY}/daemon/errors.go
+MB=${MOBY:?set MOBY}
+$H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=$MB/2afb3efaa63537cc152437af3cd7a6743fcb3d8d/daemon/errors.go \
+  --binary moby/moby@05d784d6da658a5a6611ba2c1cf71395e6b569fd:libnetwork/portallocator/portallocator.go=$MB/05d784d6da658a5a6611ba2c1cf71395e6b569fd/libnetwork/portallocator/portallocator.go \
+  --binary moby/moby@0b592467d922ff23bb15164cea0de3686f2f422b:daemon/runtime_unix.go=$MB/0b592467d922ff23bb15164cea0de3686f2f422b/daemon/runtime_unix.go
