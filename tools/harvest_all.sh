@@ -13,6 +13,7 @@
 #   NCT     a git directory of NVIDIA/nvidia-container-toolkit (tag v1.17.8 is read)
 #   JC      a git directory of dusty-nv/jetson-containers (commit dd206bfe71f9ed35a02d9b9d9954bddb1b649602)
 #   DRV     the NVIDIA driver 580.159.04's nvidia-smi and libnvidia-ml.so.580.159.04 (from a machine with that driver)
+#   K8S     a checkout of kubernetes/kubernetes at 007f7ae7dc217d27dad994dce003cfe1c5bc6706
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
@@ -74,3 +75,4 @@ MB=${MOBY:?set MOBY}
 $H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=$MB/2afb3efaa63537cc152437af3cd7a6743fcb3d8d/daemon/errors.go \
   --binary moby/moby@05d784d6da658a5a6611ba2c1cf71395e6b569fd:libnetwork/portallocator/portallocator.go=$MB/05d784d6da658a5a6611ba2c1cf71395e6b569fd/libnetwork/portallocator/portallocator.go \
   --binary moby/moby@0b592467d922ff23bb15164cea0de3686f2f422b:daemon/runtime_unix.go=$MB/0b592467d922ff23bb15164cea0de3686f2f422b/daemon/runtime_unix.go
+$H --family kubernetes --binary kubernetes/kubernetes@007f7ae7dc217d27dad994dce003cfe1c5bc6706:pkg/scheduler/framework/plugins/noderesources/fit.go=${K8S:?set K8S}/pkg/scheduler/framework/plugins/noderesources/fit.go
