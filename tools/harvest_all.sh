@@ -66,6 +66,7 @@ $H --family libnvidia_container \
   --binary $N@077f498c209832bc545e2ece46c3a2b7d1ed1e4c:src/utils.c=$L/077f498c209832bc545e2ece46c3a2b7d1ed1e4c/src/utils.c \
   --binary $N@02c1d95f0777a758356126b60a9c7e0954028e0d:src/cgroup_legacy.c=$L/02c1d95f0777a758356126b60a9c7e0954028e0d/src/cgroup_legacy.c \
   --binary $N@f35f091c6261496cef48f408dffa84c68e49e199:src/nvc.c=$L/f35f091c6261496cef48f408dffa84c68e49e199/src/nvc.c \
+  --binary $N@0f8e13d6627d3ccb45f49cf5d4b9c4103b3a8d01:src/nvc_ldcache.c=$L/0f8e13d6627d3ccb45f49cf5d4b9c4103b3a8d01/src/nvc_ldcache.c \
   --binary NVIDIA/nvidia-container-toolkit@v1.17.8:$CDI=/tmp/nct-v1.17.8/cache.go \
   --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h \
   --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
