@@ -19,7 +19,11 @@
 #           tensorrt-llm 0.5.0 (STUBS/tensorrt-llm-0.5.0: the unpacked sdist; its setup.py fails by design, so
 #           `pip download --no-clean` keeps it in the build folder)
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
-#   MOBY    a checkout of moby/moby at 2afb3efaa63537cc152437af3cd7a6743fcb3d8d
+#   MOBY    checkouts of moby/moby at the commits named below, as MOBY/<commit>/…
+#   NCT     a git directory of NVIDIA/nvidia-container-toolkit (tag v1.17.8 is read)
+#   JC      a git directory of dusty-nv/jetson-containers (commit dd206bfe71f9ed35a02d9b9d9954bddb1b649602)
+#   DRV     the NVIDIA driver 580.159.04's nvidia-smi and libnvidia-ml.so.580.159.04 (from a machine with that driver)
+#   K8S     a checkout of kubernetes/kubernetes at 007f7ae7dc217d27dad994dce003cfe1c5bc6706
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
 #   TRTLLM_TRITON  NVIDIA/TensorRT-LLM's triton_backend (where tensorrtllm_backend moved after v0.21): one folder per
 #           stored file version read, named by its commit, holding the file at its repository path as a verbatim
@@ -78,13 +82,30 @@ $H --family pip "${PIP_ARGS[@]}" --tree nvidia-stub@0.1.8=$ST/nvidia_stub --tree
   --binary nvidia-stub@0.1.8:ERROR.txt=$ST/nvidia_stub/ERROR.txt --binary wheel-stub@0.5.0:ERROR.txt=$ST/wheel_stub/ERROR.txt \
   --binary tensorrt-llm@0.5.0:ERROR.txt=$ST/tensorrt-llm-0.5.0/ERROR.txt
 L=${LNC:?set LNC}; N=NVIDIA/libnvidia-container
+$H --family pip "${PIP_ARGS[@]}"
+L=${LNC:?set LNC}; N=NVIDIA/libnvidia-container; D=${DRV:?set DRV}
+CDI=vendor/tags.cncf.io/container-device-interface/pkg/cdi/cache.go
+mkdir -p /tmp/nct-v1.17.8 && git --git-dir="${NCT:?set NCT}" show v1.17.8:$CDI > /tmp/nct-v1.17.8/cache.go
 $H --family libnvidia_container \
   --binary $N@09df17a2424704c1e4af310d3ce51fe475ba292a:src/cli/configure.c=$L/09df17a2424704c1e4af310d3ce51fe475ba292a/src/cli/configure.c \
   --binary $N@5823754b8577d16fabf25a6ef6a1d58f7ff1e5dd:src/cli/dsl.c=$L/5823754b8577d16fabf25a6ef6a1d58f7ff1e5dd/src/cli/dsl.c \
   --binary $N@06deb20d1ca438aa6c6c3ac9ba94d5b9885f1fb8:src/driver.c=$L/06deb20d1ca438aa6c6c3ac9ba94d5b9885f1fb8/src/driver.c \
-  --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h
+  --binary $N@077f498c209832bc545e2ece46c3a2b7d1ed1e4c:src/utils.c=$L/077f498c209832bc545e2ece46c3a2b7d1ed1e4c/src/utils.c \
+  --binary $N@02c1d95f0777a758356126b60a9c7e0954028e0d:src/cgroup_legacy.c=$L/02c1d95f0777a758356126b60a9c7e0954028e0d/src/cgroup_legacy.c \
+  --binary $N@f35f091c6261496cef48f408dffa84c68e49e199:src/nvc.c=$L/f35f091c6261496cef48f408dffa84c68e49e199/src/nvc.c \
+  --binary $N@0f8e13d6627d3ccb45f49cf5d4b9c4103b3a8d01:src/nvc_ldcache.c=$L/0f8e13d6627d3ccb45f49cf5d4b9c4103b3a8d01/src/nvc_ldcache.c \
+  --binary NVIDIA/nvidia-container-toolkit@v1.17.8:$CDI=/tmp/nct-v1.17.8/cache.go \
+  --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h \
+  --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
+$H --family nvidia_driver --binary nvidia-smi@580.159.04=$D/nvidia-smi --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
+$H --family jetson_containers --git dusty-nv/jetson-containers=${JC:?set JC}@dd206bfe71f9ed35a02d9b9d9954bddb1b649602
 $H --family click --tree pallets/click@8.5.1=$S/click
 $H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=${MOBY:?set MOBY}/daemon/errors.go
 # mpi, nccl and tensorrt_llm_dist: Open MPI / PRRTE / NCCL git directories under MIRROR, the NCCL wheel under WHEELS,
 # TensorRT-LLM executor excerpts (see the script)
 TRTLLM_DIST_TREES=${TRTLLM_DIST_TREES:?set TRTLLM_DIST_TREES} MIRROR=$M WHEELS=$W PYTHON=$P bash tools/harvest_distributed.sh
+MB=${MOBY:?set MOBY}
+$H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=$MB/2afb3efaa63537cc152437af3cd7a6743fcb3d8d/daemon/errors.go \
+  --binary moby/moby@05d784d6da658a5a6611ba2c1cf71395e6b569fd:libnetwork/portallocator/portallocator.go=$MB/05d784d6da658a5a6611ba2c1cf71395e6b569fd/libnetwork/portallocator/portallocator.go \
+  --binary moby/moby@0b592467d922ff23bb15164cea0de3686f2f422b:daemon/runtime_unix.go=$MB/0b592467d922ff23bb15164cea0de3686f2f422b/daemon/runtime_unix.go
+$H --family kubernetes --binary kubernetes/kubernetes@007f7ae7dc217d27dad994dce003cfe1c5bc6706:pkg/scheduler/framework/plugins/noderesources/fit.go=${K8S:?set K8S}/pkg/scheduler/framework/plugins/noderesources/fit.go
