@@ -67,55 +67,62 @@ def test_frozen_threads_are_cited_by_no_entry_and_absent_from_the_tuning_set():
         assert src not in tuning, f"{name}: {src} is also a tuning log"
 
 
+#: (failure logs, healthy logs) each later batch holds at least
+BATCH_SIZES = {2: (40, 10), 3: (25, 8), 4: (38, 12)}
+
+
 def test_every_table_has_a_valid_batch():
     """Batch 1 is the tables without `batch` (the first collection); later batches say so."""
     for name, spec in MANIFEST.items():
         if "batch" in spec:
             assert isinstance(spec["batch"], int) and spec["batch"] >= 2, (name, spec["batch"])
-    second = {n: s for n, s in MANIFEST.items() if s.get("batch") == 2}
-    assert len([n for n, s in second.items() if s["expect"] != "normal"]) >= 40
-    assert len([n for n, s in second.items() if s["expect"] == "normal"]) >= 10
-    third = {n: s for n, s in MANIFEST.items() if s.get("batch") == 3}
-    assert len([n for n, s in third.items() if s["expect"] != "normal"]) >= 25
-    assert len([n for n, s in third.items() if s["expect"] == "normal"]) >= 8
+    for batch, (failures, healthy) in BATCH_SIZES.items():
+        tables = [s for s in MANIFEST.values() if s.get("batch") == batch]
+        assert len([s for s in tables if s["expect"] != "normal"]) >= failures, batch
+        assert len([s for s in tables if s["expect"] == "normal"]) >= healthy, batch
     batches = {s.get("batch", 1) for s in MANIFEST.values()}
     assert batches == set(range(1, max(batches) + 1)), batches
+    assert set(BATCH_SIZES) == batches - {1}
 
 
-def test_batch2_threads_are_cited_nowhere_in_the_knowledge_base_nor_used_elsewhere():
-    """The second batch was collected against the entries, the catalogue and the tuning set of its
-    day; no knowledge-base file (catalogue included) may cite its threads, and no batch-1 log shares
-    a thread with it."""
+def _cited(batch: int) -> set[str]:
+    """The threads knowledge_base/ (catalogue included) cites; from batch 4 on also trtdiag/data,
+    whose tables name threads too."""
+    roots = [(REPO / "knowledge_base", "*.toml")] + ([(REPO / "trtdiag" / "data", "*")] if batch >= 4 else [])
     cited = set()
-    for path in sorted((REPO / "knowledge_base").rglob("*.toml")):
-        cited |= {_norm(u) for u in URL.findall(path.read_text(encoding="utf-8"))}
+    for root, pattern in roots:
+        for path in sorted(root.rglob(pattern)):
+            if path.is_file() and path.suffix in (".toml", ".json", ".txt", ".md"):
+                cited |= {_norm(u) for u in URL.findall(path.read_text(encoding="utf-8"))}
+    return cited
+
+
+@pytest.mark.parametrize("batch", sorted(BATCH_SIZES))
+def test_a_later_batch_uses_threads_cited_nowhere_and_used_by_no_earlier_log(batch):
+    """Each later batch was collected against the entries, the catalogue and the tuning set of its
+    day: no knowledge-base file may cite its threads, and no log of an earlier batch (nor a tuning
+    log) shares a thread with it."""
+    cited = _cited(batch)
     tuning = {_norm(s["source"]) for s in TUNING.values() if s["source"].startswith("https://")}
-    first = {_norm(s["source"]) for s in MANIFEST.values() if "batch" not in s}
+    earlier = {_norm(s["source"]) for s in MANIFEST.values() if s.get("batch", 1) < batch}
     for name, spec in MANIFEST.items():
-        if spec.get("batch") != 2:
+        if spec.get("batch") != batch:
             continue
         src = _norm(spec["source"])
         assert src not in cited, f"{name}: {src} is cited in knowledge_base/"
         assert src not in tuning, f"{name}: {src} is also a tuning log"
-        assert src not in first, f"{name}: {src} is also a batch-1 log"
+        assert src not in earlier, f"{name}: {src} is also a log of an earlier batch"
 
 
-def test_batch3_threads_are_cited_nowhere_in_the_knowledge_base_nor_used_elsewhere():
-    """The third batch was collected against the entries, the catalogue and the tuning set of its
-    day (after the issue-16 catalogue work); no knowledge-base file (catalogue included) may cite its
-    threads, and no batch-1 or batch-2 log shares a thread with it."""
-    cited = set()
-    for path in sorted((REPO / "knowledge_base").rglob("*.toml")):
-        cited |= {_norm(u) for u in URL.findall(path.read_text(encoding="utf-8"))}
-    tuning = {_norm(s["source"]) for s in TUNING.values() if s["source"].startswith("https://")}
-    earlier = {_norm(s["source"]) for s in MANIFEST.values() if s.get("batch", 1) in (1, 2)}
+def test_an_entry_now_names_an_entry_for_a_proposed_one():
+    """``entry_now`` (beside ``expect = "no-entry:…"``) names the entry added later for the proposed
+    cause, with the reason (``entry_now_why``)."""
+    ids = {p.stem for p in (REPO / "knowledge_base").glob("*.toml")}
     for name, spec in MANIFEST.items():
-        if spec.get("batch") != 3:
-            continue
-        src = _norm(spec["source"])
-        assert src not in cited, f"{name}: {src} is cited in knowledge_base/"
-        assert src not in tuning, f"{name}: {src} is also a tuning log"
-        assert src not in earlier, f"{name}: {src} is also a batch-1 or batch-2 log"
+        if "entry_now" in spec:
+            assert spec["expect"].startswith("no-entry:"), name
+            assert spec["entry_now"] in ids, name
+            assert spec.get("entry_now_why"), name
 
 
 def test_no_signature_example_is_a_line_of_a_frozen_log():
