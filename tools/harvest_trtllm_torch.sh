@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Re-harvest the tensorrt_llm_torch catalogue family (TensorRT-LLM's PyTorch backend: attention op, attention
+# backends, fused-MoE backends) offline from local copies:
+#   TRTLLM_TORCH_TREES  one folder per stored file version read, named as the labels below (<commit> or
+#                       stored-<id>), each holding the file at its repository path as a verbatim excerpt (first line
+#                       "# excerpt …" / "// excerpt …": the statements as the stored file has them)
+# NVIDIA/TensorRT-LLM is too large to mirror: single files were read from the public-code index at the commit it
+# names, or as one of its stored versions (stored-<id>, the index's id of that file version, the release not known).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=${TRTLLM_TORCH_TREES:?set TRTLLM_TORCH_TREES}
+P=${PYTHON:-python3}
+args=()
+for d in 026946f023d1a1d2115947ec8911829e49789242 0024ef180a3927c481e461ede942cbe0ca6dd1db stored-190937516; do
+  args+=(--tree "NVIDIA/TensorRT-LLM@$d=$T/$d")
+done
+C=(--comment "Files read: tensorrt_llm/_torch/modules/fused_moe/fused_moe_trtllm_gen.py @026946f0 (TRTLLMGenFusedMoE's GPU and"
+   --comment "  quantization checks), tensorrt_llm/_torch/attention_backend/flashinfer.py @0024ef18 (plan() under CUDA-graph capture),"
+   --comment "  cpp/tensorrt_llm/common/attentionOp.cpp @stored-190937516 (AttentionOp::mlaGeneration's XQA checks; the path named"
+   --comment "  from the file's content).  Excerpts: statements verbatim, their branches kept, so the origins name the file but no line.")
+$P tools/harvest_messages.py --family tensorrt_llm_torch "${args[@]}" "$@" "${C[@]}"
