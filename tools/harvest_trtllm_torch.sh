@@ -12,7 +12,7 @@ T=${TRTLLM_TORCH_TREES:?set TRTLLM_TORCH_TREES}
 P=${PYTHON:-python3}
 args=()
 for d in 026946f023d1a1d2115947ec8911829e49789242 0024ef180a3927c481e461ede942cbe0ca6dd1db stored-190937516 \
-         stored-55301320707 stored-1520735490 stored-6282246208; do
+         stored-55301320707 stored-1520735490 stored-6282246208 stored-63560366654; do
   args+=(--tree "NVIDIA/TensorRT-LLM@$d=$T/$d")
 done
 C=(--comment "Files read: tensorrt_llm/_torch/modules/fused_moe/fused_moe_trtllm_gen.py @026946f0 (TRTLLMGenFusedMoE's GPU and"
@@ -20,6 +20,7 @@ C=(--comment "Files read: tensorrt_llm/_torch/modules/fused_moe/fused_moe_trtllm
    --comment "  cpp/tensorrt_llm/common/attentionOp.cpp @stored-190937516 (AttentionOp::mlaGeneration's XQA checks; the path named"
    --comment "  from the file's content), tensorrt_llm/executor/base_worker.py @stored-55301320707 (disaggregated request without a KV-cache"
   --comment "  transceiver), tensorrt_llm/llmapi/llm_args.py @stored-1520735490 and tensorrt_llm/_torch/speculative/eagle3.py"
-  --comment "  @stored-6282246208 (Eagle3 without draft weights; paths named from the files' content: BaseWorker, Eagle3Config)."
+  --comment "  @stored-6282246208 (Eagle3 without draft weights; paths named from the files' content: BaseWorker, Eagle3Config),"
+  --comment "  tensorrt_llm/models/automodel.py @stored-63560366654 (the TensorRT backend's MODEL_MAP lookup for a Hugging Face model)."
   --comment "  Excerpts: statements verbatim, their branches kept, so the origins name the file but no line.")
 $P tools/harvest_messages.py --family tensorrt_llm_torch "${args[@]}" "$@" "${C[@]}"
