@@ -28,5 +28,6 @@ $H --family tensorrt_python \
   --tree tensorrt-cu12@10.3.0=$W/tensorrt-cu12-10.3.0 \
   --binary tensorrt-cu12@10.3.0:tensorrt/__init__.py=$W/tensorrt-cu12-10.3.0/tensorrt/__init__.py \
   --binary cpython@3.11.2:importlib/_bootstrap.py=/usr/lib/python3.11/importlib/_bootstrap.py \
+  --binary cpython@3.11.2=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
   --binary python/cpython@003b808ec233e3753cd0af525b6f938dd5081f80:Python/dynload_win.c=${CPYWIN:?set CPYWIN}
 rm -rf "$TMP"
