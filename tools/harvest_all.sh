@@ -109,3 +109,5 @@ $H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:d
   --binary moby/moby@05d784d6da658a5a6611ba2c1cf71395e6b569fd:libnetwork/portallocator/portallocator.go=$MB/05d784d6da658a5a6611ba2c1cf71395e6b569fd/libnetwork/portallocator/portallocator.go \
   --binary moby/moby@0b592467d922ff23bb15164cea0de3686f2f422b:daemon/runtime_unix.go=$MB/0b592467d922ff23bb15164cea0de3686f2f422b/daemon/runtime_unix.go
 $H --family kubernetes --binary kubernetes/kubernetes@007f7ae7dc217d27dad994dce003cfe1c5bc6706:pkg/scheduler/framework/plugins/noderesources/fit.go=${K8S:?set K8S}/pkg/scheduler/framework/plugins/noderesources/fit.go
+# onnx_tensorrt and tensorrt_python: TensorRT ONNX parser and Python packages (see the script)
+ONNXTRT=${ONNXTRT:?set ONNXTRT} TRTREPO=${TRTREPO:?set TRTREPO} TRTWHEELS=${TRTWHEELS:?set TRTWHEELS} CPYWIN=${CPYWIN:?set CPYWIN} PYTHON=$P bash tools/harvest_trt_python.sh
