@@ -39,6 +39,8 @@ HEADER_CODE = "import sys,time; from trtdiag.parsers import plan_header as p; t=
 PROFILE_CODE = r"""
 import io, contextlib, json, sys, time
 t0 = time.perf_counter()
+from trtdiag.probes import nvml
+nvml.start_init()  # as the trtdiag program does first (app.main.entry)
 from trtdiag.core import facts as F
 orig = F.Facts._probe
 done = []
@@ -52,6 +54,7 @@ F.Facts._probe = timed
 from trtdiag.app.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     main(["check"])
+nvml.finish_early()
 print(json.dumps({"total": time.perf_counter() - t0, "probes": done}))
 """
 

@@ -243,6 +243,35 @@ def test_nvml_init_error_is_nvmls_own_words(tmp_path):
     assert inv["gpus"] == [] and inv["nvml_error"] == "nvmlInit failed: RM has detected an NVML/RM version mismatch."
 
 
+EARLY = ("import json; from trtdiag.probes import gpu, nvml; nvml.start_init(); "
+         "print(json.dumps(gpu.read_nvml())); nvml.start_init(); nvml.finish_early()")
+
+
+@pytest.mark.skipif(_has_nvml(), reason="this machine has the NVIDIA driver: the double would not be the one loaded")
+@pytest.mark.parametrize("init_error, said", [(None, None), ("18", "nvmlInit failed: RM has detected an NVML/RM version mismatch.")])
+def test_nvml_begun_early_reads_the_same(tmp_path, init_error, said):
+    """Test double (nvml_double.c): the probe takes the outcome of an nvmlInit begun at process start
+    (what ``trtdiag check`` does first), error included; one begun and never taken is finished at exit."""
+    extra = {"NVML_DOUBLE_INIT_ERROR": init_error} if init_error else {}
+    e = {**os.environ, "LD_LIBRARY_PATH": str(build_nvml_double(tmp_path)), "PYTHONPATH": str(REPO),
+         "NVML_DOUBLE_PID": str(os.getppid()), **extra}
+    p = subprocess.run([sys.executable, "-c", EARLY], env=e, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert json.loads(p.stdout) == read_through(tmp_path / "nvml", **extra)
+    if said:
+        assert json.loads(p.stdout)["nvml_error"] == said
+
+
+@pytest.mark.skipif(_has_nvml(), reason="this machine has the NVIDIA driver: the double would not be the one loaded")
+def test_check_process_reads_the_gpu_with_nvml_begun_first(tmp_path):
+    """Test double (nvml_double.c), the real ``python -m trtdiag check`` process: the GPU is read."""
+    e = {**os.environ, "LD_LIBRARY_PATH": str(build_nvml_double(tmp_path)), "PYTHONPATH": str(REPO),
+         "NVML_DOUBLE_PID": str(os.getppid()), "TRTDIAG_CACHE_DIR": str(tmp_path / "cache")}
+    p = subprocess.run([sys.executable, "-m", "trtdiag", "check", "--json"], env=e, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert p.returncode in (0, 1), p.stderr[-2000:]
+    assert "NVIDIA H100 80GB HBM3" in p.stdout
+
+
 # ------------------------------------------------------------------ GPU003
 
 @pytest.mark.parametrize("packages, severity", [

@@ -367,8 +367,21 @@ def entry() -> None:
     parsed caches); for a command that ends here that cost about 25 ms of a 0.2 s ``check`` on the
     GPU machine (docs/validation.md) and frees nothing the operating system would not.  ``gc.freeze()`` moves them out of the collector's
     reach first; atexit handlers and the flushing of files still run.  Only the process entry does
-    this: a caller of :func:`main` (the tests run it thousands of times) keeps its collector."""
+    this: a caller of :func:`main` (the tests run it thousands of times) keeps its collector.
+
+    A plain ``check`` of this machine (every area, so the GPU's too) begins NVML's initialisation
+    first of all (:func:`trtdiag.probes.nvml.start_init`): the driver's wait then overlaps the
+    imports and the argument parsing.  Other commands, and a check narrowed by ``--only`` /
+    ``--skip`` or run on a snapshot, may not ask NVML anything and do not begin it."""
+    head = sys.argv[1:]
+    early = (not head or head[0] == "check") and not any(a.split("=")[0] in ("--from", "--only", "--skip", "-h", "--help") for a in head)
+    if early:
+        from ..probes import nvml
+
+        nvml.start_init()
     rc = main()
+    if early:
+        nvml.finish_early()
     import gc
 
     gc.freeze()

@@ -137,6 +137,10 @@ class Facts:
         for t in self._threads:
             t.join(max(0.0, end - time.monotonic()))
 
+    def done(self, name: str) -> bool:
+        """Whether ``name`` was probed already (its value or its error is known): never probes."""
+        return name in self._values or name in self._errors
+
     def known(self, name: str, default: Any = None) -> Any:
         """The fact when it was already probed (or recorded), else ``default``: never probes."""
         return self._values.get(name, default)

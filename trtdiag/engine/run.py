@@ -94,6 +94,18 @@ def _check_gate(spec: Rule, facts: Facts) -> None:
         raise AssertionError(f"rules/{spec.area}/__init__.py applies() said no, but {spec.id} finds {out!r}")
 
 
+def _ready_first(specs: list[Rule], facts: Facts):
+    """(index, rule) for every rule, an area's rules together, the areas whose probes are done
+    first: while the driver initialises or a library is read in a thread, the rules that need
+    neither import and run instead of waiting behind them.  The findings keep the rules' order."""
+    areas: dict[str, list[tuple[int, Rule]]] = {}
+    for i, spec in enumerate(specs):
+        areas.setdefault(spec.area, []).append((i, spec))
+    while areas:
+        area = next((a for a in areas if all(facts.done(n) for n in PREFETCH.get(a, ()))), next(iter(areas)))
+        yield from areas.pop(area)
+
+
 def run(specs: list[Rule], facts: Facts, debug: bool = False,
         progress: Callable[[Rule], None] | None = None) -> tuple[list[Finding], list[str]]:
     """(findings, ids of the rules that did not apply).  ``specs`` may hold stubs
@@ -102,27 +114,29 @@ def run(specs: list[Rule], facts: Facts, debug: bool = False,
     from ..core import catalogue
 
     facts.prefetch(n for area in dict.fromkeys(s.area for s in specs) for n in PREFETCH.get(area, ()))
-    findings: list[Finding] = []
-    not_applicable: list[str] = []
+    found: list[tuple[int, list[Finding]]] = []
+    idle: list[tuple[int, str]] = []
     applied: list[Rule] = []
     gates: dict[str, bool] = {}
-    for spec in specs:
+    for i, spec in _ready_first(specs, facts):
         if spec.area not in gates:  # asked when the area's first rule would run, as the rules would ask
             gates[spec.area] = catalogue.area_applies(spec.area, facts)
         if not gates[spec.area]:
             if os.environ.get("TRTDIAG_CHECK_GATES"):
                 _check_gate(catalogue.resolve(spec), facts)
-            not_applicable.append(spec.id)
+            idle.append((i, spec.id))
             continue
         spec = catalogue.resolve(spec)
         if progress:
             progress(spec)
         out = run_one(spec, facts, debug, plan=False)
         if not out:
-            not_applicable.append(spec.id)
+            idle.append((i, spec.id))
         else:
             applied.append(spec)
-        findings.extend(out)
+            found.append((i, out))
+    findings = [f for _, out in sorted(found, key=lambda t: t[0]) for f in out]  # in the rules' order
+    not_applicable = [rid for _, rid in sorted(idle)]
     covers: dict[str, list[str | None]] = {}
     for spec in applied:
         for c in spec.covers:

@@ -123,7 +123,7 @@ def read_nvml() -> dict[str, Any]:
     from . import nvml
 
     try:
-        nvml.init()
+        nvml.init_started()
     except nvml.NvmlError as exc:
         return {"nvml_error": f"nvmlInit failed: {exc}", "driver": _driver_from_proc(), "cuda_driver": None, "source": "nvml", "gpus": []}
     try:

@@ -84,6 +84,69 @@ def init() -> None:
     _check(_fn("nvmlInitWithFlags")(c_uint(0)))
 
 
+#: nvmlInit begun by :func:`start_init` and not yet taken by :func:`init_started`: (thread, outcome)
+_early: tuple[threading.Thread, list] | None = None
+
+
+def start_init() -> None:
+    """Begin ``nvmlInit`` in a thread now.  The driver's initialisation is the longest wait of a
+    ``check`` on a GPU machine (about 50 ms, spent in C with the interpreter lock released); begun
+    as the process starts, it overlaps the imports and argument parsing that come before the
+    probes.  :func:`init_started` takes its outcome; :func:`finish_early` tidies up when nothing did."""
+    global _early
+    with _lock:
+        if _early is not None:
+            return
+        outcome: list = []
+
+        def go() -> None:
+            try:
+                init()
+                outcome.append(None)
+            except (OSError, NvmlError) as exc:
+                outcome.append(exc)
+
+        t = threading.Thread(target=go, name="nvml init", daemon=True)
+        _early = (t, outcome)
+    t.start()
+
+
+def _take_early() -> tuple[threading.Thread, list] | None:
+    global _early
+    with _lock:
+        early, _early = _early, None
+    return early
+
+
+def init_started() -> None:
+    """``nvmlInit``, or the outcome of the one :func:`start_init` began (its error raised here)."""
+    early = _take_early()
+    if early is None:
+        return init()
+    t, outcome = early
+    t.join()
+    err = outcome[0] if outcome else NvmlError(-1, "nvmlInit did not finish")
+    if isinstance(err, OSError):  # the library did not load: init() says it as the probe expects
+        return init()
+    if err is not None:
+        raise err
+
+
+def finish_early(timeout: float = 5.0) -> None:
+    """Before the process leaves: wait for an initialisation that nothing took, and shut it down
+    (a daemon thread still inside the driver's C code at finalisation can crash the process)."""
+    early = _take_early()
+    if early is None:
+        return
+    t, outcome = early
+    t.join(timeout)
+    if not t.is_alive() and outcome and outcome[0] is None:
+        try:
+            shutdown()
+        except NvmlError:
+            pass
+
+
 def shutdown() -> None:
     _check(_fn("nvmlShutdown")())
 
