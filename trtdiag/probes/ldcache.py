@@ -166,11 +166,22 @@ def load_cache(path: str = CACHE) -> list[tuple[str, str]]:
     return _cache_memo[key]
 
 
+_index: tuple[list[tuple[str, str]], dict[str, str]] | None = None  # (entries, first path of each soname)
+
+
 def cache_lookup(soname: str, cache: list[tuple[str, str]] | None = None) -> str | None:
-    for name, path in cache if cache is not None else load_cache():
-        if name == soname:
-            return path
-    return None
+    """The first path the cache gives for ``soname`` (as ld.so takes the first match).  The MPI
+    probes ask a few dozen names of a cache of one to several thousand entries: the entries are
+    indexed once per list (the list itself is kept with its index, so it is the same list)."""
+    global _index
+    entries = cache if cache is not None else load_cache()
+    idx = _index
+    if idx is None or idx[0] is not entries:
+        first: dict[str, str] = {}
+        for name, path in entries:
+            first.setdefault(name, path)
+        idx = _index = (entries, first)
+    return idx[1].get(soname)
 
 
 def ld_library_path(env: Mapping[str, str] | None = None) -> list[str]:
