@@ -7,7 +7,8 @@
 #               registry/auth.go) and the two commits of the port allocator and runtime messages
 #   kubernetes  kubernetes/kubernetes excerpts of single stored files (K8S_EXCERPTS/<commit>/<path>: the scheduler's
 #               fit.go at 007f7ae7, the kubelet's image_manager.go at 00a3928b), NVIDIA/k8s-device-plugin
-#               v0.9.0, v0.12.3, v0.14.5, v0.17.0, v0.19.0
+#               v0.9.0, v0.12.3, v0.14.5, v0.17.0, v0.19.0, NVIDIA/gpu-driver-container (the GPU Operator's driver
+#               container script nvidia-driver) at 924d2b03 (2022-12) and 06a208ca
 # Set MIRROR (git directories as MIRROR/owner+name/repo) and K8S_EXCERPTS.  Files are read with `git show TAG:PATH`
 # into a scratch folder; each --binary names its repo@tag:path.
 set -euo pipefail
@@ -61,4 +62,6 @@ add NVIDIA/k8s-device-plugin v0.9.0 main.go
 add NVIDIA/k8s-device-plugin v0.12.3 cmd/nvidia-device-plugin/main.go
 for t in v0.14.5; do add NVIDIA/k8s-device-plugin $t cmd/nvidia-device-plugin/main.go internal/plugin/manager/factory.go internal/rm/rm.go; done
 for t in v0.17.0 v0.19.0; do add NVIDIA/k8s-device-plugin $t cmd/nvidia-device-plugin/main.go internal/plugin/factory.go internal/rm/rm.go; done
+add NVIDIA/gpu-driver-container 924d2b03d9991cb19232538e579686703700d456 ubuntu20.04/nvidia-driver rhel8/nvidia-driver centos7/nvidia-driver
+add NVIDIA/gpu-driver-container 06a208ca9747c82b1ba99b76ecdcf2469b0a0207 ubuntu22.04/nvidia-driver ubuntu24.04/nvidia-driver rhel9/nvidia-driver
 $H --family kubernetes "${ARGS[@]}"
