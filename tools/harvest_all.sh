@@ -19,11 +19,10 @@
 #           tensorrt-llm 0.5.0 (STUBS/tensorrt-llm-0.5.0: the unpacked sdist; its setup.py fails by design, so
 #           `pip download --no-clean` keeps it in the build folder)
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
-#   MOBY    checkouts of moby/moby at the commits named below, as MOBY/<commit>/…
 #   NCT     a git directory of NVIDIA/nvidia-container-toolkit (tag v1.17.8 is read)
 #   JC      a git directory of dusty-nv/jetson-containers (commit dd206bfe71f9ed35a02d9b9d9954bddb1b649602)
 #   DRV     the NVIDIA driver 580.159.04's nvidia-smi and libnvidia-ml.so.580.159.04 (from a machine with that driver)
-#   K8S     a checkout of kubernetes/kubernetes at 007f7ae7dc217d27dad994dce003cfe1c5bc6706
+#   K8S_EXCERPTS  kubernetes/kubernetes single stored files, as K8S_EXCERPTS/<commit>/<path> (tools/harvest_registry.sh)
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
 #   TRTLLM_TRITON  NVIDIA/TensorRT-LLM's triton_backend (where tensorrtllm_backend moved after v0.21): one folder per
 #           stored file version read, named by its commit, holding the file at its repository path as a verbatim
@@ -100,14 +99,11 @@ $H --family libnvidia_container \
 $H --family nvidia_driver --binary nvidia-smi@580.159.04=$D/nvidia-smi --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
 $H --family jetson_containers --git dusty-nv/jetson-containers=${JC:?set JC}@dd206bfe71f9ed35a02d9b9d9954bddb1b649602
 $H --family click --tree pallets/click@8.5.1=$S/click
-$H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=${MOBY:?set MOBY}/daemon/errors.go
 # mpi, nccl and tensorrt_llm_dist: Open MPI / PRRTE / NCCL git directories under MIRROR, the NCCL wheel under WHEELS,
 # TensorRT-LLM executor excerpts (see the script)
 TRTLLM_DIST_TREES=${TRTLLM_DIST_TREES:?set TRTLLM_DIST_TREES} MIRROR=$M WHEELS=$W PYTHON=$P bash tools/harvest_distributed.sh
-MB=${MOBY:?set MOBY}
-$H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:daemon/errors.go=$MB/2afb3efaa63537cc152437af3cd7a6743fcb3d8d/daemon/errors.go \
-  --binary moby/moby@05d784d6da658a5a6611ba2c1cf71395e6b569fd:libnetwork/portallocator/portallocator.go=$MB/05d784d6da658a5a6611ba2c1cf71395e6b569fd/libnetwork/portallocator/portallocator.go \
-  --binary moby/moby@0b592467d922ff23bb15164cea0de3686f2f422b:daemon/runtime_unix.go=$MB/0b592467d922ff23bb15164cea0de3686f2f422b/daemon/runtime_unix.go
-$H --family kubernetes --binary kubernetes/kubernetes@007f7ae7dc217d27dad994dce003cfe1c5bc6706:pkg/scheduler/framework/plugins/noderesources/fit.go=${K8S:?set K8S}/pkg/scheduler/framework/plugins/noderesources/fit.go
+# registry, docker and kubernetes: distribution, containerd, containers/image, moby git directories under MIRROR, the
+# kubernetes single-file excerpts under K8S_EXCERPTS, NVIDIA/k8s-device-plugin (see the script)
+MIRROR=$M K8S_EXCERPTS=${K8S_EXCERPTS:?set K8S_EXCERPTS} PYTHON=$P bash tools/harvest_registry.sh
 # onnx_tensorrt and tensorrt_python: TensorRT ONNX parser and Python packages (see the script)
 ONNXTRT=${ONNXTRT:?set ONNXTRT} TRTREPO=${TRTREPO:?set TRTREPO} TRTWHEELS=${TRTWHEELS:?set TRTWHEELS} CPYWIN=${CPYWIN:?set CPYWIN} PYTHON=$P bash tools/harvest_trt_python.sh
