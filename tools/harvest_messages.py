@@ -68,6 +68,7 @@ OUT = REPO / "knowledge_base" / "catalogue"
 
 CPP_EXT = (".cc", ".cpp", ".h", ".hpp", ".cu", ".cuh", ".c")
 PY_EXT = (".py",)
+RS_EXT = (".rs",)  # Rust: string literals read as C-like literals (format!/anyhow!/context)
 MIN_LEN = 12  # shorter strings are not messages worth a pattern
 
 
@@ -434,7 +435,7 @@ def main(argv=None) -> int:
         name, _, rest = spec.partition("=")
         gitdir, _, refs = rest.rpartition("@")
         for ref in refs.split(","):
-            found += harvest_texts(git_files(gitdir, ref, CPP_EXT + PY_EXT), f"{name}@{ref}", ref_index)
+            found += harvest_texts(git_files(gitdir, ref, CPP_EXT + PY_EXT + RS_EXT), f"{name}@{ref}", ref_index)
             sources.append(f"{name}@{ref}")
             ref_index += 1
     for spec in args.help_git:
@@ -446,7 +447,7 @@ def main(argv=None) -> int:
             ref_index += 1
     for spec in args.tree:
         label, _, root = spec.partition("=")
-        found += harvest_texts(tree_files(root, CPP_EXT + PY_EXT), label, ref_index)
+        found += harvest_texts(tree_files(root, CPP_EXT + PY_EXT + RS_EXT), label, ref_index)
         sources.append(label)
         ref_index += 1
 
