@@ -111,3 +111,5 @@ $H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:d
 $H --family kubernetes --binary kubernetes/kubernetes@007f7ae7dc217d27dad994dce003cfe1c5bc6706:pkg/scheduler/framework/plugins/noderesources/fit.go=${K8S:?set K8S}/pkg/scheduler/framework/plugins/noderesources/fit.go
 # onnx_tensorrt and tensorrt_python: TensorRT ONNX parser and Python packages (see the script)
 ONNXTRT=${ONNXTRT:?set ONNXTRT} TRTREPO=${TRTREPO:?set TRTREPO} TRTWHEELS=${TRTWHEELS:?set TRTWHEELS} CPYWIN=${CPYWIN:?set CPYWIN} PYTHON=$P bash tools/harvest_trt_python.sh
+# trtexec, polygraphy and deepstream: NVIDIA/TensorRT samples and Polygraphy, DeepStream nvinfer sources, DeepStream-Yolo (see the script)
+TRTREPO=${TRTREPO:?set TRTREPO} DSSRC=${DSSRC:?set DSSRC} DSYOLO=${DSYOLO:?set DSYOLO} PYTHON=$P bash tools/harvest_trt_tools.sh
