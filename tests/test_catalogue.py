@@ -28,6 +28,8 @@ ORIGIN = re.compile(r"^[\w.+-]+(?:/[\w.+-]+)?(?:@[\w.+:-]+)?(?::\S+)?")
 # Entries with a log signature whose printing program is not among the sources this machine can
 # read (each says why).  Shrink this list; never grow it without a reason.
 NO_SOURCE_YET = {
+    "trt-network-no-output": "printed by TensorRT's builder (libnvinfer, network validation) like trt-no-optimization-profile: no library or source here holds it; its examples are the users' lines",
+    "trt-no-optimization-profile": "printed by TensorRT's builder (libnvinfer, network validation); no downloadable library holds the builder (see trt-build-no-implementation) and no NVIDIA/TensorRT source or document quotes the wording: its examples are the users' lines",
     "trt-build-no-implementation": "printed by TensorRT's builder (libnvinfer); no wheel here holds it: tensorrt-cu11/cu12/cu13-libs and tensorrt-libs are source stubs that install from NVIDIA's own index, tensorrt 10.0.0b6 is a metapackage, and the lean/dispatch runtimes have no builder",
 }
 

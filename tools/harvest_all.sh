@@ -107,3 +107,5 @@ TRTLLM_DIST_TREES=${TRTLLM_DIST_TREES:?set TRTLLM_DIST_TREES} MIRROR=$M WHEELS=$
 MIRROR=$M K8S_EXCERPTS=${K8S_EXCERPTS:?set K8S_EXCERPTS} PYTHON=$P bash tools/harvest_registry.sh
 # onnx_tensorrt and tensorrt_python: TensorRT ONNX parser and Python packages (see the script)
 ONNXTRT=${ONNXTRT:?set ONNXTRT} TRTREPO=${TRTREPO:?set TRTREPO} TRTWHEELS=${TRTWHEELS:?set TRTWHEELS} CPYWIN=${CPYWIN:?set CPYWIN} PYTHON=$P bash tools/harvest_trt_python.sh
+# trtexec, polygraphy and deepstream: NVIDIA/TensorRT samples and Polygraphy, DeepStream nvinfer sources, DeepStream-Yolo (see the script)
+TRTREPO=${TRTREPO:?set TRTREPO} DSSRC=${DSSRC:?set DSSRC} DSYOLO=${DSYOLO:?set DSYOLO} PYTHON=$P bash tools/harvest_trt_tools.sh
