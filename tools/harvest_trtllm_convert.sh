@@ -5,6 +5,7 @@
 #                  the file at its repository path as a verbatim excerpt (first line "# excerpt …"):
 #                    585c756579dc4d01f21fc13c2f604cdb461ac4f0  tensorrt_llm/quantization/quantize_by_modelopt.py (stored id 1063601771)
 #                    65b31db1b401d3752b8ebe7c29093cbfb6af04b7  tensorrt_llm/models/qwen/convert.py (stored id 1134239761, the GPTQ loader)
+#                    9b3c71241051d4e6d10523de4cf9015bf106ca7f  tensorrt_llm/models/convert_utils.py (stored id 224338877, the weight files of --model_dir)
 #   DATASETS       the datasets wheels 2.14.7, 2.19.2 and 3.6.0 unpacked (pip download --no-deps datasets==V;
 #                  unzip -d DATASETS/V datasets/load.py datasets/utils/file_utils.py): those two files are read
 #   TFOLD          transformers 4.34.0 and 4.46.3 (pip download --no-deps transformers==V; unzip -d TFOLD/V
@@ -19,7 +20,7 @@ F=${TFOLD:?set TFOLD}
 M=${MODELOPT:?set MODELOPT}
 P=${PYTHON:-python3}
 args=()
-for c in 585c756579dc4d01f21fc13c2f604cdb461ac4f0 65b31db1b401d3752b8ebe7c29093cbfb6af04b7; do
+for c in 585c756579dc4d01f21fc13c2f604cdb461ac4f0 65b31db1b401d3752b8ebe7c29093cbfb6af04b7 9b3c71241051d4e6d10523de4cf9015bf106ca7f; do
   args+=(--tree "NVIDIA/TensorRT-LLM@$c=$T/$c")
   # the excerpts also serve the [[binary]] rules that quote the statements raising a KeyError
   for f in $(cd "$T/$c" && find . -name '*.py' | sed 's|^\./||'); do args+=(--binary "NVIDIA/TensorRT-LLM@$c:$f=$T/$c/$f"); done
