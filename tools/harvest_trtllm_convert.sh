@@ -28,6 +28,7 @@ done
 for v in 2.14.7 2.19.2 3.6.0; do args+=(--tree "huggingface/datasets@$v=$D/$v"); done
 for v in 4.34.0 4.46.3; do args+=(--tree "huggingface/transformers@$v=$F/$v"); done
 args+=(--binary "huggingface/transformers@4.34.0:models/auto/configuration_auto.py=$F/4.34.0/transformers/models/auto/configuration_auto.py")
+args+=(--binary "huggingface/transformers@4.46.3:utils/hub.py=$F/4.46.3/transformers/utils/hub.py")
 args+=(--binary "cpython@3.11.2=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0")
 $P tools/harvest_messages.py --family tensorrt_llm_convert "${args[@]}" "$@" \
   --comment "NVIDIA/TensorRT-LLM@<commit>: single stored files read from the public-code index at that commit (the release not known);" \
