@@ -36,7 +36,7 @@ $P tools/harvest_messages.py --family tensorrt_llm_convert "${args[@]}" "$@" \
   --comment "  templates are [[binary]] rules: a dict lookup raises them, the statement that indexes is the fragment found." \
   --comment "huggingface/datasets: load_dataset's errors (quantize.py / convert_checkpoint.py --smoothquant load their calibration set with it)." \
   --comment "huggingface/transformers@4.34.0 / 4.46.3: the model folder checks of utils/hub.py and AutoConfig (configuration_auto.py);" \
-  --comment "  4.34.0's bare KeyError for an unknown model_type (before the ValueError of 4.36+)."
+  --comment "  4.34.0's bare KeyError for an unknown model_type (before the ValueError of 4.37+)."
 if [ $# -eq 0 ]; then
   $P tools/harvest_messages.py --family modelopt --git "NVIDIA/TensorRT-Model-Optimizer=$M@0.23.0,0.27.0,0.33.0,0.39.0" \
     --comment "NVIDIA/TensorRT-Model-Optimizer (nvidia-modelopt, which TensorRT-LLM's quantize.py calls): export and import-time messages."
