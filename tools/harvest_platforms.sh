@@ -4,6 +4,7 @@
 #            python/packaging/frontend_sdist/setup.py, its ##…## placeholders filled as python/packaging's CMake step does)
 #   DRV      the NVIDIA driver 580.159.04's nvidia-smi and libnvidia-ml.so.580.159.04 (as for harvest_all.sh)
 #   CUDART   libcudart.so.12 of the nvidia-cuda-runtime-cu12 12.9.79 wheel
+# /sbin/ldconfig is read from this Debian 12 machine (glibc 2.36).
 # (v10.15 and later no longer check the platform in setup.py; v11 builds through tensorrt_build_backend.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +26,5 @@ $H --family tensorrt_sdist "${args[@]}" \
 rm -rf "$TMP"
 D=${DRV:?set DRV}
 $H --family wsl --binary nvidia-smi@580.159.04=$D/nvidia-smi --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04 \
-  --binary cuda-runtime@12.9.79=${CUDART:?set CUDART} \
+  --binary cuda-runtime@12.9.79=${CUDART:?set CUDART} --binary glibc@2.36:ldconfig=/sbin/ldconfig \
   --comment "What CUDA and NVML print under WSL 2 (and Docker Desktop's WSL 2 backend) when the Windows host does not give the GPU."
