@@ -111,3 +111,5 @@ $H --family docker --binary moby/moby@2afb3efaa63537cc152437af3cd7a6743fcb3d8d:d
 $H --family kubernetes --binary kubernetes/kubernetes@007f7ae7dc217d27dad994dce003cfe1c5bc6706:pkg/scheduler/framework/plugins/noderesources/fit.go=${K8S:?set K8S}/pkg/scheduler/framework/plugins/noderesources/fit.go
 # onnx_tensorrt and tensorrt_python: TensorRT ONNX parser and Python packages (see the script)
 ONNXTRT=${ONNXTRT:?set ONNXTRT} TRTREPO=${TRTREPO:?set TRTREPO} TRTWHEELS=${TRTWHEELS:?set TRTWHEELS} CPYWIN=${CPYWIN:?set CPYWIN} PYTHON=$P bash tools/harvest_trt_python.sh
+# tensorrt_sdist and wsl: the tensorrt frontend sdist's platform checks, NVML / CUDA / ldconfig under WSL 2 (see the script)
+TRTREPO=$TRTREPO DRV=$D CUDART=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12 PYTHON=$P bash tools/harvest_platforms.sh
