@@ -109,3 +109,11 @@ MIRROR=$M K8S_EXCERPTS=${K8S_EXCERPTS:?set K8S_EXCERPTS} PYTHON=$P bash tools/ha
 ONNXTRT=${ONNXTRT:?set ONNXTRT} TRTREPO=${TRTREPO:?set TRTREPO} TRTWHEELS=${TRTWHEELS:?set TRTWHEELS} CPYWIN=${CPYWIN:?set CPYWIN} PYTHON=$P bash tools/harvest_trt_python.sh
 # trtexec, polygraphy and deepstream: NVIDIA/TensorRT samples and Polygraphy, DeepStream nvinfer sources, DeepStream-Yolo (see the script)
 TRTREPO=${TRTREPO:?set TRTREPO} DSSRC=${DSSRC:?set DSSRC} DSYOLO=${DSYOLO:?set DSYOLO} PYTHON=$P bash tools/harvest_trt_tools.sh
+# tensorrt_sdist and wsl: the tensorrt frontend sdist's platform checks, NVML / CUDA / ldconfig under WSL 2 (see the script)
+TRTREPO=$TRTREPO DRV=$D CUDART=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12 PYTHON=$P bash tools/harvest_platforms.sh
+# Families read from excerpt trees of single stored files (NVIDIA/TensorRT-LLM and ai-dynamo/dynamo are too large to
+# mirror) have their own scripts, each naming its folders in its header; run them after this one:
+#   tools/harvest_trtllm_sources.sh (tensorrt_llm_sources, linux), tools/harvest_trtllm_build.sh (tensorrt_llm_build and
+#   trtdiag/data/trtllm_build_options.json), tools/harvest_trtllm_torch.sh (tensorrt_llm_torch),
+#   tools/harvest_trtllm_kernels.sh (tensorrt_llm_kernels), tools/harvest_trtllm_convert.sh (tensorrt_llm_convert,
+#   modelopt), tools/harvest_dynamo.sh (dynamo)
