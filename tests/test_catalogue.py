@@ -18,7 +18,7 @@ from trtdiag.core import kb
 from trtdiag.logscan.matcher import Matcher, rank
 from trtdiag.logscan.templates import catalogue, catalogue_signatures, clean_text, normalize, parse_template, template_pattern
 
-from tests.conftest import REPO
+from tests.conftest import REPO, explain_text, shipped_matcher
 
 ENTRIES = {e["id"]: e for e in kb.all_entries()}
 MESSAGES = list(catalogue())
@@ -94,7 +94,7 @@ def test_each_derived_pattern_matches_what_its_template_prints(msg):
     line = "E1201 10:11:12.123456 1 some_file.cc:42] " + instance(msg["template"])
     assert re.search(pat["regex"].encode(), line.encode()), (pat["regex"], line)
     assert pat["literal"] in line and not re.search(r"['\"`\\]", pat["literal"])
-    m = Matcher(kb.all_entries())
+    m = shipped_matcher()
     m.scan(io.BytesIO(line.encode() + b"\n"), "t")
     ranked = [h.entry_id for h in rank(m.hits.values())]
     assert _llm(msg) in ranked, ranked
@@ -166,12 +166,6 @@ CASES = [
     ("ValueError: Asking to pad but the tokenizer does not have a padding token. Please select a token to use as `pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token via `tokenizer.add_special_tokens({'pad_token': '[PAD]'})`.",
      "tokenizer-no-pad-token", {}),
 ]
-
-
-def explain_text(text: str):
-    m = Matcher(kb.all_entries())
-    m.scan(io.BytesIO(text.encode()), "log")
-    return rank(m.hits.values())
 
 
 @pytest.mark.parametrize("line,expect,fields", CASES, ids=[c[1] + f"-{i}" for i, c in enumerate(CASES)])

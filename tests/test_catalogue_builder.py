@@ -7,25 +7,12 @@ frozen evaluation log."""
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 
-from tests.conftest import REPO
-from trtdiag.core import kb
-from trtdiag.logscan.matcher import Matcher, rank
+from tests.conftest import REPO, explain_text, explain_ids as ids
 from trtdiag.logscan.templates import catalogue
-
-
-def explain_text(text: str):
-    m = Matcher(kb.all_entries())
-    m.scan(io.BytesIO(text.encode()), "log")
-    return rank(m.hits.values())
-
-
-def ids(text: str) -> list[str]:
-    return [h.entry_id for h in explain_text(text)]
 
 
 def test_the_builder_families_carry_their_releases():

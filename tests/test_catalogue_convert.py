@@ -9,12 +9,12 @@ import io
 
 import pytest
 
-from trtdiag.core import kb
-from trtdiag.logscan.matcher import Matcher, rank
+from trtdiag.logscan.matcher import rank
+from tests.conftest import shipped_matcher
 
 
 def _first(line: str):
-    m = Matcher(kb.all_entries())
+    m = shipped_matcher()
     m.scan(io.BytesIO(line.encode() + b"\n"), "log")
     ranked = rank(m.hits.values())
     return ranked[0] if ranked else None

@@ -7,19 +7,10 @@ from a frozen evaluation log."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from trtdiag.core import kb
-from trtdiag.logscan.matcher import Matcher, rank
 from trtdiag.logscan.templates import catalogue
-
-
-def explain_text(text: str):
-    m = Matcher(kb.all_entries())
-    m.scan(io.BytesIO(text.encode()), "log")
-    return rank(m.hits.values())
+from tests.conftest import explain_text
 
 
 def test_the_environment_families_carry_their_sources():

@@ -5,23 +5,10 @@ origins quoted beside each case), never taken from a frozen evaluation log."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from trtdiag.core import kb
-from trtdiag.logscan.matcher import Matcher, rank
 from trtdiag.logscan.templates import catalogue
-
-
-def explain_text(text: str):
-    m = Matcher(kb.all_entries())
-    m.scan(io.BytesIO(text.encode()), "log")
-    return rank(m.hits.values())
-
-
-def ids(text: str) -> list[str]:
-    return [h.entry_id for h in explain_text(text)]
+from tests.conftest import explain_text, explain_ids as ids
 
 
 # ---- the families are in the catalogue, with their sources ----------------------------------------

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import DATA, REPO, TRT_RUNTIME, run_cli
+from tests.conftest import DATA, REPO, TRT_RUNTIME, run_cli, shipped_matcher
 from trtdiag.core import kb
 from trtdiag.logscan.matcher import Matcher, rank
 
@@ -26,7 +26,7 @@ MANIFEST = tomllib.loads((LOGS / "MANIFEST.toml").read_text(encoding="utf-8"))["
 def explain_file(path, engine: str | None = None, monkeypatch=None):
     if engine and monkeypatch:
         monkeypatch.setenv("TRTDIAG_EXPLAIN_ENGINE", engine)
-    m = Matcher(kb.all_entries())
+    m = shipped_matcher()
     with open(path, "rb") as fh:
         m.scan(fh, path.name, 0, path.stat().st_size)
     return rank(m.hits.values())

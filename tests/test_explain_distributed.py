@@ -5,18 +5,9 @@ their cause; lines that are warnings or other failures stay quiet."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from trtdiag.core import kb
-from trtdiag.logscan.matcher import Matcher, rank
-
-
-def explain_text(text: str):
-    m = Matcher(kb.all_entries())
-    m.scan(io.BytesIO(text.encode()), "log")
-    return rank(m.hits.values())
+from tests.conftest import explain_text
 
 
 def first(text: str):

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from trtdiag.core import kb
-from trtdiag.logscan.matcher import Matcher, rank, required_literals
+from trtdiag.logscan.matcher import rank, required_literals
 from trtdiag.core.catalogue import AREAS
+from tests.conftest import shipped_matcher
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -126,7 +127,7 @@ def test_each_quoted_example_is_recognised_as_its_own_entry(entry_id, fatal, lin
     entry the top finding; a non-fatal one must at least be among the findings."""
     import io
 
-    m = Matcher(kb.all_entries())
+    m = shipped_matcher()
     m.scan(io.BytesIO(line.encode() + b"\n"), "example")
     ranked = [h.entry_id for h in rank(m.hits.values())]
     if fatal:
