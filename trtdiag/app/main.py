@@ -379,9 +379,11 @@ def entry() -> None:
         from ..probes import nvml
 
         nvml.start_init()
-    rc = main()
-    if early:
-        nvml.finish_early()
+    try:
+        rc = main()
+    finally:  # also when argument parsing exits: no thread may be left inside the driver
+        if early:
+            nvml.finish_early()
     import gc
 
     gc.freeze()
