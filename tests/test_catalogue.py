@@ -287,6 +287,19 @@ def test_prefilter_keys_cover_every_literal():
     assert len(m.keys) < len(m.literals)
 
 
+def test_literal_index_tries_every_group_whose_literal_a_line_holds():
+    """The 4-byte index in front of the per-line finds (Matcher._groups_in) may skip a literal only
+    when the line lacks it: checked for every shipped literal, embedded in other text, at both ends
+    of a line, beside another literal, and in a line too long for the index."""
+    m = shipped_matcher()
+    lits = [lit for lit, _ in m.groups]
+    for i, lit in enumerate(lits):
+        other = lits[(i * 7 + 3) % len(lits)]
+        for line in (lit, b"[E] x: " + lit + b" (y)", other + b" " + lit, b"q" * 5000 + lit):
+            assert i in m._groups_in(line), (lit, line[:80])
+    assert list(m._groups_in(b"nothing to see here")) == sorted(m._groups_in(b"nothing to see here"))
+
+
 def test_catalogue_signatures_skip_what_is_not_a_failure_or_has_no_entry():
     msgs = [
         {"template": "a message that is not a failure at all", "origin": "x@1", "not_failure": "printed by every start"},

@@ -260,6 +260,7 @@ class Matcher:
         self.literals: list[bytes] = [lit for lit, _ in self.groups]
         # what the prefilter searches for: fewer strings than literals, every literal holds one
         self.keys: list[bytes] = _prefilter_keys(self.literals) if keys else list(self.literals)
+        self._grams, self._short = _gram_index(self.literals)
         self.hits: dict[str, Hit] = {}
         self.bytes_scanned = 0
         self.candidates = 0
@@ -297,8 +298,9 @@ class Matcher:
             line = line[:-1]
         long_line = len(line) > MATCH_WINDOW
         found: list[tuple[Signature, re.Match, bytes, int]] = []  # (sig, match, text, core end)
-        tried: set[int] = set()
-        for lit, sigs in self.groups:
+        groups = self.groups
+        for g in self._groups_in(line):
+            lit, sigs = groups[g]
             pos = line.find(lit)
             if pos == -1:
                 continue
@@ -336,6 +338,22 @@ class Matcher:
                 continue
             first[sig.entry_id] = sig
             self._record(sig, m, line, src_index, source, lineno, long_line)
+
+    def _groups_in(self, line: bytes):
+        """The indices, in order, of the literal groups worth a find on this line: those whose
+        chosen 4-byte piece the line holds (a set intersection in C instead of a find per group),
+        and those with a literal too short to have one.  A long line tries every group."""
+        if len(line) > GRAM_LINE_MAX:
+            return range(len(self.groups))
+        grams = self._grams
+        present = {line[i:i + GRAM] for i in range(len(line) - GRAM + 1)}.intersection(grams)
+        if not present:
+            return self._short
+        out = list(self._short)
+        for gram in present:
+            out += grams[gram]
+        out.sort()
+        return out
 
     @staticmethod
     def _fill(hit: Hit, m: re.Match) -> None:
@@ -792,6 +810,32 @@ def _rg_procs(nkeys: int, size: int | None) -> int:
     except OSError:
         cpus = 1
     return max(1, min(cpus, 4, -(-nkeys // RG_KEYS)))
+
+
+GRAM = 4  # bytes of the piece of each literal that indexes it
+GRAM_LINE_MAX = 4096  # longer lines try every literal: their pieces cost more than the finds
+
+
+def _gram_index(literals: list[bytes]) -> tuple[dict[bytes, list[int]], list[int]]:
+    """For each literal, one GRAM-byte piece of it, the one fewest other literals hold (so a line
+    holding it is likeliest to hold the literal too): piece → indices of the literals it stands
+    for.  A line lacking a literal's piece lacks the literal, so skipping it loses nothing.
+    Literals shorter than GRAM are listed apart, to be tried on every line."""
+    pieces = [{lit[i:i + GRAM] for i in range(len(lit) - GRAM + 1)} for lit in literals]
+    shared: dict[bytes, int] = {}
+    for ps in pieces:
+        for p in ps:
+            shared[p] = shared.get(p, 0) + 1
+    index: dict[bytes, list[int]] = {}
+    short: list[int] = []
+    for i, ps in enumerate(pieces):
+        if not ps:
+            short.append(i)
+            continue
+        # fewest literals sharing it; then fewer spaces (the commonest byte of text); then stable
+        best = min(ps, key=lambda p: (shared[p], p.count(b" "), p))
+        index.setdefault(best, []).append(i)
+    return index, short
 
 
 _KEYS: list = []
