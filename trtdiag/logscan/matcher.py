@@ -340,20 +340,19 @@ class Matcher:
             self._record(sig, m, line, src_index, source, lineno, long_line)
 
     def _groups_in(self, line: bytes):
-        """The indices, in order, of the literal groups worth a find on this line: those whose
-        chosen 4-byte piece the line holds (a set intersection in C instead of a find per group),
-        and those with a literal too short to have one.  A long line tries every group."""
+        """The indices, in order, of the literal groups worth a find on this line: those with a
+        piece among the line's (_gram_index; a set intersection in C instead of a find per
+        group), and those with a literal too short to be indexed.  A long line tries every group."""
         if len(line) > GRAM_LINE_MAX:
             return range(len(self.groups))
         grams = self._grams
-        present = {line[i:i + GRAM] for i in range(len(line) - GRAM + 1)}.intersection(grams)
+        present = {line[i:i + GRAM] for i in range(0, len(line) - GRAM + 1, STEP)}.intersection(grams)
         if not present:
             return self._short
-        out = list(self._short)
+        out = set(self._short)
         for gram in present:
-            out += grams[gram]
-        out.sort()
-        return out
+            out.update(grams[gram])
+        return sorted(out)
 
     @staticmethod
     def _fill(hit: Hit, m: re.Match) -> None:
@@ -812,29 +811,36 @@ def _rg_procs(nkeys: int, size: int | None) -> int:
     return max(1, min(cpus, 4, -(-nkeys // RG_KEYS)))
 
 
-GRAM = 4  # bytes of the piece of each literal that indexes it
+GRAM = 4  # bytes of the pieces that index the literals
+STEP = 4  # a line's pieces are taken at every STEP-th byte
 GRAM_LINE_MAX = 4096  # longer lines try every literal: their pieces cost more than the finds
 
 
 def _gram_index(literals: list[bytes]) -> tuple[dict[bytes, list[int]], list[int]]:
-    """For each literal, one GRAM-byte piece of it, the one fewest other literals hold (so a line
-    holding it is likeliest to hold the literal too): piece → indices of the literals it stands
-    for.  A line lacking a literal's piece lacks the literal, so skipping it loses nothing.
-    Literals shorter than GRAM are listed apart, to be tried on every line."""
-    pieces = [{lit[i:i + GRAM] for i in range(len(lit) - GRAM + 1)} for lit in literals]
+    """piece → indices of the literals it stands for, and the literals tried on every line.
+
+    A line's pieces are its GRAM-byte slices at offsets 0, STEP, 2·STEP, …  A literal at any
+    offset of the line covers one of them at one of STEP consecutive offsets of its own, so it is
+    indexed under the GRAM-byte pieces at STEP consecutive offsets: a line lacking all of them
+    lacks the literal, and skipping it loses nothing.  Of the possible windows, the one whose
+    pieces fewest other literals hold is taken (a line holding them is likelier to hold the
+    literal).  Literals shorter than GRAM + STEP - 1 have no such window."""
+    width = GRAM + STEP - 1
     shared: dict[bytes, int] = {}
-    for ps in pieces:
-        for p in ps:
+    for lit in literals:
+        for p in {lit[i:i + GRAM] for i in range(len(lit) - GRAM + 1)}:
             shared[p] = shared.get(p, 0) + 1
     index: dict[bytes, list[int]] = {}
     short: list[int] = []
-    for i, ps in enumerate(pieces):
-        if not ps:
-            short.append(i)
+    for n, lit in enumerate(literals):
+        if len(lit) < width:
+            short.append(n)
             continue
-        # fewest literals sharing it; then fewer spaces (the commonest byte of text); then stable
-        best = min(ps, key=lambda p: (shared[p], p.count(b" "), p))
-        index.setdefault(best, []).append(i)
+        windows = [[lit[k + j:k + j + GRAM] for j in range(STEP)] for k in range(len(lit) - width + 1)]
+        # fewest literals sharing its pieces; then fewer spaces (the commonest byte of text)
+        best = min(windows, key=lambda w: (sum(shared[p] for p in w), sum(p.count(b" ") for p in w)))
+        for p in set(best):
+            index.setdefault(p, []).append(n)
     return index, short
 
 
