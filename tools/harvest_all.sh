@@ -6,7 +6,7 @@
 #           11.4.0.106, nvidia-cuda-runtime-cu12 12.9.79, nvidia-nccl-cu12 2.27.3, transformers 4.46.3 and
 #           5.24.0, uvicorn 0.54.0 (pip download --no-deps NAME==VERSION; unzip -d WHEELS/NAME-VERSION)
 #   SITE    a site-packages holding safetensors 0.8.0, tokenizers 0.23.3, nvidia-ml-py 13.615.71
-#   PIPSRC  unpacked pip sdists pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
+#   PIPSRC  unpacked pip sdists pip-20.3.4 pip-21.3.1 pip-22.0.2 pip-22.3.1 pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
 #   NUMPY   numpy files from the wheels numpy 1.26.4, 2.0.2 and 2.2.6 (pip download --no-deps numpy==V; unzip -d
 #           NUMPY/npV): core/include/numpy/__multiarray_api.h (1.26.4), core/_multiarray_umath.py (2.x); and the
@@ -18,6 +18,8 @@
 #           STUBS/nvidia_stub, STUBS/wheel_stub), the sdists tensorrt-cu12 10.3.0 (STUBS/tensorrt-cu12-10.3.0) and
 #           tensorrt-llm 0.5.0 (STUBS/tensorrt-llm-0.5.0: the unpacked sdist; its setup.py fails by design, so
 #           `pip download --no-clean` keeps it in the build folder)
+#   TRTLLM_SETUP  verbatim excerpts (first line "# excerpt …") of two stored versions of NVIDIA/TensorRT-LLM's setup.py (its
+#           sanity_check: the bindings not built before `pip install -e .`), as TRTLLM_SETUP/<index id>/setup.py: 2509283499, 4197059362
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
 #   NCT     a git directory of NVIDIA/nvidia-container-toolkit (tag v1.17.8 is read)
 #   JC      a git directory of dusty-nv/jetson-containers (commit dd206bfe71f9ed35a02d9b9d9954bddb1b649602)
@@ -74,14 +76,13 @@ for v in 2.1.2 2.4.1 2.7.1 2.13.0; do TORCH_ARGS+=(--binary "torch@$v:torch/cuda
 TORCH_ARGS+=(--binary "torch@2.13.0:libtorch_python.so=$TORCHSRC/t2.13.0/torch/lib/libtorch_python.so")
 $H --family torch "${TORCH_ARGS[@]}"
 PIP_ARGS=()
-for v in 23.0.1 23.3.2 24.0 24.2 25.0.1 25.1.1 25.3; do PIP_ARGS+=(--tree "pypa/pip@$v=${PIPSRC:?set PIPSRC}/pip-$v/src/pip/_internal"); done
+for v in 20.3.4 21.3.1 22.0.2 22.3.1 23.0.1 23.3.2 24.0 24.2 25.0.1 25.1.1 25.3; do PIP_ARGS+=(--tree "pypa/pip@$v=${PIPSRC:?set PIPSRC}/pip-$v/src/pip/_internal"); done
 ST=${STUBS:?set STUBS}
 $H --family pip "${PIP_ARGS[@]}" --tree nvidia-stub@0.1.8=$ST/nvidia_stub --tree wheel-stub@0.5.0=$ST/wheel_stub \
   --tree tensorrt-cu12@10.3.0=$ST/tensorrt-cu12-10.3.0 \
   --binary nvidia-stub@0.1.8:ERROR.txt=$ST/nvidia_stub/ERROR.txt --binary wheel-stub@0.5.0:ERROR.txt=$ST/wheel_stub/ERROR.txt \
-  --binary tensorrt-llm@0.5.0:ERROR.txt=$ST/tensorrt-llm-0.5.0/ERROR.txt
-L=${LNC:?set LNC}; N=NVIDIA/libnvidia-container
-$H --family pip "${PIP_ARGS[@]}"
+  --binary tensorrt-llm@0.5.0:ERROR.txt=$ST/tensorrt-llm-0.5.0/ERROR.txt \
+  --tree NVIDIA/TensorRT-LLM@stored-2509283499=${TRTLLM_SETUP:?set TRTLLM_SETUP}/2509283499 --tree NVIDIA/TensorRT-LLM@stored-4197059362=$TRTLLM_SETUP/4197059362
 L=${LNC:?set LNC}; N=NVIDIA/libnvidia-container; D=${DRV:?set DRV}
 CDI=vendor/tags.cncf.io/container-device-interface/pkg/cdi/cache.go
 mkdir -p /tmp/nct-v1.17.8 && git --git-dir="${NCT:?set NCT}" show v1.17.8:$CDI > /tmp/nct-v1.17.8/cache.go
@@ -106,11 +107,13 @@ TRTLLM_DIST_TREES=${TRTLLM_DIST_TREES:?set TRTLLM_DIST_TREES} MIRROR=$M WHEELS=$
 # kubernetes single-file excerpts under K8S_EXCERPTS, NVIDIA/k8s-device-plugin (see the script)
 MIRROR=$M K8S_EXCERPTS=${K8S_EXCERPTS:?set K8S_EXCERPTS} PYTHON=$P bash tools/harvest_registry.sh
 # onnx_tensorrt and tensorrt_python: TensorRT ONNX parser and Python packages (see the script)
-ONNXTRT=${ONNXTRT:?set ONNXTRT} TRTREPO=${TRTREPO:?set TRTREPO} TRTWHEELS=${TRTWHEELS:?set TRTWHEELS} CPYWIN=${CPYWIN:?set CPYWIN} PYTHON=$P bash tools/harvest_trt_python.sh
+ONNXTRT=${ONNXTRT:?set ONNXTRT} TRTREPO=${TRTREPO:?set TRTREPO} TRTWHEELS=${TRTWHEELS:?set TRTWHEELS} CPYWIN=${CPYWIN:?set CPYWIN} CTYPESWIN=${CTYPESWIN:?set CTYPESWIN} TRTLLM_IMPORT=${TRTLLM_IMPORT:?set TRTLLM_IMPORT} PYTHON=$P bash tools/harvest_trt_python.sh
+# mpi4py_build: mpi4py's own build from its sdists (see the script)
+MPI4PY=${MPI4PY:?set MPI4PY} PYTHON=$P bash tools/harvest_mpi4py.sh
 # trtexec, polygraphy and deepstream: NVIDIA/TensorRT samples and Polygraphy, DeepStream nvinfer sources, DeepStream-Yolo (see the script)
 TRTREPO=${TRTREPO:?set TRTREPO} DSSRC=${DSSRC:?set DSSRC} DSYOLO=${DSYOLO:?set DSYOLO} PYTHON=$P bash tools/harvest_trt_tools.sh
 # tensorrt_sdist and wsl: the tensorrt frontend sdist's platform checks, NVML / CUDA / ldconfig under WSL 2 (see the script)
-TRTREPO=$TRTREPO DRV=$D CUDART=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12 PYTHON=$P bash tools/harvest_platforms.sh
+TRTREPO=$TRTREPO TRTSDIST=${TRTSDIST:?set TRTSDIST} DRV=$D CUDART=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12 PYTHON=$P bash tools/harvest_platforms.sh
 # Families read from excerpt trees of single stored files (NVIDIA/TensorRT-LLM and ai-dynamo/dynamo are too large to
 # mirror) have their own scripts, each naming its folders in its header; run them after this one:
 #   tools/harvest_trtllm_sources.sh (tensorrt_llm_sources, linux), tools/harvest_trtllm_build.sh (tensorrt_llm_build and

@@ -230,7 +230,7 @@ def _py_template(node) -> str | None:
     return None
 
 
-_MSG_NAME = re.compile(r"(?:^|_)(?:msg|message|desc)$", re.I)
+_MSG_NAME = re.compile(r"(?:^|_|err)(?:msg|message|desc)$", re.I)
 
 
 def py_messages(text: str) -> list[tuple[int, str]]:
@@ -248,7 +248,9 @@ def py_messages(text: str) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Assert) and node.msg is not None:
             args = [node.msg]
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and _MSG_NAME.search(t.id) for t in node.targets):
-            args = [node.value]  # spin_message = f"Building wheel for {name} (setup.py)": printed later
+            # spin_message = f"Building wheel for {name} (setup.py)": printed later; a list of lines
+            # (mpi4py's errmsg = ["Cannot {} MPI programs. …", "Installing mpi4py requires …"]) gives each line
+            args = list(node.value.elts) if isinstance(node.value, ast.List) else [node.value]
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "pop"
                 and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)):

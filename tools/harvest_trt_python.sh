@@ -7,6 +7,12 @@
 #             pip download --no-deps --only-binary :all: --platform win_amd64 --python-version 3.11) as
 #             TRTWHEELS/bwVERSION, and the tensorrt-cu12 10.3.0 sdist as TRTWHEELS/tensorrt-cu12-10.3.0
 #   CPYWIN    Python/dynload_win.c of python/cpython@003b808ec233e3753cd0af525b6f938dd5081f80 (the Windows loader's message)
+#   CTYPESWIN excerpts of Modules/_ctypes/callproc.c (load_library's PyErr_Format for ERROR_MOD_NOT_FOUND, read from the
+#             public-code index) as CTYPESWIN/007c11dfe0eaab034b21155bb1c27ffe26b476d5/Modules/_ctypes/callproc.c ("Could not
+#             find module '%.500S'. Try using the full path …") and CTYPESWIN/77dabaf281614f6f0b894168b05151362365cdd2/… (the
+#             3.8+ wording with "(or one of its dependencies)"); first line "// excerpt …"
+#   TRTLLM_IMPORT a verbatim excerpt (first line "# excerpt …") of a stored NVIDIA/TensorRT-LLM file that imports the compiled
+#             module (index id 5794948813: `import tensorrt_llm.bindings as tllm`), as one file
 # CPython 3.11.2's importlib/_bootstrap.py is read from this Debian 12 machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +35,8 @@ $H --family tensorrt_python \
   --binary tensorrt-cu12@10.3.0:tensorrt/__init__.py=$W/tensorrt-cu12-10.3.0/tensorrt/__init__.py \
   --binary cpython@3.11.2:importlib/_bootstrap.py=/usr/lib/python3.11/importlib/_bootstrap.py \
   --binary cpython@3.11.2=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
-  --binary python/cpython@003b808ec233e3753cd0af525b6f938dd5081f80:Python/dynload_win.c=${CPYWIN:?set CPYWIN}
+  --binary python/cpython@003b808ec233e3753cd0af525b6f938dd5081f80:Python/dynload_win.c=${CPYWIN:?set CPYWIN} \
+  --tree python/cpython@007c11dfe0eaab034b21155bb1c27ffe26b476d5=${CTYPESWIN:?set CTYPESWIN}/007c11dfe0eaab034b21155bb1c27ffe26b476d5 \
+  --tree python/cpython@77dabaf281614f6f0b894168b05151362365cdd2=$CTYPESWIN/77dabaf281614f6f0b894168b05151362365cdd2 \
+  --binary NVIDIA/TensorRT-LLM@stored-5794948813=${TRTLLM_IMPORT:?set TRTLLM_IMPORT}
 rm -rf "$TMP"

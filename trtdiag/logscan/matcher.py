@@ -308,12 +308,22 @@ class Matcher:
                 start = max(0, pos - MATCH_WINDOW // 4)
                 end = start + MATCH_WINDOW
                 # a NUL at a cut keeps ^ and $ from matching there (they mean the line's ends)
-                text = (b"\0" if start else b"") + normalize(line[start:end]) + (b"\0" if end < len(line) else b"")
+                pre, post = (b"\0" if start else b""), (b"\0" if end < len(line) else b"")
+                raw = pre + line[start:end] + post
+                text = pre + normalize(line[start:end]) + post
             else:
+                raw = line
                 text = normalize(line)
             joined = None
             for sig in sigs:
                 m = sig.regex.search(text)
+                if m is None and text != raw:
+                    # a backslash that is not a JSON escape (a Windows path: '…\\tensorrt_libs\\nvinfer_10.dll'):
+                    # the line as it is
+                    m = sig.regex.search(raw)
+                    if m is not None:
+                        found.append((sig, m, raw, _core_end(sig, m)))
+                        continue
                 if m is None and next_line is not None and not long_line:
                     if joined is None:
                         joined = text + b" " + normalize(next_line[:MATCH_WINDOW].strip())
