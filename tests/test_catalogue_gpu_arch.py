@@ -17,6 +17,7 @@ def test_the_family_carries_its_releases():
     seen = {m["first"] for m in rows} | {m["origin"].split(":")[0] for m in rows}
     assert {"ptxas@12.4.131", "nvcc@13.0.88", "tensorrt-lean@10.16.1.11"} <= seen
     assert any(o.startswith("NVIDIA/FasterTransformer@release/v5.3_tag") for o in seen)
+    assert any(o.startswith("Dao-AILab/flash-attention@v2.0.0") for o in seen)
 
 
 CASES = [
@@ -39,6 +40,9 @@ CASES = [
     # utils/cuda_utils.h:95 (cuBLAS status 8)
     ("  what():  [FT][ERROR] CUDA runtime error: CUBLAS_STATUS_ARCH_MISMATCH /ft/src/fastertransformer/utils/cublasMMWrapper.cc:592 ",
      "gpu-arch-unsupported", {}),
+    # Dao-AILab/flash-attention@v2.8.3:csrc/flash_attn/flash_api.cpp, @v2.3.6 (bfloat16)
+    ("RuntimeError: FlashAttention only supports Ampere GPUs or newer.", "gpu-arch-unsupported", {}),
+    ("RuntimeError: bfloat16 is only supported on Ampere GPUs or newer", "gpu-precision-unsupported", {}),
     # NVIDIA/TensorRT-LLM tensorrt_llm/plugin/plugin.py PluginConfig.validate
     ("NotImplementedError: gemm_swiglu_plugin=fp8 is not supported on SM 100.", "gpu-arch-unsupported", {"sm": "100"}),
 ]
