@@ -18,6 +18,7 @@ def test_the_family_carries_its_releases():
     assert {"ptxas@12.4.131", "nvcc@13.0.88", "tensorrt-lean@10.16.1.11"} <= seen
     assert any(o.startswith("NVIDIA/FasterTransformer@release/v5.3_tag") for o in seen)
     assert any(o.startswith("Dao-AILab/flash-attention@v2.0.0") for o in seen)
+    assert {"triton-lang/triton@2.3.1", "triton-lang/triton@3.3.1"} <= seen
 
 
 CASES = [
@@ -43,6 +44,10 @@ CASES = [
     # Dao-AILab/flash-attention@v2.8.3:csrc/flash_attn/flash_api.cpp, @v2.3.6 (bfloat16)
     ("RuntimeError: FlashAttention only supports Ampere GPUs or newer.", "gpu-arch-unsupported", {}),
     ("RuntimeError: bfloat16 is only supported on Ampere GPUs or newer", "gpu-precision-unsupported", {}),
+    # triton-lang/triton@3.5.0:triton/language/core.py:574 (as torch.compile quotes it), @3.1.0:triton/language/semantic.py:759
+    ("ValueError(\"type fp8e4nv not supported in this architecture. The supported fp8 dtypes are ('fp8e4b15', 'fp8e5')\")",
+     "gpu-precision-unsupported", {"dtype": "fp8e4nv"}),
+    ("AssertionError: fp8e4nv data type is not supported on CUDA arch < 89", "gpu-precision-unsupported", {}),
     # NVIDIA/TensorRT-LLM tensorrt_llm/plugin/plugin.py PluginConfig.validate
     ("NotImplementedError: gemm_swiglu_plugin=fp8 is not supported on SM 100.", "gpu-arch-unsupported", {"sm": "100"}),
 ]

@@ -117,4 +117,4 @@ TRTREPO=$TRTREPO DRV=$D CUDART=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_r
 #   trtdiag/data/trtllm_build_options.json), tools/harvest_trtllm_torch.sh (tensorrt_llm_torch),
 #   tools/harvest_trtllm_kernels.sh (tensorrt_llm_kernels), tools/harvest_trtllm_convert.sh (tensorrt_llm_convert,
 #   modelopt), tools/harvest_dynamo.sh (dynamo), tools/harvest_gpu_arch.sh (gpu_arch_wordings: ptxas / nvcc wheels, TensorRT
-#   lean / dispatch runtimes, NVIDIA/FasterTransformer, Dao-AILab/flash-attention)
+#   lean / dispatch runtimes, NVIDIA/FasterTransformer, Dao-AILab/flash-attention, triton wheels)
