@@ -32,7 +32,8 @@
 #           and the TensorRT-LLM runtime the backend links (the engine-input checks of cpp/tensorrt_llm/runtime/tllmRuntime.cpp):
 #           v0.5.0, v0.7.1 = that file at the TensorRT-LLM commits tensorrtllm_backend v0.5.0 / v0.7.1 pin (git show of the
 #           release tree, see tools/harvest_trtllm_sources.sh's TRTLLM_GIT), 0165bd7ac275dae69796767cdbb71ce1963506f3 = a later
-#           stored version of it (verbatim excerpt), each as TRTLLM_TRITON/<label>/cpp/tensorrt_llm/runtime/tllmRuntime.cpp
+#           stored version of it (verbatim excerpt), each as TRTLLM_TRITON/<label>/cpp/tensorrt_llm/runtime/tllmRuntime.cpp;
+#           v0.5.0 and v0.7.1 also hold tensorrt_llm/runtime/generation.py (the Python runtime the backend's "gpt" model drives)
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2 for tools/harvest_distributed.sh, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
 set -euo pipefail
