@@ -57,6 +57,17 @@ CASES = [
     # numpy@1.26.4 __multiarray_api.h:1518
     ("RuntimeError: module compiled against API version 0x10 but this version of numpy is 0xf",
      "numpy-abi-mismatch", {"compiled_api": "10", "numpy_api": "f"}),
+    # python_backend@r26.07 pb_stub.cc:2142 "Failed to preinitialize Python stub: " + CPython's ModuleNotFoundError
+    ("E1201 10:00:00.000000 9 pb_stub.cc:2142] Failed to preinitialize Python stub: ModuleNotFoundError: No module named 'torch'",
+     "triton-python-module-missing", {"module": "torch"}),
+    # tensorrt_backend@r23.10 src/instance_state.cc:1969 (r24.05: src_trt8/instance_state.cc)
+    ("E1201 10:00:00.000000 1 model_lifecycle.cc:641] failed to load 'yolo' version 1: Invalid argument: unexpected "
+     "configuration maximum batch size 16 for 'yolo_0_0', model maximum is 8",
+     "triton-plan-max-batch-mismatch", {"config_max_batch_size": "16", "engine_max_batch_size": "8"}),
+    # onnxruntime_backend@r24.01 src/onnxruntime.cc:2636
+    ("E1201 10:00:00.000000 1 model_lifecycle.cc:641] failed to load 'm' version 1: Unsupported: Triton TRITONBACKEND API "
+     "version: 1.16 does not support 'onnxruntime' TRITONBACKEND API version: 1.19",
+     "triton-backend-api-mismatch", {"server_api": "1.16", "backend_api": "1.19"}),
     # python_backend@r23.07 src/pb_stub.cc:1601
     ("Python model file not found in neither '/models/m/1/model.py' nor '/models/m/1/model.py'",
      "triton-model-version-missing", {}),
