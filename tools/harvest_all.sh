@@ -30,7 +30,12 @@
 #           stored file version read, named by its commit, holding the file at its repository path as a verbatim
 #           excerpt (first line "# excerpt …"): 044a90d209e380c95e23e8ae42f3583fa05ada78 =
 #           triton_backend/all_models/llmapi/tensorrt_llm/1/model.py (the llmapi model),
-#           192908136e53ddfc2f282e81e6ecdb76af06eb50 = triton_backend/inflight_batcher_llm/src/utils.cc (request checks)
+#           192908136e53ddfc2f282e81e6ecdb76af06eb50 = triton_backend/inflight_batcher_llm/src/utils.cc (request checks);
+#           and the TensorRT-LLM runtime the backend links (the engine-input checks of cpp/tensorrt_llm/runtime/tllmRuntime.cpp):
+#           v0.5.0, v0.7.1 = that file at the TensorRT-LLM commits tensorrtllm_backend v0.5.0 / v0.7.1 pin (git show of the
+#           release tree, see tools/harvest_trtllm_sources.sh's TRTLLM_GIT), 0165bd7ac275dae69796767cdbb71ce1963506f3 = a later
+#           stored version of it (verbatim excerpt), each as TRTLLM_TRITON/<label>/cpp/tensorrt_llm/runtime/tllmRuntime.cpp;
+#           v0.5.0 and v0.7.1 also hold tensorrt_llm/runtime/generation.py (the Python runtime the backend's "gpt" model drives)
 # System libraries are read from this Debian 12 machine (Open MPI 4.1.4, PMIx 4.2.2 for tools/harvest_distributed.sh, glibc 2.36,
 # bash 5.2.15, libpython3.11 3.11.2).
 set -euo pipefail
@@ -46,9 +51,12 @@ REL=r23.10,r24.05,r24.12,r25.04,r25.10,r26.04,r26.06
 TT=${TRTLLM_TRITON:?set TRTLLM_TRITON}
 $H --family tensorrtllm_backend --git $T/tensorrtllm_backend=$M/$T+tensorrtllm_backend/repo@$BK_TAGS \
   --tree NVIDIA/TensorRT-LLM@044a90d209e380c95e23e8ae42f3583fa05ada78=$TT/044a90d209e380c95e23e8ae42f3583fa05ada78 \
-  --tree NVIDIA/TensorRT-LLM@192908136e53ddfc2f282e81e6ecdb76af06eb50=$TT/192908136e53ddfc2f282e81e6ecdb76af06eb50
+  --tree NVIDIA/TensorRT-LLM@192908136e53ddfc2f282e81e6ecdb76af06eb50=$TT/192908136e53ddfc2f282e81e6ecdb76af06eb50 \
+  --tree NVIDIA/TensorRT-LLM@v0.5.0=$TT/v0.5.0 --tree NVIDIA/TensorRT-LLM@v0.7.1=$TT/v0.7.1 \
+  --tree NVIDIA/TensorRT-LLM@0165bd7ac275dae69796767cdbb71ce1963506f3=$TT/0165bd7ac275dae69796767cdbb71ce1963506f3
 $H --family triton --git $T/core=$M/$T+core/repo@r23.04,$REL --git $T/server=$M/$T+server/repo@v2.33.0,v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0,v2.71.0
-$H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$REL
+PB_REL=r23.01,r23.04,r23.07,r23.10,r24.01,r24.05,r24.08,r24.12,r25.01,r25.04,r25.07,r25.10,r26.01,r26.04,r26.06,r26.07
+$H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$PB_REL
 $H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL
 $H --family transformers --tree huggingface/transformers@4.46.3=$W/transformers-4.46.3/transformers --tree huggingface/transformers@5.24.0=$W/transformers-5.24.0/transformers
 $H --family uvicorn --tree encode/uvicorn@0.23.2=$W/uvicorn-0.23.2/uvicorn --tree encode/uvicorn@0.30.6=$W/uvicorn-0.30.6/uvicorn --tree encode/uvicorn@0.54.0=$W/uvicorn-0.54.0/uvicorn --tree cpython@3.11.2:asyncio=/usr/lib/python3.11/asyncio
