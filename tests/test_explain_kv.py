@@ -33,6 +33,9 @@ def _first(text):
      "input-exceeds-max-input-len", {}),
     ("RuntimeError: Num beams (4) exceeds the engine or specified limit (1)", "beam-width-mismatch",
      {"request_beam_width": "4", "max_beam_width": "1"}),
+    ("RuntimeError: Attention window too large to fit even a single sequence in the KV cache. Failing fast rather than "
+     "attempting an adjustment of the window sizes. Old: [131072], New: [20544]", "kv-cache-insufficient",
+     {"old_windows": "[131072]", "new_windows": "[20544]"}),
     # the PyTorch backend's estimation stage, as later releases spell it
     ("The following component could not be created: Initial KV Cache (temporary for KV cache size estimation)",
      "kv-cache-creation-failed", {}),
@@ -49,11 +52,13 @@ def test_wordings_name_their_cause(line, entry, fields):
     "kvCache. they are reduced to 5185",
     "[12/01/2025-10:00:00] [TRT-LLM] [W] maxAttentionWindow and maxSequenceLen are too large for at least one sequence "
     "to fit in kvCache. They are reduced to 9344",
+    "[TensorRT-LLM][WARNING] maxAttentionWindowVec too large to fit at least one sequence in kvCache. Old: [131072], "
+    "New: [5185]",
 ])
 def test_attention_window_cut_is_a_warning(line):
     hit = _first(line)
     assert hit.entry_id == "kv-cache-insufficient" and not hit.fatal
-    assert hit.fields.get("reduced_to") in {"5185", "9344"}
+    assert hit.fields.get("reduced_to", hit.fields.get("new_windows")) in {"5185", "9344", "[5185]"}
 
 
 def test_the_cut_ranks_below_the_request_it_makes_fail():

@@ -21,7 +21,8 @@ for d in stored-538519496 stored-36914558290 stored-4152691838 stored-5721148561
 done
 C=(--comment "v0.5.0 = ffd5af342a81 and v0.7.1 = 80bc07510ac4 (whole trees, as in tensorrt_llm_sources). Stored files read:"
    --comment "  cpp/tensorrt_llm/batch_manager/trtGptModelInflightBatching.cpp @stored-538519496, @stored-36914558290, @stored-4152691838"
-   --comment "  (cross_kv_cache_fraction checks of encoder-decoder / decoder-only models; the attention window shrunk to fit the KV cache),"
+   --comment "  (cross_kv_cache_fraction checks of encoder-decoder / decoder-only models; the attention window shrunk to fit the KV cache,"
+   --comment "  or with fail_fast_on_attention_window_too_large the error),"
    --comment "  tensorrt_llm/_torch/pyexecutor/resource_manager.py @stored-5721148561 (the PyTorch backend's same warning),"
    --comment "  tensorrt_llm/llmapi/llm.py @stored-55216765702, @stored-323158958, @stored-5668394175, @stored-2629603228 (_check_arguments"
    --comment "  of the TensorRT engine backend; the last an early LLM API whose path is named from the file's content),"
