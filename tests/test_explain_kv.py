@@ -77,3 +77,16 @@ def test_the_cut_ranks_below_the_request_it_makes_fail():
 ])
 def test_healthy_and_other_lines_name_no_kv_cause(line):
     assert not [h for h in explain_text(line) if h.entry_id.startswith(("kv-cache", "input-exceeds"))]
+
+
+@pytest.mark.parametrize("line, fields", [
+    ("RuntimeError: Input batch size (16) exceeds the engine or specified limit (8)", {"batch_size": "16", "max_batch_size": "8"}),
+    ("ValueError: sampling_params.n (4) cannot exceed max_batch_size (2) when use_beam_search is False",
+     {"batch_size": "4", "max_batch_size": "2"}),
+    ("    assert max_batch_size <= model_config.max_batch_size", {}),
+])
+def test_batch_larger_than_the_engine(line, fields):
+    hit = _first(line)
+    assert hit.entry_id == "engine-max-batch-size-exceeded" and hit.fatal
+    for k, v in fields.items():
+        assert hit.fields.get(k) == v, (k, hit.fields)
