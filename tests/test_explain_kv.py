@@ -31,6 +31,7 @@ def _first(text):
     ("[TensorRT-LLM][ERROR] Assertion failed: Max input length is equal to or larger that maxSequenceLength given in setup. "
      "No new tokens can be generated. (/src/tensorrt_llm/cpp/tensorrt_llm/runtime/runtimeBuffers.cpp:57)",
      "input-exceeds-max-input-len", {}),
+    ("    assert max_seq_len <= model_config.max_seq_len", "input-exceeds-max-input-len", {"limit_kind": "max_seq_len"}),
     ("RuntimeError: Num beams (4) exceeds the engine or specified limit (1)", "beam-width-mismatch",
      {"request_beam_width": "4", "max_beam_width": "1"}),
     ("RuntimeError: Attention window too large to fit even a single sequence in the KV cache. Failing fast rather than "
