@@ -126,6 +126,6 @@ TRTREPO=$TRTREPO TRTSDIST=${TRTSDIST:?set TRTSDIST} DRV=$D CUDART=$W/nvidia_cuda
 # mirror) have their own scripts, each naming its folders in its header; run them after this one:
 #   tools/harvest_trtllm_sources.sh (tensorrt_llm_sources, linux), tools/harvest_trtllm_build.sh (tensorrt_llm_build and
 #   trtdiag/data/trtllm_build_options.json), tools/harvest_trtllm_torch.sh (tensorrt_llm_torch),
-#   tools/harvest_trtllm_kernels.sh (tensorrt_llm_kernels), tools/harvest_trtllm_convert.sh (tensorrt_llm_convert,
+#   tools/harvest_trtllm_kernels.sh (tensorrt_llm_kernels), tools/harvest_trtllm_kv.sh (tensorrt_llm_kv), tools/harvest_trtllm_convert.sh (tensorrt_llm_convert,
 #   modelopt), tools/harvest_dynamo.sh (dynamo), tools/harvest_gpu_arch.sh (gpu_arch_wordings: ptxas / nvcc wheels, TensorRT
 #   lean / dispatch runtimes, NVIDIA/FasterTransformer, Dao-AILab/flash-attention, triton wheels)
