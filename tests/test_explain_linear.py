@@ -101,7 +101,7 @@ def test_every_signature_is_fast_on_a_1mb_adversarial_line(sig):
 @pytest.mark.parametrize("sig", SIGS, ids=[f"{s.entry_id}-{s.index}" for s in SIGS])
 def test_every_signature_is_linear_in_the_line_length(sig):
     """The regular expression alone, on its adversarial lines of 16 KiB and 128 KiB: eight times
-    the text may take at most 24 times as long, best of three (a quadratic pattern takes 64 times;
+    the text may take at most 24 times as long, best of five (a quadratic pattern takes 64 times;
     below 20 ms the machine's noise decides)."""
     global MB
     saved = MB

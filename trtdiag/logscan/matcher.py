@@ -260,7 +260,12 @@ class Matcher:
         self.literals: list[bytes] = [lit for lit, _ in self.groups]
         # what the prefilter searches for: fewer strings than literals, every literal holds one
         self.keys: list[bytes] = _prefilter_keys(self.literals) if keys else list(self.literals)
-        self._grams, self._short = _gram_index(self.literals)
+        # the index is of the literals without their digits, and a line is looked up without its
+        # digits: a line holding a literal holds it digits-less too, so nothing is skipped that the
+        # line holds; and lines that differ only in numbers (timestamps, pids, ranks, sizes: most
+        # of a long log's repeats) share one lookup, kept in _seen
+        self._grams, self._short = _gram_index([lit.translate(None, _DIGITS) for lit in self.literals])
+        self._seen: dict[bytes, list[int]] = {}
         self.hits: dict[str, Hit] = {}
         self.bytes_scanned = 0
         self.candidates = 0
@@ -270,6 +275,7 @@ class Matcher:
         m = object.__new__(Matcher)
         m.__dict__.update(self.__dict__)
         m.hits, m.bytes_scanned, m.candidates = {}, 0, 0
+        m._seen = {}
         return m
 
     def _merge(self, other: "Matcher") -> None:
@@ -355,14 +361,20 @@ class Matcher:
         group), and those with a literal too short to be indexed.  A long line tries every group."""
         if len(line) > GRAM_LINE_MAX:
             return range(len(self.groups))
+        key = line.translate(None, _DIGITS)
+        seen = self._seen.get(key)
+        if seen is not None:
+            return seen
         grams = self._grams
-        present = {line[i:i + GRAM] for i in range(0, len(line) - GRAM + 1, STEP)}.intersection(grams)
-        if not present:
-            return self._short
+        present = {key[i:i + GRAM] for i in range(0, len(key) - GRAM + 1, STEP)}.intersection(grams)
         out = set(self._short)
         for gram in present:
             out.update(grams[gram])
-        return sorted(out)
+        seen = sorted(out)
+        if len(self._seen) >= SEEN_MAX:
+            self._seen.clear()
+        self._seen[key] = seen
+        return seen
 
     @staticmethod
     def _fill(hit: Hit, m: re.Match) -> None:
@@ -824,6 +836,8 @@ def _rg_procs(nkeys: int, size: int | None) -> int:
 GRAM = 4  # bytes of the pieces that index the literals
 STEP = 4  # a line's pieces are taken at every STEP-th byte
 GRAM_LINE_MAX = 4096  # longer lines try every literal: their pieces cost more than the finds
+SEEN_MAX = 4096  # lines (digits left out) whose groups are kept
+_DIGITS = b"0123456789"
 
 
 def _gram_index(literals: list[bytes]) -> tuple[dict[bytes, list[int]], list[int]]:
