@@ -16,7 +16,7 @@ for grep translated to POSIX ERE (named groups dropped, \\d → [0-9], lookahead
 superset of the matches), for ripgrep with named groups and lookarounds dropped; both with
 LC_ALL=C, -a and line numbers.  Runs are interleaved (trtdiag, grep, rg, trtdiag, …); the best of
 --repeat is reported.  Peak memory is the child's maximum resident set, trtdiag's own children
-(its prefilter) included.
+(its prefilter) included, read through GNU time where installed.
 
 Targets (issues 16, 22): trtdiag within 1.5× of rg with the same signatures, memory flat.
 """
@@ -159,15 +159,34 @@ def rg_patterns(workdir: Path) -> tuple[Path, int]:
     return f, len(pats)
 
 
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def timed(argv: list[str], env: dict | None = None) -> tuple[float, int, bytes, int]:
-    """(seconds, peak RSS in MiB of the command and everything it waited for, stdout, exit code)."""
+    """(seconds, peak RSS in MiB of the command and everything it waited for, stdout, exit code).
+
+    The peak is read through GNU time where it is installed: a child started from this process
+    (which holds the signatures, 100 MB and more) is charged this process's memory as its own peak,
+    because exec records the peak of the memory it replaces; started from time, it is not."""
+    rss_file = None
+    if GNU_TIME:
+        fd, rss_file = tempfile.mkstemp(prefix="trtdiag-bench-rss-")
+        os.close(fd)
+        argv = [GNU_TIME, "-q", "-f", "%M", "-o", rss_file, *argv]
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     out = p.stdout.read() if p.stdout else b""
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    return dt, ru.ru_maxrss // 1024, out, p.returncode
+    mib = ru.ru_maxrss // 1024
+    if rss_file:
+        try:
+            mib = int(Path(rss_file).read_text().split()[-1]) // 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        os.unlink(rss_file)
+    return dt, mib, out, p.returncode
 
 
 def main() -> int:
@@ -218,13 +237,14 @@ def main() -> int:
             tools[f"rg -f ({rn} patterns)"] = [rg, "--no-config", "--regex-size-limit", "4G", "--dfa-size-limit", "4G",
                                                "-a", "-n", "-f", str(rfile), str(ref_log)]
             # the floor under any prefilter: rg finding only trtdiag's literal keys (no regex), whole log
+            # (in a child: a Matcher built here would grow this process, and a child's peak memory as
+            # wait4 reports it starts from its parent's at the fork)
             kfile = workdir / "keys.txt"
-            from trtdiag.core import kb
-            from trtdiag.logscan.matcher import Matcher
-
-            keys = Matcher(kb.all_entries()).keys
-            kfile.write_bytes(b"\n".join(keys) + b"\n")
-            tools[f"rg -F -f ({len(keys)} literal keys)"] = [rg, "--no-config", "-F", "-a", "-n", "-f", str(kfile), str(log)]
+            subprocess.run([sys.executable, "-c", "import sys; from trtdiag.core import kb; from trtdiag.logscan.matcher import Matcher; "
+                            "open(sys.argv[1], 'wb').write(b'\\n'.join(Matcher(kb.all_entries()).keys) + b'\\n')", str(kfile)],
+                           check=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+            nkeys = len(kfile.read_bytes().splitlines())
+            tools[f"rg -F -f ({nkeys} literal keys)"] = [rg, "--no-config", "-F", "-a", "-n", "-f", str(kfile), str(log)]
         best: dict[str, tuple[float, int]] = {}
         outs: dict[str, bytes] = {}
         for _ in range(args.repeat):
