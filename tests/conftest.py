@@ -108,6 +108,15 @@ def explain_text(text: str):
     return rank(m.hits.values())
 
 
+def assert_names_first(line: str, expect: str, fields: dict | None = None):
+    """explain on the one ``line`` names ``expect`` first, with these named values; the ranked hits."""
+    ranked = explain_text(line + "\n")
+    assert ranked and ranked[0].entry_id == expect, [h.entry_id for h in ranked]
+    for k, v in (fields or {}).items():
+        assert ranked[0].fields.get(k) == v, ranked[0].fields
+    return ranked
+
+
 def explain_ids(text: str) -> list[str]:
     """The entry ids :func:`explain_text` ranks, first the cause explain names."""
     return [h.entry_id for h in explain_text(text)]

@@ -18,7 +18,7 @@ from trtdiag.core import kb
 from trtdiag.logscan.matcher import Matcher, rank
 from trtdiag.logscan.templates import catalogue, catalogue_signatures, clean_text, normalize, parse_template, template_pattern
 
-from tests.conftest import REPO, explain_text, shipped_matcher
+from tests.conftest import REPO, explain_text, shipped_matcher, assert_names_first
 
 ENTRIES = {e["id"]: e for e in kb.all_entries()}
 MESSAGES = list(catalogue())
@@ -170,10 +170,7 @@ CASES = [
 
 @pytest.mark.parametrize("line,expect,fields", CASES, ids=[c[1] + f"-{i}" for i, c in enumerate(CASES)])
 def test_wordings_issue_16_listed_are_the_right_cause(line, expect, fields):
-    ranked = explain_text(line + "\n")
-    assert ranked and ranked[0].entry_id == expect, [h.entry_id for h in ranked]
-    for k, v in fields.items():
-        assert ranked[0].fields.get(k) == v, ranked[0].fields
+    assert_names_first(line, expect, fields)
 
 
 def test_no_space_inside_the_shm_message_is_not_a_second_failure():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import explain_text
+from tests.conftest import explain_text, assert_names_first
 from trtdiag.logscan.templates import catalogue
 
 
@@ -76,10 +76,7 @@ CASES = [
 
 @pytest.mark.parametrize("line,expect,fields", CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
 def test_backend_messages_name_their_cause(line, expect, fields):
-    ranked = explain_text(line + "\n")
-    assert ranked and ranked[0].entry_id == expect, [h.entry_id for h in ranked]
-    for k, v in fields.items():
-        assert ranked[0].fields.get(k) == v, ranked[0].fields
+    assert_names_first(line, expect, fields)
 
 
 QUIET = [

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.conftest import REPO, explain_text, explain_ids as ids
+from tests.conftest import REPO, explain_text, explain_ids as ids, assert_names_first
 from trtdiag.logscan.templates import catalogue
 
 
@@ -52,10 +52,7 @@ CASES = [
 
 @pytest.mark.parametrize("line,expect,fields", CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
 def test_builder_front_end_messages_name_their_cause(line, expect, fields):
-    ranked = explain_text(line + "\n")
-    assert ranked and ranked[0].entry_id == expect, [h.entry_id for h in ranked]
-    for k, v in fields.items():
-        assert ranked[0].fields.get(k) == v, ranked[0].fields
+    assert_names_first(line, expect, fields)
 
 
 def test_wrappers_rank_after_the_builder_error_they_follow():

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, explain_ids, explain_text
+from tests.conftest import REPO, explain_ids, assert_names_first
 
 
 def test_the_harvester_reads_a_list_of_message_lines_assigned_to_errmsg():
@@ -52,10 +52,7 @@ LINES = [
 
 @pytest.mark.parametrize("line, expect, fields", LINES, ids=[e + ":" + l.strip()[:40] for l, e, _ in LINES])
 def test_the_install_wordings_name_their_cause(line, expect, fields):
-    hits = explain_text(line + "\n")
-    assert hits and hits[0].entry_id == expect, [h.entry_id for h in hits]
-    for k, v in fields.items():
-        assert hits[0].fields.get(k) == v, hits[0].fields
+    assert_names_first(line, expect, fields)
 
 
 QUIET = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from trtdiag.logscan.templates import catalogue
-from tests.conftest import explain_text, explain_ids as ids
+from tests.conftest import explain_text, explain_ids as ids, assert_names_first
 
 
 # ---- the families are in the catalogue, with their sources ----------------------------------------
@@ -54,10 +54,7 @@ SHAPES = [
 
 @pytest.mark.parametrize("line,expect,fields", SHAPES, ids=[f"{c[1]}-{i}" for i, c in enumerate(SHAPES)])
 def test_request_shape_messages_name_their_cause(line, expect, fields):
-    ranked = explain_text(line + "\n")
-    assert ranked and ranked[0].entry_id == expect, [h.entry_id for h in ranked]
-    for k, v in fields.items():
-        assert ranked[0].fields.get(k) == v, ranked[0].fields
+    assert_names_first(line, expect, fields)
 
 
 # ---- pip: the failed build of mpi4py in each release's wording; a healthy build is quiet -----------
