@@ -45,9 +45,17 @@ NAMES = list(output_sweep.commands({"root": output_sweep.Path("/x"), "repo": out
 
 def _no_code(text: str) -> str:
     """The text without `code spans` (quoted code may say `is None`) and without quoted log lines
-    (explain quotes what the program printed: `path:line: text`)."""
+    (explain quotes what the program printed: `path:line: text`, wrapped onto lines indented deeper)."""
     text = re.sub(r"``[^`]*``|`[^`\n]*`", "", text)
-    return "\n".join(ln for ln in text.splitlines() if not re.match(r"\s+\S+\.log:\d+", ln))
+    kept, quoted = [], None  # quoted: the indent of the quoted line being skipped, with its wrapped rest
+    for ln in text.splitlines():
+        indent = len(ln) - len(ln.lstrip())
+        if quoted is not None and indent > quoted and ln.strip():
+            continue
+        quoted = indent if re.match(r"\s+\S+\.log:\d+", ln) else None
+        if quoted is None:
+            kept.append(ln)
+    return "\n".join(kept)
 
 
 # a value printed as None: after a label, in parentheses, or where a number or name belongs
