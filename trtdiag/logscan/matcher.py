@@ -321,9 +321,10 @@ class Matcher:
                 raw = line
                 text = normalize(line)
             joined = None
+            unescaped = text != raw  # normalize() changed the line (JSON escapes, colour …)
             for sig in sigs:
                 m = sig.regex.search(text)
-                if m is None and text != raw:
+                if m is None and unescaped:
                     # a backslash that is not a JSON escape (a Windows path: '…\\tensorrt_libs\\nvinfer_10.dll'):
                     # the line as it is
                     m = sig.regex.search(raw)
