@@ -24,6 +24,7 @@ Targets (issues 16, 22): trtdiag within 1.5× of rg with the same signatures, me
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -120,11 +121,17 @@ def to_ere(regex: str) -> str:
     return ere.replace("+?", "+").replace("*?", "*").replace("??", "?")
 
 
-def signatures() -> list[tuple[str, bytes]]:
+@functools.lru_cache(maxsize=1)
+def matcher():
+    """trtdiag's Matcher as shipped, built once for the signatures and the literal keys."""
     from trtdiag.core import kb
     from trtdiag.logscan.matcher import Matcher
 
-    return [(s.regex.pattern.decode("utf-8"), s.literal) for s in Matcher(kb.all_entries()).signatures]
+    return Matcher(kb.all_entries())
+
+
+def signatures() -> list[tuple[str, bytes]]:
+    return [(s.regex.pattern.decode("utf-8"), s.literal) for s in matcher().signatures]
 
 
 def to_rg(regex: str) -> str:
@@ -165,9 +172,10 @@ GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 def timed(argv: list[str], env: dict | None = None) -> tuple[float, int, bytes, int]:
     """(seconds, peak RSS in MiB of the command and everything it waited for, stdout, exit code).
 
-    The peak is read through GNU time where it is installed: a child started from this process
-    (which holds the signatures, 100 MB and more) is charged this process's memory as its own peak,
-    because exec records the peak of the memory it replaces; started from time, it is not."""
+    The peak is read through GNU time where it is installed (the resident set of the command and of
+    each process it starts, the largest): wait4's figure for a child of this process, which holds
+    every signature, read higher in one run (108 MiB where GNU time read 21), so it is kept only as
+    the fallback."""
     rss_file = None
     if GNU_TIME:
         fd, rss_file = tempfile.mkstemp(prefix="trtdiag-bench-rss-")
@@ -237,13 +245,10 @@ def main() -> int:
             tools[f"rg -f ({rn} patterns)"] = [rg, "--no-config", "--regex-size-limit", "4G", "--dfa-size-limit", "4G",
                                                "-a", "-n", "-f", str(rfile), str(ref_log)]
             # the floor under any prefilter: rg finding only trtdiag's literal keys (no regex), whole log
-            # (in a child: a Matcher built here would grow this process, and a child's peak memory as
-            # wait4 reports it starts from its parent's at the fork)
             kfile = workdir / "keys.txt"
-            subprocess.run([sys.executable, "-c", "import sys; from trtdiag.core import kb; from trtdiag.logscan.matcher import Matcher; "
-                            "open(sys.argv[1], 'wb').write(b'\\n'.join(Matcher(kb.all_entries()).keys) + b'\\n')", str(kfile)],
-                           check=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
-            nkeys = len(kfile.read_bytes().splitlines())
+            keys = matcher().keys
+            kfile.write_bytes(b"\n".join(keys) + b"\n")
+            nkeys = len(keys)
             tools[f"rg -F -f ({nkeys} literal keys)"] = [rg, "--no-config", "-F", "-a", "-n", "-f", str(kfile), str(log)]
         best: dict[str, tuple[float, int]] = {}
         outs: dict[str, bytes] = {}
