@@ -8,6 +8,7 @@
 #                    9b3c71241051d4e6d10523de4cf9015bf106ca7f  tensorrt_llm/models/convert_utils.py (stored id 224338877, the weight files of --model_dir)
 #                    stored-1189552800, stored-57035009897  tensorrt_llm/models/modeling_utils.py (two stored versions, the
 #                                   release not known: PretrainedConfig.from_dict's MODEL_MAP lookup, the same in both)
+#                    stored-14399356  tensorrt_llm/models/llama/convert.py (a stored version, the release not known: get_weight)
 #   DATASETS       the datasets wheels 2.14.7, 2.19.2 and 3.6.0 unpacked (pip download --no-deps datasets==V;
 #                  unzip -d DATASETS/V datasets/load.py datasets/utils/file_utils.py): those two files are read
 #   TFOLD          transformers 4.34.0 and 4.46.3 (pip download --no-deps transformers==V; unzip -d TFOLD/V
@@ -28,7 +29,7 @@ MW=${MODELOPT_WHEELS:?set MODELOPT_WHEELS}
 P=${PYTHON:-python3}
 args=()
 for c in 585c756579dc4d01f21fc13c2f604cdb461ac4f0 65b31db1b401d3752b8ebe7c29093cbfb6af04b7 9b3c71241051d4e6d10523de4cf9015bf106ca7f \
-         stored-1189552800 stored-57035009897; do
+         stored-1189552800 stored-57035009897 stored-14399356; do
   args+=(--tree "NVIDIA/TensorRT-LLM@$c=$T/$c")
   # the excerpts also serve the [[binary]] rules that quote the statements raising a KeyError
   for f in $(cd "$T/$c" && find . -name '*.py' | sed 's|^\./||'); do args+=(--binary "NVIDIA/TensorRT-LLM@$c:$f=$T/$c/$f"); done
