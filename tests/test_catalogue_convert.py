@@ -56,3 +56,47 @@ def test_generic_wordings_name_no_convert_cause(line):
     convert = {"hf-model-dir-invalid", "quantize-calib-dataset-unavailable", "modelopt-export-failed", "transformers-too-old",
                "trtllm-examples-version-mismatch", "trtllm-convert-needs-gptq-checkpoint", "transformers-version-incompatible"}
     assert hit is None or hit.entry_id not in convert, (line, hit.entry_id)
+
+
+# The Python layer's wordings from other releases: transformers' rope_scaling check before 4.43, PretrainedConfig.from_dict's
+# MODEL_MAP lookup, the converters' get_weight, an example script calling another release's API, ModelOpt 0.11-0.39's
+# export refusals.
+NAMED_RELEASES = [
+    ("ValueError: `rope_scaling` must be a dictionary with two fields, `type` and `factor`, got {'factor': 8.0, 'low_freq_factor': 1.0, "
+     "'high_freq_factor': 4.0, 'original_max_position_embeddings': 8192, 'rope_type': 'llama3'}", "transformers-too-old", {"rope_type": "llama3"}),
+    ("ValueError: `rope_scaling` must be a dictionary with with two fields, `name` and `factor`, got {'factor': 32.0, 'rope_type': 'llama3'}",
+     "transformers-too-old", {"rope_type": "llama3"}),
+    ("KeyError: 'Gemma3ForConditionalGeneration'", "trtllm-model-architecture-unsupported", {"architecture": "Gemma3ForConditionalGeneration"}),
+    ("[rank0]: KeyError: 'DeepseekV3ForCausalLM'", "trtllm-model-architecture-unsupported", {"architecture": "DeepseekV3ForCausalLM"}),
+    ("KeyError: 'lm_head.weight'", "trtllm-checkpoint-weights-mismatch", {"tensor": "lm_head.weight"}),
+    ("TypeError: Mapping.__init__() got an unexpected keyword argument 'cp_size'", "trtllm-examples-version-mismatch",
+     {"callable": "Mapping.__init__", "keyword": "cp_size"}),
+    ("TypeError: quantize_and_export() got an unexpected keyword argument 'num_medusa_heads'", "trtllm-examples-version-mismatch",
+     {"callable": "quantize_and_export", "keyword": "num_medusa_heads"}),
+    ("NotImplementedError: QKV modules format ['query_key_value'] not supported", "modelopt-export-failed", None),
+    ("AssertionError: Weight shape is not divisible for block size for block quantization.", "modelopt-export-failed", None),
+    ("NotImplementedError: Unsupported quantizer with num_bits: 6", "modelopt-export-failed", None),
+]
+
+
+@pytest.mark.parametrize("line,entry,fields", NAMED_RELEASES)
+def test_other_releases_wordings_name_their_cause(line, entry, fields):
+    from tests.conftest import assert_names_first
+    assert_names_first(line, entry, fields)
+
+
+QUIET_RELEASES = [
+    "ValueError: `rope_scaling` must be a dictionary with two fields, `type` and `factor`, got {'type': 'linear'}",  # wrong in itself
+    "TypeError: LoraConfig.__init__() got an unexpected keyword argument 'use_dora'",  # PEFT's, not TensorRT-LLM's API
+    "KeyError: 'unknown:Starcoder2ForCausalLM'",  # ModelOpt's map key, not the checkpoint's architecture
+    "KeyError: 'architectures'",
+    "NotImplementedError: MoE model not supported",  # too short to name the cause alone
+]
+
+
+@pytest.mark.parametrize("line", QUIET_RELEASES)
+def test_other_releases_generic_wordings_stay_unnamed(line):
+    hit = _first(line)
+    named = {"transformers-too-old", "trtllm-model-architecture-unsupported", "trtllm-checkpoint-weights-mismatch",
+             "trtllm-examples-version-mismatch", "modelopt-export-failed"}
+    assert hit is None or hit.entry_id not in named, (line, hit.entry_id)

@@ -5,6 +5,8 @@
 #   WHEELS  unpacked wheels: tensorrt-lean-cu12-libs 10.16.1.11 and 11.4.0.106, tensorrt-dispatch-cu12-libs
 #           11.4.0.106, nvidia-cuda-runtime-cu12 12.9.79, nvidia-nccl-cu12 2.27.3, transformers 4.46.3 and
 #           5.24.0, uvicorn 0.54.0 (pip download --no-deps NAME==VERSION; unzip -d WHEELS/NAME-VERSION)
+#   TF_LLAMA  transformers 4.31.0, 4.38.2, 4.40.2 and 4.42.4 (pip download --no-deps transformers==V; unzip -d TF_LLAMA/V
+#           transformers/models/llama/configuration_llama.py): LlamaConfig's rope_scaling check before 4.43 (Llama 3.1's rope_type)
 #   SITE    a site-packages holding safetensors 0.8.0, tokenizers 0.23.3, nvidia-ml-py 13.615.71
 #   PIPSRC  unpacked pip sdists pip-20.3.4 pip-21.3.1 pip-22.0.2 pip-22.3.1 pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
@@ -58,7 +60,10 @@ $H --family triton --git $T/core=$M/$T+core/repo@r23.04,$REL --git $T/server=$M/
 PB_REL=r23.01,r23.04,r23.07,r23.10,r24.01,r24.05,r24.08,r24.12,r25.01,r25.04,r25.07,r25.10,r26.01,r26.04,r26.06,r26.07
 $H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$PB_REL
 $H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL
-$H --family transformers --tree huggingface/transformers@4.46.3=$W/transformers-4.46.3/transformers --tree huggingface/transformers@5.24.0=$W/transformers-5.24.0/transformers
+TL=${TF_LLAMA:?set TF_LLAMA}
+$H --family transformers --tree huggingface/transformers@4.31.0=$TL/4.31.0/transformers --tree huggingface/transformers@4.38.2=$TL/4.38.2/transformers \
+  --tree huggingface/transformers@4.40.2=$TL/4.40.2/transformers --tree huggingface/transformers@4.42.4=$TL/4.42.4/transformers \
+  --tree huggingface/transformers@4.46.3=$W/transformers-4.46.3/transformers --tree huggingface/transformers@5.24.0=$W/transformers-5.24.0/transformers
 $H --family uvicorn --tree encode/uvicorn@0.23.2=$W/uvicorn-0.23.2/uvicorn --tree encode/uvicorn@0.30.6=$W/uvicorn-0.30.6/uvicorn --tree encode/uvicorn@0.54.0=$W/uvicorn-0.54.0/uvicorn --tree cpython@3.11.2:asyncio=/usr/lib/python3.11/asyncio
 $H --family tensorrt \
   --binary tensorrt-lean@10.15.1.29=$W/tensorrt_lean_cu12_libs-10.15.1.29/tensorrt_lean_libs/libnvinfer_lean.so.10 \
