@@ -8,6 +8,7 @@
 #   SITE    a site-packages holding safetensors 0.8.0, tokenizers 0.23.3, nvidia-ml-py 13.615.71
 #   PIPSRC  unpacked pip sdists pip-20.3.4 pip-21.3.1 pip-22.0.2 pip-22.3.1 pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
+#           (or the pip wheels of those versions unzipped as pip-V/src/pip: the same pip/_internal files, so the same origins)
 #   NUMPY   numpy files from the wheels numpy 1.26.4, 2.0.2 and 2.2.6 (pip download --no-deps numpy==V; unzip -d
 #           NUMPY/npV): core/include/numpy/__multiarray_api.h (1.26.4), core/_multiarray_umath.py (2.x); and the
 #           Cython 3.0.11 wheel's Cython/Utility/ImportExport.c, as NUMPY/cython-3.0.11/Cython/Utility/ImportExport.c
@@ -122,6 +123,7 @@ MPI4PY=${MPI4PY:?set MPI4PY} PYTHON=$P bash tools/harvest_mpi4py.sh
 TRTREPO=${TRTREPO:?set TRTREPO} DSSRC=${DSSRC:?set DSSRC} DSYOLO=${DSYOLO:?set DSYOLO} PYTHON=$P bash tools/harvest_trt_tools.sh
 # tensorrt_sdist and wsl: the tensorrt frontend sdist's platform checks, NVML / CUDA / ldconfig under WSL 2 (see the script)
 TRTREPO=$TRTREPO TRTSDIST=${TRTSDIST:?set TRTSDIST} DRV=$D CUDART=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12 PYTHON=$P bash tools/harvest_platforms.sh
+# tools/harvest_source_build.sh (tensorrt_llm_source_build) reads a TensorRT-LLM git directory, excerpts and this machine's CMake / binutils.
 # Families read from excerpt trees of single stored files (NVIDIA/TensorRT-LLM and ai-dynamo/dynamo are too large to
 # mirror) have their own scripts, each naming its folders in its header; run them after this one:
 #   tools/harvest_trtllm_sources.sh (tensorrt_llm_sources, linux), tools/harvest_trtllm_build.sh (tensorrt_llm_build and
