@@ -23,7 +23,7 @@
 #           sanity_check: the bindings not built before `pip install -e .`), as TRTLLM_SETUP/<index id>/setup.py: 2509283499, 4197059362
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
 #   NCT     a git directory of NVIDIA/nvidia-container-toolkit (tag v1.17.8 is read)
-#   JC      a git directory of dusty-nv/jetson-containers (commit dd206bfe71f9ed35a02d9b9d9954bddb1b649602)
+#   JC      a git directory of dusty-nv/jetson-containers (commits of 2023-07, 2024-06, 2025-03 and dd206bfe71f9ed35a02d9b9d9954bddb1b649602, 2026-05)
 #   DRV     the NVIDIA driver 580.159.04's nvidia-smi and libnvidia-ml.so.580.159.04 (from a machine with that driver)
 #   K8S_EXCERPTS  kubernetes/kubernetes single stored files, as K8S_EXCERPTS/<commit>/<path> (tools/harvest_registry.sh)
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
@@ -107,7 +107,7 @@ $H --family libnvidia_container \
   --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h \
   --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
 $H --family nvidia_driver --binary nvidia-smi@580.159.04=$D/nvidia-smi --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
-$H --family jetson_containers --git dusty-nv/jetson-containers=${JC:?set JC}@dd206bfe71f9ed35a02d9b9d9954bddb1b649602
+$H --family jetson_containers --git dusty-nv/jetson-containers=${JC:?set JC}@43b11962c1c8508ca044c1116d4257522dc66d9e,78159ca37d3195afdade81688e22a34cd7a89dbc,90735533fa3f90453b2027d1459a3c9bed498493,dd206bfe71f9ed35a02d9b9d9954bddb1b649602
 $H --family click --tree pallets/click@8.5.1=$S/click
 # mpi, nccl and tensorrt_llm_dist: Open MPI / PRRTE / NCCL git directories under MIRROR, the NCCL wheel under WHEELS,
 # TensorRT-LLM executor excerpts (see the script)
