@@ -75,3 +75,62 @@ def test_healthy_or_foreign_lines_name_none_of_these_causes(line):
 
 def test_a_submodule_of_the_bindings_is_not_the_missing_compiled_module():
     assert "trtllm-plugin-library-missing" not in explain_ids("ModuleNotFoundError: No module named 'tensorrt_llm.bindings.executor'\n")
+
+
+# ---- source builds (knowledge_base/catalogue/tensorrt_llm_source_build.toml) and images of another CPU (docker.toml: runc)
+BUILD_LINES = [
+    # TensorRT-LLM 0.7+: CMake's size check of the prebuilt libraries, as CMake wraps it
+    ("  The batch manager library is truncated or incomplete.  This is usually", "trtllm-source-lfs-not-pulled", {"library": "batch manager"}),
+    ("  The internal_cutlass_kernels library is truncated or incomplete. This is usually caused by using Git LFS (Large File "
+     "Storage) incorrectly. Please try running command `git lfs install && git lfs pull`.", "trtllm-source-lfs-not-pulled",
+     {"library": "internal_cutlass_kernels"}),
+    # 0.5 / 0.6: GNU ld reads the pointer file; older binutils capitalise BFD's text
+    ("/usr/bin/ld: /src/TensorRT-LLM/cpp/tensorrt_llm/executor/x86_64-linux-gnu/libtensorrt_llm_executor_static.a: file not recognized: "
+     "File format not recognized", "trtllm-source-lfs-not-pulled",
+     {"library": "/src/TensorRT-LLM/cpp/tensorrt_llm/executor/x86_64-linux-gnu/libtensorrt_llm_executor_static.a"}),
+    # TensorRT's development files: 0.x's NvInferVersion.h read (wrapped by CMake), FindTensorRT of later releases and other projects
+    ('  file STRINGS file "/usr/local/tensorrt/include/NvInferVersion.h" cannot be', "source-build-tensorrt-not-found",
+     {"path": "/usr/local/tensorrt/include/NvInferVersion.h"}),
+    ("  Could NOT find TensorRT (missing: TensorRT_LIBRARY TensorRT_LIBRARIES TensorRT_INCLUDE_DIR) (Required is at least version \"10\")",
+     "source-build-tensorrt-not-found", {"missing": "TensorRT_LIBRARY TensorRT_LIBRARIES TensorRT_INCLUDE_DIR"}),
+    ("RuntimeError: TensorRT was not installed properly. Please run `pip install tensorrt` manually and relaunch build_wheel.py",
+     "source-build-tensorrt-not-found", {}),
+    # the CUDA compiler: TensorRT-LLM's own check and CMake's
+    ("  No CMAKE_CUDA_COMPILER could be found.", "cuda-toolkit-not-found", {}),
+    ("  Failed to find nvcc.", "cuda-toolkit-not-found", {}),
+    # runc 1.0.0-rc, 1.0.x and 1.1+ wordings of the first exec of an image of another CPU architecture
+    ('Step 5/6 : RUN pip install --no-cache-dir -r requirements.txt ---> Running in 442f03a062d4 standard_init_linux.go:211: exec user '
+     'process caused "exec format error"', "image-platform-mismatch", {}),
+    ("standard_init_linux.go:228: exec user process caused: exec format error", "image-platform-mismatch", {}),
+    ("exec /bin/sh: exec format error", "image-platform-mismatch", {"program": "/bin/sh"}),
+    # pip: the tensorrt frontend without one of its parts
+    ("tensorrt-cu12 10.3.0 requires tensorrt-cu12_libs==10.3.0, which is not installed.", "trt-python-bindings-missing",
+     {"package": "tensorrt-cu12", "requirement": "tensorrt-cu12_libs==10.3.0"}),
+]
+
+
+@pytest.mark.parametrize("line, expect, fields", BUILD_LINES, ids=[e + ":" + l.strip()[:40] for l, e, _ in BUILD_LINES])
+def test_the_source_build_and_platform_wordings_name_their_cause(line, expect, fields):
+    assert_names_first(line, expect, fields)
+
+
+BUILD_QUIET = [
+    # a healthy configure: the libraries found, and nvparsers, which TensorRT 9 no longer ships and the build does not need
+    "-- Library that was found /usr/local/tensorrt/targets/x86_64-linux-gnu/lib/libnvinfer.so",
+    "-- Library that was found nvparsers_LIB_PATH-NOTFOUND",
+    "-- Looking for a CUDA compiler - /usr/local/cuda/bin/nvcc",
+    "-- Found CUDAToolkit: /usr/local/cuda/include (found version \"12.2.140\")",
+    # other packages' and other files' wordings
+    "-- Could NOT find NCCL (missing: NCCL_INCLUDE_DIR NCCL_LIBRARY)",
+    "/usr/bin/ld:/usr/lib/x86_64-linux-gnu/libfoo.a: file format not recognized; treating as linker script",
+    'file STRINGS file "/opt/project/VERSION" cannot be read.',
+    "torch 2.1.0 requires sympy, which is not installed.",
+    "tensorrt-cu12 10.3.0 requires tensorrt-cu12-bindings==10.3.0, but you have tensorrt-cu12-bindings 10.1.0 which is incompatible.",
+]
+
+
+@pytest.mark.parametrize("line", BUILD_QUIET)
+def test_healthy_or_foreign_build_lines_name_none_of_these_causes(line):
+    ids = explain_ids(line + "\n")
+    assert not set(ids) & {"trtllm-source-lfs-not-pulled", "source-build-tensorrt-not-found", "cuda-toolkit-not-found",
+                           "trt-python-bindings-missing", "image-platform-mismatch"}, ids

@@ -10,6 +10,7 @@
 #   SITE    a site-packages holding safetensors 0.8.0, tokenizers 0.23.3, nvidia-ml-py 13.615.71
 #   PIPSRC  unpacked pip sdists pip-20.3.4 pip-21.3.1 pip-22.0.2 pip-22.3.1 pip-23.0.1 pip-23.3.2 pip-24.0 pip-24.2 pip-25.0.1 pip-25.1.1 pip-25.3
 #           (pip download --no-deps --no-binary :all: pip==V; tar xzf)
+#           (or the pip wheels of those versions unzipped as pip-V/src/pip: the same pip/_internal files, so the same origins)
 #   NUMPY   numpy files from the wheels numpy 1.26.4, 2.0.2 and 2.2.6 (pip download --no-deps numpy==V; unzip -d
 #           NUMPY/npV): core/include/numpy/__multiarray_api.h (1.26.4), core/_multiarray_umath.py (2.x); and the
 #           Cython 3.0.11 wheel's Cython/Utility/ImportExport.c, as NUMPY/cython-3.0.11/Cython/Utility/ImportExport.c
@@ -24,7 +25,7 @@
 #           sanity_check: the bindings not built before `pip install -e .`), as TRTLLM_SETUP/<index id>/setup.py: 2509283499, 4197059362
 #   LNC     checkouts of NVIDIA/libnvidia-container at the commits named below, as LNC/<commit>/src/…
 #   NCT     a git directory of NVIDIA/nvidia-container-toolkit (tag v1.17.8 is read)
-#   JC      a git directory of dusty-nv/jetson-containers (commit dd206bfe71f9ed35a02d9b9d9954bddb1b649602)
+#   JC      a git directory of dusty-nv/jetson-containers (commits of 2023-07, 2024-06, 2025-03 and dd206bfe71f9ed35a02d9b9d9954bddb1b649602, 2026-05)
 #   DRV     the NVIDIA driver 580.159.04's nvidia-smi and libnvidia-ml.so.580.159.04 (from a machine with that driver)
 #   K8S_EXCERPTS  kubernetes/kubernetes single stored files, as K8S_EXCERPTS/<commit>/<path> (tools/harvest_registry.sh)
 #   Also in WHEELS: tensorrt-lean-cu12-libs 10.15.1.29 and 11.0.0.114, nvidia-nvml-dev-cu12 12.9.79, uvicorn 0.23.2 and 0.30.6
@@ -111,7 +112,7 @@ $H --family libnvidia_container \
   --binary nvidia-nvml-dev-cu12@12.9.79:nvml.h=$W/nvidia_nvml_dev_cu12-12.9.79/nvidia/nvml_dev/include/nvml.h \
   --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
 $H --family nvidia_driver --binary nvidia-smi@580.159.04=$D/nvidia-smi --binary libnvidia-ml@580.159.04=$D/libnvidia-ml.so.580.159.04
-$H --family jetson_containers --git dusty-nv/jetson-containers=${JC:?set JC}@dd206bfe71f9ed35a02d9b9d9954bddb1b649602
+$H --family jetson_containers --git dusty-nv/jetson-containers=${JC:?set JC}@43b11962c1c8508ca044c1116d4257522dc66d9e,78159ca37d3195afdade81688e22a34cd7a89dbc,90735533fa3f90453b2027d1459a3c9bed498493,dd206bfe71f9ed35a02d9b9d9954bddb1b649602
 $H --family click --tree pallets/click@8.5.1=$S/click
 # mpi, nccl and tensorrt_llm_dist: Open MPI / PRRTE / NCCL git directories under MIRROR, the NCCL wheel under WHEELS,
 # TensorRT-LLM executor excerpts (see the script)
@@ -127,6 +128,7 @@ MPI4PY=${MPI4PY:?set MPI4PY} PYTHON=$P bash tools/harvest_mpi4py.sh
 TRTREPO=${TRTREPO:?set TRTREPO} DSSRC=${DSSRC:?set DSSRC} DSYOLO=${DSYOLO:?set DSYOLO} PYTHON=$P bash tools/harvest_trt_tools.sh
 # tensorrt_sdist and wsl: the tensorrt frontend sdist's platform checks, NVML / CUDA / ldconfig under WSL 2 (see the script)
 TRTREPO=$TRTREPO TRTSDIST=${TRTSDIST:?set TRTSDIST} DRV=$D CUDART=$W/nvidia_cuda_runtime_cu12-12.9.79/nvidia/cuda_runtime/lib/libcudart.so.12 PYTHON=$P bash tools/harvest_platforms.sh
+# tools/harvest_source_build.sh (tensorrt_llm_source_build) reads a TensorRT-LLM git directory, excerpts and this machine's CMake / binutils.
 # Families read from excerpt trees of single stored files (NVIDIA/TensorRT-LLM and ai-dynamo/dynamo are too large to
 # mirror) have their own scripts, each naming its folders in its header; run them after this one:
 #   tools/harvest_trtllm_sources.sh (tensorrt_llm_sources, linux), tools/harvest_trtllm_build.sh (tensorrt_llm_build and
