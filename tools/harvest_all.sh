@@ -57,7 +57,11 @@ $H --family tensorrtllm_backend --git $T/tensorrtllm_backend=$M/$T+tensorrtllm_b
   --tree NVIDIA/TensorRT-LLM@192908136e53ddfc2f282e81e6ecdb76af06eb50=$TT/192908136e53ddfc2f282e81e6ecdb76af06eb50 \
   --tree NVIDIA/TensorRT-LLM@v0.5.0=$TT/v0.5.0 --tree NVIDIA/TensorRT-LLM@v0.7.1=$TT/v0.7.1 \
   --tree NVIDIA/TensorRT-LLM@0165bd7ac275dae69796767cdbb71ce1963506f3=$TT/0165bd7ac275dae69796767cdbb71ce1963506f3
-$H --family triton --git $T/core=$M/$T+core/repo@r23.04,$REL --git $T/server=$M/$T+server/repo@v2.33.0,v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0,v2.71.0
+# triton: server v2.16.0 (21.11, whose src/core holds the core of before the split: the older wordings) first, so that the
+# newest origin of a message is core's or the later server's
+CORE_REL=r23.01,r23.04,r23.07,r23.10,r24.01,r24.05,r24.08,r24.12,r25.01,r25.04,r25.07,r25.10,r26.01,r26.04,r26.06
+$H --family triton --git $T/server=$M/$T+server/repo@v2.16.0 --git $T/core=$M/$T+core/repo@$CORE_REL \
+  --git $T/server=$M/$T+server/repo@v2.30.0,v2.33.0,v2.39.0,v2.46.0,v2.53.0,v2.57.0,v2.63.0,v2.69.0,v2.71.0
 PB_REL=r23.01,r23.04,r23.07,r23.10,r24.01,r24.05,r24.08,r24.12,r25.01,r25.04,r25.07,r25.10,r26.01,r26.04,r26.06,r26.07
 $H --family python_backend --git $T/python_backend=$M/$T+python_backend/repo@$PB_REL
 $H --family triton_tensorrt --git $T/tensorrt_backend=$M/$T+tensorrt_backend/repo@$REL

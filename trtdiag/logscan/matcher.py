@@ -209,6 +209,23 @@ class Hit:
 _QUOTE_RE = re.compile(r"""['"`\\]""")
 
 
+# Triton's tables (the model-status table: "| model | version | status |", common/src/table_printer.cc)
+# cut a cell longer than its column's share at that width, mid-word, and print the rest on rows whose
+# other cells are empty: "| m | 1 | UNAVAILABLE: … No such f |" then "|   |   | ile or directory |".
+_TABLE_CONT = re.compile(rb"^\|(?:[ ]+\|)+ (.*?)[ ]*\|$")
+
+
+def _join_next(text: bytes, next_line: bytes) -> bytes:
+    """A candidate line and the next one, as one text: a table row and its continuation row joined
+    as the cell's text was before the table cut it; other lines joined with a space."""
+    nxt = normalize(next_line[:MATCH_WINDOW].strip())
+    if text.endswith(b" |"):
+        m = _TABLE_CONT.match(nxt)
+        if m is not None:
+            return text[:-2] + m.group(1)
+    return text + b" " + nxt
+
+
 def _prefilter_literal(literal: str | None, regex: str) -> str | None:
     """The literal to search for: the given one (or the longest the regex requires), but never
     one holding a quote or backslash, which JSON-escaped logs print as \\' or \\\"."""
@@ -333,7 +350,7 @@ class Matcher:
                         continue
                 if m is None and next_line is not None and not long_line:
                     if joined is None:
-                        joined = text + b" " + normalize(next_line[:MATCH_WINDOW].strip())
+                        joined = _join_next(text, next_line)
                     m = sig.regex.search(joined)
                     if m is not None and m.start() >= len(text):
                         m = None  # the match must begin on this line
