@@ -109,3 +109,71 @@ def test_the_trtexec_option_table_follows_the_releases():
     removed = {c["to"]: c["removed"] for c in data["changes"]}
     assert {"--workspace", "--explicitBatch", "--maxBatch", "--buildOnly"} <= set(removed["v10.0.1"])
     assert all(r["origin"].startswith("NVIDIA/TensorRT@") for r in rel.values())
+
+
+# Written from the templates of the sources (the origins in the catalogue), with the prefixes the programs add.
+BUILD_API_CASES = [
+    # NVIDIA/TensorRT samples/common/sampleEngines.cpp (setupNetworkAndConfig: SMP_RETVAL_IF_FALSE) and sampleOptions.cpp
+    ("[12/01/2026-10:00:00] [E] Required optimization profile is invalid", "trt-build-profile-invalid", {}),
+    ("[12/01/2026-10:00:00] [E] Error in set dimensions to profile OPT", "trt-build-profile-invalid", {}),
+    ('[12/01/2026-10:00:00] [E] Cannot find input tensor with name "input" in the network inputs! Please make sure the input tensor names are correct.',
+     "trt-build-profile-invalid", {"tensor": "input"}),
+    ("[12/01/2026-10:00:00] [E] [TRT] Can not open provided calibration cache file", "trt-int8-calibration-failed", {}),
+    # Polygraphy backend/trt/profile.py and calibrator.py (G_LOGGER.critical: '[!] ')
+    ("[!] Invalid inputs were provided to the optimization profile: {'input'}\n    Note: Inputs available in the TensorRT network are: {'images'}",
+     "trt-build-profile-invalid", {"inputs": "{'input'}", "network_inputs": "{'images'}"}),
+    ("[!] Calibrator data loader provided no data.", "trt-int8-calibration-failed", {}),
+    # samples/python (OnnxParser.parse returned False)
+    ("ERROR: Failed to parse the ONNX file.", "trt-onnx-parse-failed", {}),
+    # onnx/onnx-tensorrt@8.6-GA … 9.3 ModelImporter.cpp (the implicit-batch network) and the importers' support checks
+    ('[12/01/2026-10:00:00] [E] [TRT] ModelImporter.cpp:771: ERROR: ModelImporter.cpp:531 In function importModel:\n'
+     '[4] Assertion failed: !mImporterCtx.network()->hasImplicitBatchDimension() && "This version of the ONNX parser only supports TensorRT '
+     'INetworkDefinitions with an explicit batch dimension. Please ensure the network was created using the EXPLICIT_BATCH NetworkDefinitionCreationFlag."',
+     "trt-onnx-implicit-batch-network", {}),
+    ("[12/01/2026-10:00:00] [E] [TRT] ModelImporter.cpp:949: ERROR: onnxOpImporters.cpp:5322 In function importSlice:\n"
+     "[8] Assertion failed: (axes.allValuesKnown()) && \"This version of TensorRT does not support dynamic axes.\"",
+     "trt-onnx-parse-failed", {}),
+    ("[12/01/2026-10:00:00] [E] [TRT] ModelImporter.cpp:949: ERROR: importerUtils.cpp:1244 In function importInstanceNorm:\n"
+     "[8] Assertion failed: plugin != nullptr && \"InstanceNormalization plugin was not found in the plugin registry!\"",
+     "trtllm-plugin-not-found", {}),
+    # tensorrt-lean 10.15 … 11.4 (runtime/api/executionContext.cpp: setInputShape, enqueueV3)
+    ("[12/01/2026-10:00:00] [E] [TRT] IExecutionContext::setInputShape: Error Code 3: API Usage Error (Parameter check failed, condition: satisfyProfile. "
+     "Set dimension [1,3,1280,1280] for tensor images does not satisfy any optimization profiles. Valid range for profile 0: [1,3,320,320]..[1,3,640,640].)",
+     "trt-shape-outside-profile", {}),
+    ("[12/01/2026-10:00:00] [E] [TRT] IExecutionContext::enqueueV3: Error Code 3: API Usage Error (Parameter check failed, condition: "
+     "mContext.profileObliviousBindings.at(profileObliviousIndex) || getPtrOrNull(mOutputAllocators, profileObliviousIndex). Neither address or allocator "
+     "is set for output tensor output0. Call setOutputTensorAddress, setTensorAddress or setOutputAllocator before enqueue/execute.)",
+     "trt-io-tensor-not-set", {"tensor": "output0"}),
+    # NVIDIA/TensorRT python/src: what 10.x and 11.x no longer define (tools/trt_python_removed.py), CPython 3.11's AttributeError
+    ("AttributeError: type object 'tensorrt_bindings.tensorrt.BuilderFlag' has no attribute 'FP16'", "trt-python-api-removed", {"attr": "FP16"}),
+    ("AttributeError: type object 'tensorrt.tensorrt.BuilderFlag' has no attribute 'STRICT_TYPES'", "trt-python-api-removed", {"attr": "STRICT_TYPES"}),
+    ("AttributeError: module 'tensorrt' has no attribute 'IInt8EntropyCalibrator2'", "trt-python-api-removed", {"attr": "IInt8EntropyCalibrator2"}),
+    ("AttributeError: 'tensorrt_bindings.tensorrt.IBuilderConfig' object has no attribute 'int8_calibrator'", "trt-python-api-removed", {"attr": "int8_calibrator"}),
+    ("AttributeError: 'tensorrt_bindings.tensorrt.IConvolutionLayer' object has no attribute 'precision'", "trt-python-api-removed", {"attr": "precision"}),
+]
+
+
+@pytest.mark.parametrize("line,expect,fields", BUILD_API_CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(BUILD_API_CASES)])
+def test_builder_runtime_and_parser_wordings_name_their_cause(line, expect, fields):
+    assert_names_first(line, expect, fields)
+
+
+def test_an_onnx_op_without_importer_is_not_a_missing_trtllm_plugin():
+    log = ("[I] [TRT] No importer registered for op: MMCVModulatedDeformConv2d. Attempting to import as plugin.\n"
+           "[I] [TRT] Searching for plugin: MMCVModulatedDeformConv2d, plugin_version: 1, plugin_namespace: \n"
+           "[E] [TRT] 3: getPluginCreator could not find plugin: MMCVModulatedDeformConv2d version: 1\n"
+           "[E] [TRT] ModelImporter.cpp:773: While parsing node number 3 [MMCVModulatedDeformConv2d -> \"onnx::Add_123\"]:\n"
+           "[E] [TRT] ModelImporter.cpp:779: ERROR: builtin_op_importers.cpp:5404 In function importFallbackPluginImporter:\n"
+           "[8] Assertion failed: creator && \"Plugin not found, are the plugin name, version, and namespace correct?\"\n"
+           "[E] Failed to parse onnx file\n")
+    assert ids(log)[0] == "onnx-op-unsupported", ids(log)
+
+
+def test_healthy_parser_and_calibration_lines_are_quiet():
+    log = ("[I] [TRT] No checker registered for op: EfficientNMS_TRT. Attempting to check as plugin.\n"
+           "[I] [TRT] Searching for plugin: EfficientNMS_TRT, plugin_version: 1, plugin_namespace: \n"
+           "[I] [TRT] Successfully created plugin: EfficientNMS_TRT\n"
+           "[W] Int8 calibrator not provided. Generating dummy per-tensor dynamic range. Int8 accuracy is not guaranteed.\n"
+           "[W] [TRT] TensorRT supports ONNX graphs generated with at least opset 7. Models using older opsets are not guaranteed to work.\n"
+           "[W] Could not write timing cache to: /cache/timing.cache\n")
+    assert ids(log) == []

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Harvest the onnx_tensorrt and tensorrt_python catalogue families (offline).  Set the folders:
-#   ONNXTRT   a git directory of onnx/onnx-tensorrt (branches 8.6-GA, 9.3, 10.0-GA, 10.1-GA are read)
+#   ONNXTRT   a git directory of onnx/onnx-tensorrt (branches 8.6-GA, 9.0-GA, 9.1, 9.2, 9.3, 10.0-GA, 10.1-GA are read)
 #   TRTREPO   a git directory of NVIDIA/TensorRT (tags v8.6.1, v9.3.0: python/packaging; their ##…## placeholders are
 #             filled as python/packaging's CMake configure step fills them: module tensorrt, CUDA 12, cuDNN 8)
 #   TRTWHEELS unpacked wheels / sdists from PyPI: tensorrt-cu12-bindings 10.3.0, 10.8.0.43, 10.13.3.9 (win_amd64, cp311;
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 P=${PYTHON:-python3}
 H="$P tools/harvest_messages.py"
-$H --family onnx_tensorrt --git onnx/onnx-tensorrt=${ONNXTRT:?set ONNXTRT}@8.6-GA,9.3,10.0-GA,10.1-GA
+$H --family onnx_tensorrt --git onnx/onnx-tensorrt=${ONNXTRT:?set ONNXTRT}@8.6-GA,9.0-GA,9.1,9.2,9.3,10.0-GA,10.1-GA
 TMP=$(mktemp -d)
 for t in v8.6.1 v9.3.0; do
   mkdir -p "$TMP/$t"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Harvest the trtexec, polygraphy and deepstream catalogue families (offline).  Set the folders:
-#   TRTREPO   a git directory of NVIDIA/TensorRT: samples/common, samples/utils and samples/trtexec (trtexec) at
+#   TRTREPO   a git directory of NVIDIA/TensorRT: samples/common, samples/utils, samples/trtexec and samples/python (the
+#             Python samples most build scripts copy: "ERROR: Failed to parse the ONNX file.") (trtexec) at
 #             v8.6.1, v10.0.1, v10.4.0, v10.8.0, v10.13.0, v10.16, v11.1; tools/Polygraphy/polygraphy (polygraphy) at
 #             v8.6.1, v9.3.0, v10.4.0, v10.13.0, v10.16
 #   DSSRC     a git directory of hiennguyen9874/deepstream-sources (the DeepStream SDK's sources/ folder as the SDK
@@ -22,11 +23,13 @@ for t in v8.6.1 v10.0.1 v10.4.0 v10.8.0 v10.13.0 v10.16 v11.1; do
   mkdir -p "$TMP/trtexec/$t"
   paths=(samples/common samples/trtexec)
   git --git-dir="$G" cat-file -e "$t:samples/utils" 2>/dev/null && paths+=(samples/utils)
+  git --git-dir="$G" cat-file -e "$t:samples/python/common.py" 2>/dev/null && paths+=(samples/python)
   git --git-dir="$G" archive "$t" "${paths[@]}" | tar x -C "$TMP/trtexec/$t"
   args+=(--tree "NVIDIA/TensorRT@$t=$TMP/trtexec/$t")
 done
 $H --family trtexec "${args[@]}" \
-  --comment "NVIDIA/TensorRT samples/trtexec, samples/common (trtexec's option parser, engine build and load) and samples/utils"
+  --comment "NVIDIA/TensorRT samples/trtexec, samples/common (trtexec's option parser, engine build and load), samples/utils" \
+  --comment "  and samples/python (the Python samples' ONNX build helpers)"
 args=()
 for t in v8.6.1 v9.3.0 v10.4.0 v10.13.0 v10.16; do
   mkdir -p "$TMP/polygraphy/$t"
