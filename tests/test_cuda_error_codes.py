@@ -37,6 +37,11 @@ REF = "error code reference: https://nvidia.github.io/cuda-python/module/cudart.
     ("[TensorRT-LLM][ERROR] CUDA driver error in cuModuleLoadData(&mModule, cubin): CUDA_ERROR_NO_BINARY_FOR_GPU", "gpu-arch-unsupported"),
     ("CUDA Error: CUDA_ERROR_ILLEGAL_ADDRESS /code/tensorrt_llm/cpp/tensorrt_llm/kernels/x.h 144", "cuda-illegal-memory-access"),
     ("cudaErrorNoKernelImageForDevice", "gpu-arch-unsupported"),
+    ("(<cudaError_t.cudaErrorInvalidDevice: 101>,)", "gpu-device-ordinal-invalid"),
+    # a kernel's own assertion
+    ("torch.AcceleratorError: CUDA error: device-side assert triggered", "cuda-device-assert"),
+    (f"RuntimeError: CUDA ERROR: 710, {REF}", "cuda-device-assert"),
+    ("[TensorRT-LLM][ERROR] CUDA driver error in cuMemcpyDtoH(dst, src, n): CUDA_ERROR_ASSERT", "cuda-device-assert"),
     # the layers' text wrappers around a plain text
     ("RuntimeError: CUDA error: out of memory", "gpu-out-of-memory"),
     ("RuntimeError: CUDA driver error: out of memory", "gpu-out-of-memory"),
@@ -103,3 +108,15 @@ def test_the_table_is_the_libraries_own_answers():
     assert len(rt["27"]["texts"]) == 2
     assert TABLE["cublas"]["CUBLAS_STATUS_ALLOC_FAILED"]["number"] == 3
     assert len(rt) >= 100 and len(drv) >= 90
+
+
+def test_a_hardware_fault_is_named_before_the_kernel_faults_it_causes():
+    ids = explain_ids("RuntimeError: CUDA error: an illegal memory access was encountered\n"
+                      "E1201 CUDA error: uncorrectable ECC error encountered\n")
+    assert ids[:2] == ["gpu-hardware-fault", "cuda-illegal-memory-access"], ids
+
+
+def test_nccls_unhandled_cuda_error_comes_after_the_cuda_error_it_reports():
+    ids = explain_ids("host:1:2 [0] enqueue.cc:43 NCCL WARN Cuda failure 'out of memory'\n"
+                      "RuntimeError: NCCL error in: /opt/pytorch/torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1275, unhandled cuda error, NCCL version 2.18.3\n")
+    assert ids[0] == "gpu-out-of-memory" and "nccl-error" in ids, ids

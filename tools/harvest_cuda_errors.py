@@ -236,7 +236,7 @@ def main(argv=None) -> int:
             else:
                 continue
             for v in values:
-                t = w["template"].replace("{error}", _escape(v)).replace("{number}", v)
+                t = w["template"].replace("{error}", _escape(v)).replace("{number}", str(num))
                 emit(t, where[-1], where[0], len(where), verdict, w.get("note"), w.get("fields"))
 
     # the whole runtime table, claimed or not (what each code is called and says, release by release)

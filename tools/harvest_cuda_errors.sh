@@ -8,6 +8,7 @@
 #            LEAN/<version>/libnvinfer_lean.so.N
 #   TRTLLM_GIT   a git directory of NVIDIA/TensorRT-LLM holding v0.5.0 and v0.7.1 (see tools/harvest_trtllm_sources.sh)
 #   NCCL_GIT     a git directory of NVIDIA/nccl;  BACKEND_GIT  of triton-inference-server/backend
+#   CPYTHON_LIB  CPython 3.11.2's standard library (enum.py: an IntEnum's repr), default /usr/lib/python3.11
 #   EXCERPTS verbatim excerpts (first line "// excerpt …" / "# excerpt …") of single stored files, as
 #            EXCERPTS/<label>/<path>: trtllm-2340c776/tensorrt_llm/runtime/generation.py,
 #            trtllm-05316d33/cpp/include/tensorrt_llm/common/cudaUtils.h, pytorch-0e4c6cd6/c10/cuda/CUDAException.cpp,
@@ -45,6 +46,7 @@ args+=(--git "NVIDIA/TensorRT-LLM=$G@v0.5.0,v0.7.1:cpp/tensorrt_llm/common/cudaU
        --source "pytorch/pytorch@0007e752d518810f0f8942a830dbbbfc69f34577:c10/cuda/driver_api.h=$X/pytorch-0007e752/c10/cuda/driver_api.h")
 NT=v2.18.3-1,v2.19.3-1,v2.21.5-1,v2.23.4-1,v2.25.1-1,v2.27.3-1,v2.28.9-1
 args+=(--git "NVIDIA/nccl=${NCCL_GIT:?set NCCL_GIT}@$NT:src/include/checks.h" --git "NVIDIA/nccl=$NCCL_GIT@$NT:src/include/cudawrap.h")
+args+=(--source "cpython@3.11.2:enum.py=${CPYTHON_LIB:-/usr/lib/python3.11}/enum.py")
 args+=(--git "triton-inference-server/backend=${BACKEND_GIT:?set BACKEND_GIT}@r23.10,r24.05,r24.12,r25.04,r25.10,r25.12:src/backend_memory.cc")
 $P tools/harvest_cuda_errors.py "${args[@]}" \
   --comment "cudaError_t: each libcudart asked cudaGetErrorName / cudaGetErrorString (ctypes, no GPU needed); CUresult: cuda.h, and the" \
