@@ -38,6 +38,9 @@ REF = "error code reference: https://nvidia.github.io/cuda-python/module/cudart.
     ("CUDA Error: CUDA_ERROR_ILLEGAL_ADDRESS /code/tensorrt_llm/cpp/tensorrt_llm/kernels/x.h 144", "cuda-illegal-memory-access"),
     ("cudaErrorNoKernelImageForDevice", "gpu-arch-unsupported"),
     ("(<cudaError_t.cudaErrorInvalidDevice: 101>,)", "gpu-device-ordinal-invalid"),
+    # PyTorch's device count
+    ("UserWarning: CUDA initialization: The NVIDIA driver on your system is too old (found version 11040). Please update your GPU driver by downloading and installing a new version from the URL: http://www.nvidia.com/Download/index.aspx", "cuda-driver-too-old"),
+    ("UserWarning: CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions before calling NumCudaDevices() that might have already set an error? Error 803: system has unsupported display driver / cuda driver combination", "nvml-driver-library-mismatch"),
     # a kernel's own assertion
     ("torch.AcceleratorError: CUDA error: device-side assert triggered", "cuda-device-assert"),
     (f"RuntimeError: CUDA ERROR: 710, {REF}", "cuda-device-assert"),
@@ -77,6 +80,7 @@ def test_each_layers_wording_of_a_code_names_its_cause(line, expect):
     "RuntimeError: CUDA error: operation not supported",
     "host:1:2 [0] NCCL INFO misc/strongstream.cc:53 Cuda failure 'out of memory'",  # CUDACHECKIGNORE: ignored
     "CUDA error: driver shutting down",  # at exit: not a failure
+    "that might have already set an error? Error 999: unknown error",
     "cudaErrorInvalidDeviceFunction",  # a longer name is not cudaErrorInvalidDevice
 ])
 def test_generic_codes_other_numbers_and_ignored_errors_name_no_cause(line):

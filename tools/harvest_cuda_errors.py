@@ -237,7 +237,8 @@ def main(argv=None) -> int:
                 continue
             for v in values:
                 t = w["template"].replace("{error}", _escape(v)).replace("{number}", str(num))
-                emit(t, where[-1], where[0], len(where), verdict, w.get("note"), w.get("fields"))
+                wv = {"entry": w["entry"]} if "entry" in w else verdict  # a wrapper that says more than the code
+                emit(t, where[-1], where[0], len(where), wv, w.get("note"), w.get("fields"))
 
     # the whole runtime table, claimed or not (what each code is called and says, release by release)
     for code, r in sorted(runtime.items()):

@@ -12,7 +12,7 @@
 #   EXCERPTS verbatim excerpts (first line "// excerpt …" / "# excerpt …") of single stored files, as
 #            EXCERPTS/<label>/<path>: trtllm-2340c776/tensorrt_llm/runtime/generation.py,
 #            trtllm-05316d33/cpp/include/tensorrt_llm/common/cudaUtils.h, pytorch-0e4c6cd6/c10/cuda/CUDAException.cpp,
-#            pytorch-0007e752/c10/cuda/driver_api.h
+#            pytorch-0007e752/c10/cuda/driver_api.h, pytorch-01a6a16d/c10/cuda/CUDAFunctions.cpp
 # The driver's own texts (cuGetErrorString of libcuda 580.159.04) are tools/data/cuda_driver_errors-580.159.04.json,
 # written by tools/cuda_driver_error_strings.py on a machine with that driver.
 set -euo pipefail
@@ -43,7 +43,8 @@ args+=(--git "NVIDIA/TensorRT-LLM=$G@v0.5.0,v0.7.1:cpp/tensorrt_llm/common/cudaU
        --source "NVIDIA/TensorRT-LLM@2340c776201e4dba9aa625b8615e3e6ca9d7a7f6:tensorrt_llm/runtime/generation.py=$X/trtllm-2340c776/tensorrt_llm/runtime/generation.py"
        --source "NVIDIA/TensorRT-LLM@05316d3313360012536ace46c781518f5afae75e:cpp/include/tensorrt_llm/common/cudaUtils.h=$X/trtllm-05316d33/cpp/include/tensorrt_llm/common/cudaUtils.h"
        --source "pytorch/pytorch@0e4c6cd66277444e521c0d3190b00ee3992cff03:c10/cuda/CUDAException.cpp=$X/pytorch-0e4c6cd6/c10/cuda/CUDAException.cpp"
-       --source "pytorch/pytorch@0007e752d518810f0f8942a830dbbbfc69f34577:c10/cuda/driver_api.h=$X/pytorch-0007e752/c10/cuda/driver_api.h")
+       --source "pytorch/pytorch@0007e752d518810f0f8942a830dbbbfc69f34577:c10/cuda/driver_api.h=$X/pytorch-0007e752/c10/cuda/driver_api.h"
+       --source "pytorch/pytorch@01a6a16d9bb6424c034f5623c46bfd08ec21613b:c10/cuda/CUDAFunctions.cpp=$X/pytorch-01a6a16d/c10/cuda/CUDAFunctions.cpp")
 NT=v2.18.3-1,v2.19.3-1,v2.21.5-1,v2.23.4-1,v2.25.1-1,v2.27.3-1,v2.28.9-1
 args+=(--git "NVIDIA/nccl=${NCCL_GIT:?set NCCL_GIT}@$NT:src/include/checks.h" --git "NVIDIA/nccl=$NCCL_GIT@$NT:src/include/cudawrap.h")
 args+=(--source "cpython@3.11.2:enum.py=${CPYTHON_LIB:-/usr/lib/python3.11}/enum.py")
