@@ -124,3 +124,34 @@ def test_nccls_unhandled_cuda_error_comes_after_the_cuda_error_it_reports():
     ids = explain_ids("host:1:2 [0] enqueue.cc:43 NCCL WARN Cuda failure 'out of memory'\n"
                       "RuntimeError: NCCL error in: /opt/pytorch/torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1275, unhandled cuda error, NCCL version 2.18.3\n")
     assert ids[0] == "gpu-out-of-memory" and "nccl-error" in ids, ids
+
+
+def test_harvester_builds_names_and_numbers_from_a_header_and_a_wrappers_source(tmp_path):
+    """tools/harvest_cuda_errors.py offline on a driver_types.h excerpt and TensorRT-LLM's CUASSERT: the code's
+    name and its numeric form, each with its origin and the entry the review gives it."""
+    import subprocess
+    import sys
+
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+
+    hdr = tmp_path / "driver_types.h"
+    hdr.write_text("enum cudaError {\n    cudaSuccess = 0,\n    cudaErrorInvalidValue = 1,\n"
+                   "    cudaErrorMemoryAllocation             =      2,\n};\n")
+    src = tmp_path / "generation.py"
+    src.write_text('def CUASSERT(cuda_ret):\n    raise RuntimeError(\n        f"CUDA ERROR: {err}, error code reference: '
+                   'https://nvidia.github.io/cuda-python/module/cudart.html#cuda.cudart.cudaError_t"\n    )\n')
+    out = tmp_path / "cat"
+    r = subprocess.run([sys.executable, str(REPO / "tools" / "harvest_cuda_errors.py"),
+                        "--header", f"nvidia-cuda-runtime-cu12@0.0:include/driver_types.h={hdr}",
+                        "--source", f"NVIDIA/TensorRT-LLM@v0.7.1:tensorrt_llm/runtime/generation.py={src}",
+                        "--out", str(out), "--table", str(tmp_path / "t.json")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    rows = {m["template"]: m for m in tomllib.loads((out / "cuda_error_codes.toml").read_text())["messages"]}
+    assert rows["cudaErrorMemoryAllocation"]["entry"] == "gpu-out-of-memory"
+    assert rows["cudaErrorMemoryAllocation"]["origin"] == "nvidia-cuda-runtime-cu12@0.0:include/driver_types.h:4"
+    num = rows[f"CUDA ERROR: 2, {REF}"]
+    assert num["entry"] == "gpu-out-of-memory" and num["origin"] == "NVIDIA/TensorRT-LLM@v0.7.1:tensorrt_llm/runtime/generation.py:3"
+    assert not any("CUDA ERROR: 1," in t for t in rows)  # invalid value: no rule claims it
