@@ -1,5 +1,5 @@
 """The CUDA error codes by number and by name (knowledge_base/catalogue/cuda_error_codes.toml and
-trtdiag/data/cuda_error_codes.json, written by tools/harvest_cuda_errors.py): each code the review maps
+tools/data/cuda_error_codes.json, written by tools/harvest_cuda_errors.py): each code the review maps
 names its cause in every layer's wording; a numeric form is never read as another code; the generic codes
 (invalid argument, unknown error, initialization error …) name no cause; the table agrees with the
 catalogue."""
@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import REPO, assert_names_first, explain_ids
 from trtdiag.logscan.templates import catalogue
 
-TABLE = json.loads((REPO / "trtdiag" / "data" / "cuda_error_codes.json").read_text())
+TABLE = json.loads((REPO / "tools" / "data" / "cuda_error_codes.json").read_text())
 MESSAGES = [m for m in catalogue() if m["family"] == "cuda_error_codes"]
 REF = "error code reference: https://nvidia.github.io/cuda-python/module/cudart.html#cuda.cudart.cudaError_t"
 

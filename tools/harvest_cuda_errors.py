@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Harvest the CUDA error codes by number and by name, as every layer of the stack prints them, into the
 catalogue family ``cuda_error_codes`` (knowledge_base/catalogue/cuda_error_codes.toml) and the table
-trtdiag/data/cuda_error_codes.json.
+tools/data/cuda_error_codes.json.
 
 The enums are finite and have sources:
 
@@ -47,7 +47,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 FAMILY = "cuda_error_codes"
-TABLE = REPO / "trtdiag" / "data" / "cuda_error_codes.json"
+TABLE = REPO / "tools" / "data" / "cuda_error_codes.json"
 ENUMS = {
     # api: (enum header regex of the members, name prefix)
     "runtime": re.compile(r"^\s*(cudaError\w+|cudaSuccess)\s*=\s*(\d+)", re.M),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-harvest the cuda_error_codes family and trtdiag/data/cuda_error_codes.json (offline) from local copies:
+# Re-harvest the cuda_error_codes family and tools/data/cuda_error_codes.json (offline) from local copies:
 #   CUDART   unpacked wheels nvidia-cuda-runtime-cu12 12.1.105 12.4.127 12.6.77 12.8.90 12.9.79 and nvidia-cuda-runtime
 #            13.0.96 13.2.75 13.5.37, as CUDART/<dist>-<version>/ (pip download --no-deps NAME==V; unzip -d)
 #   LIBS     headers of nvidia-cublas-cu12 12.4.5.8 / 12.9.1.4 and nvidia-cudnn-cu12 8.9.2.26 / 9.1.0.70, as
